@@ -1,0 +1,24 @@
+# The two commands a fresh machine needs: `make setup`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+FLINK_VENV := streaming/.venv
+
+.PHONY: setup test lint typecheck unit
+
+setup:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/pip install --quiet -r streaming/requirements.txt
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck:
+	$(VENV)/bin/mypy
+
+unit:
+	$(VENV)/bin/pytest
+
+test: lint typecheck unit
