@@ -91,3 +91,20 @@ def write_lake(
 def events_glob(root: Path) -> str:
     """The glob that matches every Parquet file of the events table under `root`."""
     return str(root / EVENTS_PREFIX / "*" / "*" / "*" / "*" / "*.parquet")
+
+
+def create_events_view(connection: Any, root: Path, view_name: str = "events") -> None:
+    """Expose the lake under `root` as a DuckDB view shaped like the Glue `events` table.
+
+    Partition keys stay strings (`'2026'`, `'01'`), exactly as Glue declares them and
+    partition projection renders them, so SQL that filters on them behaves the same
+    here as in Athena and Redshift Spectrum. `connection` is a `duckdb.DuckDBPyConnection`.
+    """
+    if not (root / EVENTS_PREFIX).is_dir():
+        raise FileNotFoundError(f"no lake at {root}: expected Parquet files under {root / EVENTS_PREFIX}/")
+    key_types = ", ".join(f"'{key}': 'VARCHAR'" for key in PARTITION_KEYS)
+    glob = events_glob(root).replace("'", "''")
+    connection.execute(
+        f"CREATE OR REPLACE VIEW {view_name} AS SELECT * FROM read_parquet('{glob}', "
+        f"hive_partitioning = true, hive_types = {{{key_types}}}, union_by_name = true)"
+    )
