@@ -31,16 +31,11 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 
 def arrow_schema(columns: list[StoredColumn] | None = None) -> pa.Schema:
     """The Parquet schema of a lake file: the stored columns, snake_case, as Glue declares them."""
-    return pa.schema(
-        [pa.field(c.column_name, _ARROW_TYPES[c.logical_type]) for c in columns or stored_columns()]
-    )
+    return pa.schema([pa.field(c.column_name, _ARROW_TYPES[c.logical_type]) for c in columns or stored_columns()])
 
 
 def _parse_timestamp(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"timestamp without an offset: {value!r}")
     return moment.astimezone(UTC)
@@ -62,9 +57,7 @@ def _row(record: Mapping[str, Any], columns: list[StoredColumn]) -> dict[str, An
     return row
 
 
-def write_lake(
-    root: Path, records: Iterable[Mapping[str, Any]], file_name: str = "part-0000.parquet"
-) -> list[Path]:
+def write_lake(root: Path, records: Iterable[Mapping[str, Any]], file_name: str = "part-0000.parquet") -> list[Path]:
     """Write stream records (camelCase JSON objects) as Parquet files under `root`.
 
     Records are grouped by the UTC hour of `createdAt`; calling again with another

@@ -1,0 +1,128 @@
+"""The core tier: the stack's customer-managed KMS key and the ops topic every alarm notifies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import PARTITION, child, deny_insecure_transport, policy_json, stateful
+from settings import PlatformSettings
+
+
+@dataclass(frozen=True)
+class CoreArgs:
+    settings: PlatformSettings
+    region: str
+    account_id: pulumi.Output[str]
+
+
+def _key_policy(region: str, account_id: pulumi.Output[str]) -> pulumi.Output[str]:
+    """Account root administers the key (so IAM policies can grant use); services get only what they need."""
+    root = pulumi.Output.concat(f"arn:{PARTITION}:iam::", account_id, ":root")
+    log_groups = pulumi.Output.concat(f"arn:{PARTITION}:logs:{region}:", account_id, ":log-group:*")
+    return policy_json(
+        [
+            {
+                "Sid": "AccountAdministersKeyThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            },
+            {
+                # Alarms publish to the encrypted ops topic; CloudWatch needs the data key.
+                "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ]
+    )
+
+
+class Core(pulumi.ComponentResource):
+    """Customer-managed KMS key (rotating, aliased) and the encrypted ops SNS topic."""
+
+    key: aws.kms.Key
+    key_arn: pulumi.Output[str]
+    key_alias: aws.kms.Alias
+    ops_topic: aws.sns.Topic
+    ops_topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("uba:core:Core", name, None, opts)
+        settings = args.settings
+
+        self.key = aws.kms.Key(
+            "platform-key",
+            description=f"{settings.prefix}: encrypts every bucket, stream, table, topic, queue and log group",
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=settings.kms_deletion_window_days,
+            policy=_key_policy(args.region, args.account_id),
+            opts=stateful(self, settings.protect_stateful),
+        )
+        self.key_arn = self.key.arn
+        self.key_alias = aws.kms.Alias(
+            "platform-key-alias",
+            name=f"alias/{settings.prefix}",
+            target_key_id=self.key.key_id,
+            opts=child(self),
+        )
+
+        self.ops_topic = aws.sns.Topic(
+            "ops-topic",
+            name=f"{settings.prefix}-ops",
+            display_name=f"{settings.prefix} operations alarms",
+            kms_master_key_id=self.key.arn,
+            opts=child(self),
+        )
+        self.ops_topic_arn = self.ops_topic.arn
+        aws.sns.TopicPolicy(
+            "ops-topic-policy",
+            arn=self.ops_topic.arn,
+            policy=policy_json(
+                [
+                    {
+                        "Sid": "CloudWatchAlarmsOfThisAccountPublish",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": self.ops_topic.arn,
+                        "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
+                    },
+                    deny_insecure_transport([self.ops_topic.arn], "sns:Publish"),
+                ]
+            ),
+            opts=child(self.ops_topic),
+        )
+        for index, email in enumerate(settings.ops_alarm_emails):
+            aws.sns.TopicSubscription(
+                f"ops-email-{index}",
+                topic=self.ops_topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child(self.ops_topic),
+            )
+
+        self.register_outputs(
+            {"key_arn": self.key_arn, "key_alias": self.key_alias.name, "ops_topic_arn": self.ops_topic_arn}
+        )

@@ -1,0 +1,111 @@
+"""`python -m tools.synth <stack> [--json PATH]`: see what a stack would create, offline.
+
+Runs the real program for the stack under the mock engine (no Pulumi CLI, no
+credentials, no network), prints a tree of components and resources with counts
+per type, and optionally writes the whole registration as JSON: the property maps
+exactly as the engine would send them to the provider. Invalid config exits 2 with
+one line per problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tools.mockengine import (
+    PROJECT_DIR,
+    ProgramError,
+    RegisteredResource,
+    Snapshot,
+    available_stacks,
+    run_isolated,
+)
+
+
+def document(snapshot: Snapshot, violations: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON document `--json` writes."""
+    return {
+        "project": snapshot.project,
+        "stack": snapshot.stack,
+        "resources": [
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "parent": r.parent,
+                "custom": r.custom,
+                "protect": r.protect,
+                "inputs": r.inputs,
+                "state": r.state,
+            }
+            for r in snapshot.resources
+        ],
+        "outputs": snapshot.outputs,
+        "policy": {"violations": violations},
+    }
+
+
+def _label(resource: RegisteredResource) -> str:
+    flags = " [protected]" if resource.protect else ""
+    return f"{resource.type}  {resource.name}{flags}"
+
+
+def render_tree(snapshot: Snapshot) -> str:
+    """Components and resources as an indented tree, then counts per type."""
+    by_parent: dict[str | None, list[RegisteredResource]] = {}
+    for resource in snapshot.resources:
+        by_parent.setdefault(resource.parent, []).append(resource)
+    known = {r.urn for r in snapshot.resources}
+    roots = [r for r in snapshot.resources if r.parent not in known]
+
+    lines = [f"stack {snapshot.project}/{snapshot.stack}"]
+
+    def walk(resource: RegisteredResource, depth: int) -> None:
+        lines.append(f"{'  ' * depth}- {_label(resource)}")
+        for child in by_parent.get(resource.urn, []):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 1)
+
+    counts = Counter(r.type for r in snapshot.resources if r.custom)
+    lines.append("")
+    lines.append(f"{sum(counts.values())} resources:")
+    width = max((len(t) for t in counts), default=0)
+    for type_token, count in sorted(counts.items()):
+        lines.append(f"  {type_token.ljust(width)}  {count}")
+    lines.append("")
+    lines.append("outputs:")
+    for key, value in snapshot.outputs.items():
+        lines.append(f"  {key}: {value}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help=f"stack name ({', '.join(available_stacks()) or 'none found'})")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the registration document here")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a stuck program fails")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    try:
+        snapshot = run_isolated(args.stack, project_dir=args.project_dir, timeout=args.timeout)
+    except ProgramError as error:
+        print(f"synth failed: {error}", file=sys.stderr)
+        return 2
+
+    violations: list[dict[str, Any]] = []
+    print(render_tree(snapshot))
+    if args.json:
+        args.json.write_text(json.dumps(document(snapshot, violations), indent=2, sort_keys=False) + "\n")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
