@@ -29,7 +29,9 @@ A crash or error after step 1 and before step 3's publish leaves the item withou
 after the publish and before the mark publishes once more on redelivery. So every
 stored alert is announced at least once, and each such failure adds at most one
 duplicate; a clean redelivery adds none. The memory of "notified" lives as long as
-the item, so keep the TTL longer than the stream's retention.
+the item, so keep the TTL longer than the stream's retention. Dedupe relies on copies
+of one alert being handled one after another, which holds while they share a shard
+and partition key (Lambda keeps per-key order even with a parallelization factor).
 """
 
 from __future__ import annotations
