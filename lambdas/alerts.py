@@ -71,9 +71,12 @@ DEFAULT_TTL_DAYS = 30
 DEFAULT_SUBJECT_PREFIX = "[uba]"
 SNS_SUBJECT_MAX = 99  # SNS: printable ASCII, fewer than 100 characters
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# Defaults so an unset variable cannot break every invocation: Powertools refuses to
+# flush metrics without a namespace, and that error would fail already-processed batches.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "alert-sink")
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "uba"))
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 
 
