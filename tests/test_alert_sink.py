@@ -130,9 +130,7 @@ def sink(alerts: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
         topic_arn = sns.create_topic(Name="uba-test-business-alerts")["TopicArn"]
         sqs = boto3.client("sqs", region_name=REGION)
         queue_url = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
         monkeypatch.setenv("ALERTS_TABLE_NAME", TABLE)
         monkeypatch.setenv("ALERTS_TOPIC_ARN", topic_arn)
@@ -258,9 +256,7 @@ def test_error_notification_is_readable_and_item_keeps_the_event_fields(sink: Si
     ]:
         assert expected in message
     item = sink.items()[("ALERT#error#checkout", "2026-01-01T10:00:05.250Z#evt-0001")]
-    assert {
-        name: item[name] for name in ("eventId", "userId", "objectId", "bizId", "errorMsg", "createdAt")
-    } == {
+    assert {name: item[name] for name in ("eventId", "userId", "objectId", "bizId", "errorMsg", "createdAt")} == {
         "eventId": "evt-0001",
         "userId": "user-42",
         "objectId": "cart-7",
@@ -348,9 +344,7 @@ def test_key_schema_answers_latest_counts_per_action_for_a_dashboard(sink: Sink)
         ScanIndexForward=False,
         Limit=1,
     )["Items"]
-    assert [(item["sk"]["S"], item["events"]["N"]) for item in latest_view] == [
-        ("2026-01-01T10:02:00.000Z", "3")
-    ]
+    assert [(item["sk"]["S"], item["events"]["N"]) for item in latest_view] == [("2026-01-01T10:02:00.000Z", "3")]
     # Every action: recent windows of type counts from the byType index, newest per action.
     since = "2026-01-01T10:01:00.000Z"
     recent = sink.dynamodb.query(
