@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from components.base import StackContext
 from components.core import Core, CoreArgs
+from components.ingest import Ingest, IngestArgs
 from settings import Settings
 
 
@@ -26,6 +27,7 @@ class Platform(pulumi.ComponentResource):
 
     context: StackContext
     core: Core
+    ingest: Ingest | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -47,11 +49,18 @@ class Platform(pulumi.ComponentResource):
             ops_topic_arn=self.core.ops_topic_arn,
         )
 
+        child = pulumi.ResourceOptions(parent=self)
+        if settings.ingest.enabled:
+            self.ingest = Ingest("ingest", IngestArgs(settings=settings.ingest, context=self.context), opts=child)
+
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
         """What the stack exports: the handles an operator or a CI job needs."""
-        return {
+        outputs: dict[str, pulumi.Input[str]] = {
             "kms_key_arn": self.core.key_arn,
             "ops_topic_arn": self.core.ops_topic_arn,
         }
+        if self.ingest is not None:
+            outputs["events_stream_name"] = self.ingest.events_stream.name
+        return outputs
