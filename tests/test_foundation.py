@@ -158,3 +158,11 @@ def test_synth_refuses_bad_config_with_exit_2(tmp_path: Path) -> None:
     assert "invalid config for stack 'dev'" in completed.stderr
     assert "platform.log_retention_days: must be one of" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_duplicate_urns_are_refused_like_the_real_engine(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: dupes\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import pulumi_aws as aws\naws.sns.Topic('same')\naws.sns.Topic('same')\n")
+    with pytest.raises(ProgramError, match="duplicate resource URN"):
+        run_isolated("dev", project_dir=tmp_path)

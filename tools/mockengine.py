@@ -395,6 +395,9 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
             urn = self.make_urn(request.parent, request.type, request.name)
             if request.type == "pulumi:pulumi:Stack":
                 return resource_pb2.RegisterResourceResponse(urn=urn)
+            if urn in self.resources:
+                # The real engine refuses this too; children must be named uniquely per parent type chain.
+                raise ProgramError(f"duplicate resource URN {urn}")
             _ensure_event_loop()
             inputs = _plain(rpc.deserialize_properties(request.object))
             resource_id, state = _new_resource(request, urn, inputs)
