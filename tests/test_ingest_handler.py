@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from lambdas import ingest
+from lambdas.kinesis_batch import MAX_BYTES_PER_CALL, PendingRecord, RetryPolicy, batches
 from tests.lambda_events import (
     STREAM_NAME,
     ApiCallCounter,
@@ -475,3 +476,41 @@ def test_counts_are_published_as_embedded_metrics(stream: Any, capsys: pytest.Ca
     assert metrics["EventsFailed"] == [0.0]
     assert metrics["PutRecordsRetries"] == [1.0]
     assert metrics["RecordsRetried"] == [1.0]
+
+
+# --- how records are packed into calls --------------------------------------------------
+
+
+def _pending(count: int, size: int) -> list[PendingRecord]:
+    return [PendingRecord(n, f"e{n}", f"user-{n}", b"x" * size) for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("count", "size", "expected_sizes"),
+    [
+        (1, 100, [1]),
+        (500, 100, [500]),
+        (1001, 100, [500, 500, 1]),
+        # 1,000,000-byte records: five fit in 5 MiB with their keys, the sixth opens a new call.
+        (11, 1_000_000, [5, 5, 1]),
+    ],
+)
+def test_records_are_packed_in_order_within_500_records_and_5_mib(
+    count: int, size: int, expected_sizes: list[int]
+) -> None:
+    records = _pending(count, size)
+
+    packed = list(batches(records))
+
+    assert [len(batch) for batch in packed] == expected_sizes
+    assert [record for batch in packed for record in batch] == records
+    assert all(sum(r.size for r in batch) <= MAX_BYTES_PER_CALL for batch in packed)
+
+
+@pytest.mark.parametrize("retry_number", [1, 2, 5, 12])
+def test_backoff_is_full_jitter_under_a_growing_capped_ceiling(retry_number: int) -> None:
+    policy = RetryPolicy(base_delay_ms=50, max_delay_ms=2000)
+    ceiling = min(2000, 50 * 2 ** (retry_number - 1))
+
+    assert policy.backoff_ms(retry_number, lambda: 0.0) == 0.0
+    assert policy.backoff_ms(retry_number, lambda: 0.999) == pytest.approx(0.999 * ceiling)
