@@ -167,6 +167,9 @@ def parse_body(request: APIGatewayProxyEvent) -> list[Any]:
         document = json.loads(text, parse_constant=_refuse_non_finite)
     except json.JSONDecodeError as error:
         raise RefusedRequestError(400, f"body is not valid JSON: {error}") from None
+    except RecursionError:
+        # Deep nesting exhausts the parser's stack; well under 1 MiB of brackets does it.
+        raise RefusedRequestError(400, "body is not valid JSON here: nested too deeply") from None
     return _events_of(document)
 
 
