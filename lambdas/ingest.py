@@ -142,9 +142,7 @@ def post_events() -> Response[str]:
     records, rejected = validate_events(items, envelope)
     metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=len(rejected))
     if not records:
-        return _json_response(
-            400, _summary(0, rejected, []) | {"message": "no event in the request is valid"}
-        )
+        return _json_response(400, _summary(0, rejected, []) | {"message": "no event in the request is valid"})
     outcome = write_records(records, settings, app.lambda_context)
     return _answer(outcome, rejected, settings)
 
@@ -250,17 +248,13 @@ def _envelope(request: APIGatewayProxyEvent) -> IngestEnvelope:
 # --- validating and writing ----------------------------------------------------------
 
 
-def validate_events(
-    items: list[Any], envelope: IngestEnvelope
-) -> tuple[list[PendingRecord], list[dict[str, Any]]]:
+def validate_events(items: list[Any], envelope: IngestEnvelope) -> tuple[list[PendingRecord], list[dict[str, Any]]]:
     """Stream records for valid events, and `{"index", "errors"}` for each invalid one."""
     records: list[PendingRecord] = []
     rejected: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            rejected.append(
-                {"index": index, "errors": [f"event: must be a JSON object, got {_json_type(item)}"]}
-            )
+            rejected.append({"index": index, "errors": [f"event: must be a JSON object, got {_json_type(item)}"]})
             continue
         try:
             event = UserEvent.model_validate(item)
@@ -286,9 +280,7 @@ def _json_type(value: Any) -> str:
 
 
 @tracer.capture_method(capture_response=False)
-def write_records(
-    records: list[PendingRecord], settings: IngestSettings, context: LambdaContext
-) -> WriteOutcome:
+def write_records(records: list[PendingRecord], settings: IngestSettings, context: LambdaContext) -> WriteOutcome:
     writer = KinesisBatchWriter(
         kinesis_client(), settings.stream_name, settings.retry, context.get_remaining_time_in_millis
     )
@@ -314,8 +306,7 @@ def write_records(
 
 def _answer(outcome: WriteOutcome, rejected: list[dict[str, Any]], settings: IngestSettings) -> Response[str]:
     failed = [
-        {"index": r.index, "eventId": r.event_id, "error": r.last_error, "retryable": True}
-        for r in outcome.failed
+        {"index": r.index, "eventId": r.event_id, "error": r.last_error, "retryable": True} for r in outcome.failed
     ]
     body = _summary(outcome.written, rejected, failed)
     logger.info(

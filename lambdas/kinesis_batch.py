@@ -148,9 +148,7 @@ class KinesisBatchWriter:
         outcome.failed = pending
         return outcome
 
-    def _put_once(
-        self, records: list[PendingRecord], outcome: WriteOutcome
-    ) -> tuple[list[PendingRecord], bool]:
+    def _put_once(self, records: list[PendingRecord], outcome: WriteOutcome) -> tuple[list[PendingRecord], bool]:
         """One pass over all records; returns those still unwritten (in order) and whether to stop."""
         unwritten: list[PendingRecord] = []
         give_up = False
@@ -172,9 +170,7 @@ class KinesisBatchWriter:
         return unwritten, give_up
 
     @staticmethod
-    def _rejected(
-        batch: list[PendingRecord], response: dict[str, Any], outcome: WriteOutcome
-    ) -> list[PendingRecord]:
+    def _rejected(batch: list[PendingRecord], response: dict[str, Any], outcome: WriteOutcome) -> list[PendingRecord]:
         """Records of one call that carry an ErrorCode; the rest are counted as written."""
         results = response.get("Records", [])
         if len(results) != len(batch):

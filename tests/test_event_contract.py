@@ -19,9 +19,7 @@ def field_errors(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return [(".".join(map(str, e["loc"])), e["type"]) for e in caught.value.errors()]
 
 
-ENVELOPE = IngestEnvelope(
-    receivedAt=datetime(2026, 3, 1, 12, 0, 1, 999_999, tzinfo=UTC), sourceIp="203.0.113.9"
-)
+ENVELOPE = IngestEnvelope(receivedAt=datetime(2026, 3, 1, 12, 0, 1, 999_999, tzinfo=UTC), sourceIp="203.0.113.9")
 
 
 @pytest.mark.parametrize(

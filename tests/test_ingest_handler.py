@@ -60,9 +60,7 @@ class FlakyKinesis:
         self.calls += 1
         verdicts = [self.refuse(self.calls, json.loads(record["Data"])) for record in Records]
         passed = [record for record, code in zip(Records, verdicts, strict=True) if code is None]
-        stored = iter(
-            self.inner.put_records(StreamName=StreamName, Records=passed)["Records"] if passed else []
-        )
+        stored = iter(self.inner.put_records(StreamName=StreamName, Records=passed)["Records"] if passed else [])
         results = [
             next(stored) if code is None else {"ErrorCode": code, "ErrorMessage": f"{code} for shard"}
             for code in verdicts
@@ -328,9 +326,7 @@ def test_non_json_content_type_is_415(stream: Any, content_type: str | None) -> 
     assert read_stream(stream, STREAM_NAME) == []
 
 
-@pytest.mark.parametrize(
-    "content_type", ["application/json", "Application/JSON", 'application/json; charset="utf-8"']
-)
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON", 'application/json; charset="utf-8"'])
 def test_json_content_type_with_utf8_charset_is_taken(stream: Any, content_type: str) -> None:
     assert invoke(user_event(1), content_type=content_type).status == 200
 

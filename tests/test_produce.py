@@ -19,9 +19,7 @@ def local_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_local_run_stores_every_valid_event_and_none_of_the_invalid(local_env: None) -> None:
-    args = produce.parse_args(
-        ["--local", "--count", "700", "--rate", "0", "--invalid-ratio", "0.05", "--seed", "11"]
-    )
+    args = produce.parse_args(["--local", "--count", "700", "--rate", "0", "--invalid-ratio", "0.05", "--seed", "11"])
     faker = produce.EventFaker(args.seed, args.users, 0.1, 0.1, args.invalid_ratio)
 
     summary = produce.run_local(args, faker)
@@ -35,9 +33,7 @@ def test_local_run_stores_every_valid_event_and_none_of_the_invalid(local_env: N
     assert summary.stored_kinds == {k: summary.kinds[k] for k in ("plain", "error", "warning")}
 
 
-def test_command_line_prints_a_summary_and_exits_zero(
-    local_env: None, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_command_line_prints_a_summary_and_exits_zero(local_env: None, capsys: pytest.CaptureFixture[str]) -> None:
     code = produce.main(["--local", "--count", "40", "--rate", "0", "--seed", "2"])
 
     out = capsys.readouterr().out
@@ -75,9 +71,7 @@ def _report(accepted: int, failed: list[int], rejected: list[int] | None = None)
     return {
         "accepted": accepted,
         "rejected": [{"index": i, "errors": ["userId: Field required"]} for i in rejected or []],
-        "failed": [
-            {"index": i, "eventId": f"e{i}", "error": "InternalFailure", "retryable": True} for i in failed
-        ],
+        "failed": [{"index": i, "eventId": f"e{i}", "error": "InternalFailure", "retryable": True} for i in failed],
     }
 
 

@@ -33,9 +33,7 @@ MAX_BATCH = 500
 ACTIONS = ["viewDoc", "search", "addToCart", "buy", "login", "logout", "share", "comment"]
 ACTION_WEIGHTS = [40, 20, 10, 5, 8, 5, 6, 6]
 BUSINESSES = ["biz-news", "biz-shop", "biz-video", "biz-forum"]
-CLIENT_OFFSETS = [
-    timezone(timedelta(hours=h, minutes=m)) for h, m in [(0, 0), (1, 0), (8, 0), (-5, 0), (5, 30)]
-]
+CLIENT_OFFSETS = [timezone(timedelta(hours=h, minutes=m)) for h, m in [(0, 0), (1, 0), (8, 0), (-5, 0), (5, 30)]]
 # Answers without a per-event report: resend the whole batch (0: no answer, a network error).
 # A resend after a 502/504 may duplicate events; downstream de-duplicates by eventId.
 RESEND_WHOLE_BATCH = {0, 429, 500, 502, 504}
@@ -142,9 +140,7 @@ class Summary:
 
 
 class Producer:
-    def __init__(
-        self, transport: Transport, max_resends: int, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
+    def __init__(self, transport: Transport, max_resends: int, sleep: Callable[[float], None] = time.sleep) -> None:
         self._transport = transport
         self._max_resends = max_resends
         self._sleep = sleep
@@ -261,9 +257,7 @@ def run_local(args: argparse.Namespace, faker: EventFaker) -> Summary:
     from tools.local_lambda import FakeLambdaContext, local_kinesis, read_answer, read_stream, rest_api_event
 
     def send(body: bytes) -> Answer:
-        event = rest_api_event(
-            body, content_type="application/json; charset=utf-8", user_agent="uba-produce/1.0"
-        )
+        event = rest_api_event(body, content_type="application/json; charset=utf-8", user_agent="uba-produce/1.0")
         answer = read_answer(ingest.handler(event, FakeLambdaContext()))
         return Answer(answer.status, answer.headers, answer.body)
 
@@ -282,13 +276,7 @@ def run_local(args: argparse.Namespace, faker: EventFaker) -> Summary:
 def _kind(error_msg: str | None) -> str:
     if error_msg is None:
         return "plain"
-    return (
-        "error"
-        if error_msg.startswith("[error]")
-        else "warning"
-        if error_msg.startswith("WARNNING")
-        else "other"
-    )
+    return "error" if error_msg.startswith("[error]") else "warning" if error_msg.startswith("WARNNING") else "other"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -304,9 +292,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--warn-ratio", type=float, help="share of WARNNING events (then --error-ratio is [error] only)"
     )
-    parser.add_argument(
-        "--invalid-ratio", type=float, default=0.0, help="share of deliberately invalid events"
-    )
+    parser.add_argument("--invalid-ratio", type=float, default=0.0, help="share of deliberately invalid events")
     parser.add_argument("--users", type=int, default=50, help="distinct users (default 50)")
     parser.add_argument("--shards", type=int, default=2, help="shards of the local stream (with --local)")
     parser.add_argument("--max-resends", type=int, default=5, help="resends of failed events per batch")
@@ -327,9 +313,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     error_ratio, warn_ratio = (
-        (args.error_ratio / 2, args.error_ratio / 2)
-        if args.warn_ratio is None
-        else (args.error_ratio, args.warn_ratio)
+        (args.error_ratio / 2, args.error_ratio / 2) if args.warn_ratio is None else (args.error_ratio, args.warn_ratio)
     )
     faker = EventFaker(args.seed, args.users, error_ratio, warn_ratio, args.invalid_ratio)
     if args.local:
