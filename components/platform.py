@@ -51,7 +51,15 @@ class Platform(pulumi.ComponentResource):
 
         child = pulumi.ResourceOptions(parent=self)
         if settings.ingest.enabled:
-            self.ingest = Ingest("ingest", IngestArgs(settings=settings.ingest, context=self.context), opts=child)
+            self.ingest = Ingest(
+                "ingest",
+                IngestArgs(
+                    settings=settings.ingest,
+                    context=self.context,
+                    powertools_version=settings.platform.powertools_version,
+                ),
+                opts=child,
+            )
 
         self.register_outputs(self.outputs())
 
@@ -63,4 +71,7 @@ class Platform(pulumi.ComponentResource):
         }
         if self.ingest is not None:
             outputs["events_stream_name"] = self.ingest.events_stream.name
+            outputs["ingest_endpoint_url"] = self.ingest.endpoint_url
+            if self.ingest.api_key is not None:
+                outputs["ingest_api_key_id"] = self.ingest.api_key.id
         return outputs

@@ -472,7 +472,27 @@ def _invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         names = [f"{region}{suffix}" for suffix in "abc"]
         return {"names": names, "zoneIds": [f"az{i}" for i in range(1, 4)], "id": region}
+    if token == "aws:ssm/getParameter:getParameter":
+        return _ssm_parameter(str(args["name"]), region)
     raise ProgramError(f"the offline engine has no mock for invoke {token}; add one to tools/mockengine.py")
+
+
+# Public SSM parameters the program reads, answered as AWS publishes them.
+_POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+def _ssm_parameter(name: str, region: str) -> dict[str, Any]:
+    parts = name.split("/")
+    if name.startswith("/aws/service/powertools/python/") and len(parts) == 8:
+        _, _, _, _, _, architecture, runtime, release = parts
+        layer_version = 10 + int(release.split(".")[1])  # any stable number: the mock only needs a real shape
+        value = (
+            f"arn:{PARTITION}:lambda:{region}:{_POWERTOOLS_LAYER_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}:{layer_version}"
+        )
+        arn = f"arn:{PARTITION}:ssm:{region}::parameter{name}"
+        return {"name": name, "value": value, "insecureValue": value, "type": "String", "id": name, "arn": arn}
+    raise ProgramError(f"the offline engine knows no public SSM parameter {name}")
 
 
 def run_program(
