@@ -169,18 +169,15 @@ def resolve_parameters(name: str, supplied: Mapping[str, str]) -> dict[str, str]
     the wrong shape, `from_date` after `to_date`, or `from_action` equal to `to_action`.
     """
     query = load_query(name)
+    accepted = _describe(query.parameters)
     unknown = sorted(set(supplied) - set(query.parameter_names))
     if unknown:
-        raise ParameterError(
-            f"unknown parameter {unknown[0]!r} for {name}; it takes: {_describe(query.parameters)}"
-        )
+        raise ParameterError(f"unknown parameter {unknown[0]!r} for {name}; it takes: {accepted}")
     values: dict[str, str] = {}
     for parameter in query.parameters:
         value = supplied.get(parameter.name, parameter.default)
         if value is None:
-            raise ParameterError(
-                f"missing parameter {parameter.name!r} for {name}; it takes: {_describe(query.parameters)}"
-            )
+            raise ParameterError(f"missing parameter {parameter.name!r} for {name}; it takes: {accepted}")
         _check_value(parameter, value)
         values[parameter.name] = value
     _check_consistency(values)
@@ -241,19 +238,13 @@ def _parse_date(name: str, value: str) -> date:
 
 
 def _check_consistency(values: Mapping[str, str]) -> None:
-    has_range = "from_date" in values and "to_date" in values
-    if has_range and _parse_date("from_date", values["from_date"]) > _parse_date(
-        "to_date", values["to_date"]
-    ):
-        raise ParameterError(
-            f"from_date {values['from_date']} is after to_date {values['to_date']}; "
-            "the range is inclusive and must not be empty"
-        )
+    if "from_date" in values and "to_date" in values:
+        first, last = _parse_date("from_date", values["from_date"]), _parse_date("to_date", values["to_date"])
+        if first > last:
+            raise ParameterError(f"from_date {first} is after to_date {last}; the range must not be empty")
     if "from_action" in values and values.get("from_action") == values.get("to_action"):
-        raise ParameterError(
-            f"from_action and to_action are both {values['from_action']!r}; "
-            "a conversion needs two different actions"
-        )
+        same = values["from_action"]
+        raise ParameterError(f"from_action and to_action are both {same!r}; a conversion needs two actions")
 
 
 def _header_lines(text: str) -> list[str]:
@@ -316,17 +307,13 @@ def _placeholder_after(path: Path, colon: Token, following: Token | None) -> Pla
     return Placeholder(name=following.text, start=colon.start, end=following.end + 1)
 
 
-def _check_usage(
-    path: Path, parameters: tuple[Parameter, ...], placeholders: tuple[Placeholder, ...]
-) -> None:
+def _check_usage(path: Path, parameters: tuple[Parameter, ...], found: tuple[Placeholder, ...]) -> None:
     declared = {parameter.name for parameter in parameters}
-    used = {placeholder.name for placeholder in placeholders}
+    used = {placeholder.name for placeholder in found}
     if used - declared:
         raise QueryDefinitionError(f"{path}: uses undeclared parameters {sorted(used - declared)}")
     if declared - used:
         raise QueryDefinitionError(f"{path}: declares parameters it never uses {sorted(declared - used)}")
-    if len(placeholders) > MAX_ATHENA_PLACEHOLDERS:
-        raise QueryDefinitionError(
-            f"{path}: {len(placeholders)} placeholders; "
-            f"Athena's console takes at most {MAX_ATHENA_PLACEHOLDERS}"
-        )
+    if len(found) > MAX_ATHENA_PLACEHOLDERS:
+        limit = MAX_ATHENA_PLACEHOLDERS
+        raise QueryDefinitionError(f"{path}: {len(found)} placeholders; Athena's console takes {limit}")

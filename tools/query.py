@@ -76,9 +76,7 @@ def run_query(name: str, lake: Path, params: Mapping[str, str]) -> QueryResult:
 def format_table(result: QueryResult) -> str:
     """Rows as an aligned text table: numbers right-aligned, NULL spelled out."""
     cells = [[_cell(value) for value in row] for row in result.rows]
-    widths = [
-        max([len(column), *(len(row[index]) for row in cells)]) for index, column in enumerate(result.columns)
-    ]
+    widths = [max([len(title), *(len(row[i]) for row in cells)]) for i, title in enumerate(result.columns)]
     numeric = [
         bool(result.rows) and all(isinstance(row[index], int | float) for row in result.rows)
         for index in range(len(result.columns))
