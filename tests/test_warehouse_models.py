@@ -65,11 +65,13 @@ def event(
 
 
 # u1: first seen D, converts on D (viewDoc 10:00 then buy 10:05), comes back on D+1, D+7, D+30.
-# u2: first seen D, buys before viewing on D (no conversion), comes back on D+7 and converts.
+# u2: first seen D, buys before viewing on D (no conversion), comes back on D+7 and buys at
+#     the very moment of viewing (at or after counts: a conversion).
 # u3: first seen D+1, one [error] event, comes back on D+2.
 # u4: first seen D: viewDoc at 00:30+02:00 is 22:30 UTC on D; buy at 23:59:59.999 on D,
 #     received after midnight, with an [ERROR] marker.
-# u5: an event of D+2 received on D+20 (late-arriving, already in the lake at the first build).
+# u5: an event of D+2 received on D+20 (late-arriving, already in the lake at the first build);
+#     comes back on D+9, 7 days after its first day.
 # The first viewDoc of u1 is delivered twice (the retry 8 s later, in another file); a
 # record without a user is dropped.
 BASE_EVENTS = [
@@ -81,13 +83,14 @@ BASE_EVENTS = [
     event("u2-buy", "buy", "u2", at(0, "09:00:00")),
     event("u2-view", "viewDoc", "u2", at(0, "09:30:00")),
     event("u2-day7-view", "viewDoc", "u2", at(7, "10:00:00"), error="[Error] capitalised is no marker"),
-    event("u2-day7-buy", "buy", "u2", at(7, "10:10:00")),
+    event("u2-day7-buy", "buy", "u2", at(7, "10:00:00")),
     event("u3-view", "viewDoc", "u3", at(1, "11:00:00"), error="disk [error] retried"),
     event("u3-view-again", "viewDoc", "u3", at(1, "11:01:00")),
     event("u3-share", "share", "u3", at(2, "15:00:00"), error=""),
     event("u4-view", "viewDoc", "u4", "2026-03-02T00:30:00+02:00", at(0, "22:30:02")),
     event("u4-buy", "buy", "u4", at(0, "23:59:59.999"), at(1, "00:00:00.500"), error="[ERROR] card declined"),
     event("u5-late", "viewDoc", "u5", at(2, "07:00:00"), at(20, "00:00:00")),
+    event("u5-day9", "search", "u5", at(9, "18:00:00")),
     event("no-user", "viewDoc", None, at(0, "12:00:00")),
 ]
 RETRIED_DELIVERY = event(
@@ -103,7 +106,7 @@ EXPECTED_DWD = [
     ("u1-day7", day(7), "u1", "search", at(7, "12:00:01"), "[PANIC] out of memory", True, "ua"),
     ("u1-view", day(0), "u1", "viewDoc", at(0, "10:00:01"), None, False, "ua-first"),
     ("u2-buy", day(0), "u2", "buy", at(0, "09:00:01"), None, False, "ua"),
-    ("u2-day7-buy", day(7), "u2", "buy", at(7, "10:10:01"), None, False, "ua"),
+    ("u2-day7-buy", day(7), "u2", "buy", at(7, "10:00:01"), None, False, "ua"),
     (
         "u2-day7-view",
         day(7),
@@ -120,6 +123,7 @@ EXPECTED_DWD = [
     ("u3-view-again", day(1), "u3", "viewDoc", at(1, "11:01:01"), None, False, "ua"),
     ("u4-buy", day(0), "u4", "buy", at(1, "00:00:00.500"), "[ERROR] card declined", True, "ua"),
     ("u4-view", day(0), "u4", "viewDoc", at(0, "22:30:02"), None, False, "ua"),
+    ("u5-day9", day(9), "u5", "search", at(9, "18:00:01"), None, False, "ua"),
     ("u5-late", day(2), "u5", "viewDoc", at(20, "00:00:00"), None, False, "ua"),
 ]
 # (event_day, user_id, events, distinct_actions, error_events)
@@ -133,6 +137,7 @@ EXPECTED_DWM = [
     (day(2), "u5", 1, 1, 0),
     (day(7), "u1", 1, 1, 1),
     (day(7), "u2", 2, 2, 0),
+    (day(9), "u5", 1, 1, 0),
     (day(30), "u1", 1, 1, 0),
 ]
 EXPECTED_DIM = [
@@ -140,16 +145,17 @@ EXPECTED_DIM = [
     ("u2", day(0), day(7)),
     ("u3", day(1), day(2)),
     ("u4", day(0), day(0)),
-    ("u5", day(2), day(2)),
+    ("u5", day(2), day(9)),
 ]
 # (event_day, dau, new_users, events, error_events, conversion_rate)
 # D: viewDoc users u1 (buy after), u2 (buy before), u4 (buy after) -> 2/3.
-# D+30: nobody viewed a doc -> NULL.
+# D+9 and D+30: nobody viewed a doc -> NULL.
 EXPECTED_KPIS = [
     (day(0), 3, 3, 6, 1, Decimal("0.6667")),
     (day(1), 2, 1, 3, 1, Decimal("0.0000")),
     (day(2), 2, 1, 2, 0, Decimal("0.0000")),
     (day(7), 2, 0, 3, 1, Decimal("1.0000")),
+    (day(9), 1, 0, 1, 0, None),
     (day(30), 1, 0, 1, 0, None),
 ]
 # (cohort_day, days_after, cohort_users, retained_users); the watermark's day is D+30,
@@ -161,7 +167,7 @@ EXPECTED_RETENTION = [
     (day(1), 1, 1, 1),
     (day(1), 7, 1, 0),
     (day(2), 1, 1, 0),
-    (day(2), 7, 1, 0),
+    (day(2), 7, 1, 1),
 ]
 
 
@@ -413,9 +419,54 @@ def test_an_earlier_delivery_landing_late_replaces_the_kept_one_and_moves_its_da
     assert models(built) == expected == full_build(lake)
 
 
+def test_a_cohort_gets_its_retention_row_once_the_watermark_reaches_its_day(
+    built: duckdb.DuckDBPyConnection, lake: Path
+) -> None:
+    # A new user on D+32 moves the watermark's day from D+30 to D+32: cohorts D+1 and D+2
+    # now have a 30-day row (nobody came back), though no event of theirs changed.
+    write_lake(lake, [event("u6-first", "search", "u6", at(32, "06:00:00"))], "next-day.parquet")
+
+    warehouse.refresh(built, lake, RefreshParameters(lookback_days=0))
+
+    # Cohort D+32 (u6) has no row yet: its first retention day, D+33, is still ahead.
+    assert models(built)["dws_retention"] == upsert(
+        EXPECTED_RETENTION, 2, (day(1), 30, 1, 0), (day(2), 30, 1, 0)
+    )
+    assert models(built) == full_build(lake)
+
+
+def test_the_earliest_delivery_decides_the_user_whose_first_day_may_move_to_an_unchanged_day(
+    built: duckdb.DuckDBPyConnection, lake: Path
+) -> None:
+    # u5's D+2 event gets an earlier delivery naming u6 (a client reusing an event id).
+    # The event becomes u6's; u5's first day moves to D+9, a day with no new event,
+    # whose new-user count and cohort must still be recomputed.
+    earlier = event("u5-late", "viewDoc", "u6", at(2, "07:00:00"), at(19, "12:00:00"))
+    write_lake(lake, [earlier], "reused-id.parquet")
+
+    warehouse.refresh(built, lake, RefreshParameters(lookback_days=11))
+
+    expected = expected_base()
+    expected["dwd_events"] = upsert(
+        expected["dwd_events"],
+        1,
+        ("u5-late", day(2), "u6", "viewDoc", datetime(2026, 3, 20, 12), None, False, "ua"),
+    )
+    expected["dwm_user_daily"] = upsert(
+        [row for row in expected["dwm_user_daily"] if row[:2] != (day(2), "u5")], 2, (day(2), "u6", 1, 1, 0)
+    )
+    expected["dim_user"] = upsert(expected["dim_user"], 1, ("u5", day(9), day(9)), ("u6", day(2), day(2)))
+    expected["dws_daily_kpis"] = upsert(expected["dws_daily_kpis"], 1, (day(9), 1, 1, 1, 0, None))
+    expected["dws_retention"] = upsert(
+        expected["dws_retention"], 2, (day(2), 7, 1, 0), (day(9), 1, 1, 0), (day(9), 7, 1, 0)
+    )
+    assert models(built) == expected == full_build(lake)
+    assert refreshed_days(built, "event") == [day(2), day(30)]
+
+
 def test_conversion_actions_are_settable(lake: Path) -> None:
     # Reversed: on D the buyers are u1 (viewed before), u2 (viewed 30 min after) and u4
-    # (viewed before) -> 1/3; on D+7 u2 bought at 10:10 after viewing at 10:00 -> 0.
+    # (viewed before) -> 1/3; on D+7 u2 viewed at the moment of buying -> 1.
     connection = warehouse.connect()
     parameters = RefreshParameters(conversion_from_action="buy", conversion_to_action="viewDoc")
     warehouse.refresh(connection, lake, parameters)
@@ -424,7 +475,8 @@ def test_conversion_actions_are_settable(lake: Path) -> None:
         day(0): Decimal("0.3333"),
         day(1): None,
         day(2): None,
-        day(7): Decimal("0.0000"),
+        day(7): Decimal("1.0000"),
+        day(9): None,
         day(30): None,
     }
 

@@ -17,9 +17,8 @@
 --                another delivery of an event_id read (a duplicate can move it);
 --   dim_user     users with a dwm_user_daily row on an event day, before or after;
 --   kpi days     event days, plus the old and new first_seen_day of those users;
---   cohorts      first-seen days of those users (old and new), each event day minus
---                1, 7 and 30, and cohorts whose cohort_day + days_after was reached by
---                the watermark's UTC day in this refresh.
+--   cohorts      first-seen days of those users (old and new), and cohorts whose
+--                cohort_day + days_after the watermark's UTC day reached in this refresh.
 -- A late event (created long ago, received now) has received_at > W, so its old day is
 -- rebuilt however old it is. The look-back is for files that land late: Firehose
 -- buffers, so a row can reach S3 after a refresh moved W past its received_at. A row
@@ -189,9 +188,10 @@ FROM dwm_user_daily AS m
 WHERE m.user_id IN (SELECT user_id FROM etl_changed_users)
 GROUP BY m.user_id;
 
--- 12. More days to recompute: the changed users' new first-seen days; cohorts whose
---     retention day is an event day; cohorts whose retention day the watermark's UTC
---     day reached in this refresh.
+-- 12. More days to recompute: the changed users' new first-seen days, and cohorts whose
+--     cohort_day + days_after the watermark's UTC day reached in this refresh. (A
+--     cohort whose retention day is an event day needs no rule of its own: whoever
+--     came back that day is a changed user, and their cohort is already listed.)
 INSERT INTO etl_refresh_days (scope, affected_day)
 SELECT scope, affected_day
 FROM (
@@ -202,11 +202,6 @@ FROM (
     SELECT 'cohort', u.first_seen_day
     FROM dim_user AS u
     WHERE u.user_id IN (SELECT user_id FROM etl_changed_users)
-    UNION
-    SELECT 'cohort', CAST(DATEADD(DAY, -offsets.days_after, r.affected_day) AS DATE)
-    FROM etl_refresh_days AS r
-    CROSS JOIN (SELECT 1 AS days_after UNION ALL SELECT 7 UNION ALL SELECT 30) AS offsets
-    WHERE r.scope = 'event'
     UNION
     SELECT 'cohort', u.first_seen_day
     FROM dim_user AS u
