@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.access import Access, AccessArgs
+from components.access_policies import AccessTargets
 from components.base import StackContext
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
@@ -28,6 +31,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    access: Access | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -61,7 +65,32 @@ class Platform(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # Last: the staff groups are granted on whatever the tiers above created.
+        if settings.access.enabled:
+            self.access = Access(
+                "access",
+                AccessArgs(settings=settings.access, context=self.context, targets=self._access_targets()),
+                opts=child,
+            )
+
         self.register_outputs(self.outputs())
+
+    def _access_targets(self) -> AccessTargets[pulumi.Input[str]]:
+        """The resources the staff groups are granted on; a switched-off tier leaves its fields empty."""
+        targets: dict[str, Any] = {
+            "account_id": self.context.account_id,
+            "kms_key_arn": self.core.key_arn,
+            "ops_topic_arn": self.core.ops_topic_arn,
+        }
+        if self.ingest is not None:
+            targets.update(
+                events_stream_arn=self.ingest.events_stream.arn,
+                ingest_function_arn=self.ingest.function.function.arn,
+                api_id=self.ingest.api.id,
+                api_stage=self.ingest.stage.stage_name,
+                api_key_id=self.ingest.api_key.id if self.ingest.api_key is not None else None,
+            )
+        return AccessTargets[pulumi.Input[str]](prefix=self.context.prefix, region=self.context.region, **targets)
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
         """What the stack exports: the handles an operator or a CI job needs."""
@@ -74,4 +103,7 @@ class Platform(pulumi.ComponentResource):
             outputs["ingest_endpoint_url"] = self.ingest.endpoint_url
             if self.ingest.api_key is not None:
                 outputs["ingest_api_key_id"] = self.ingest.api_key.id
+        if self.access is not None:
+            for persona, group in self.access.groups.items():
+                outputs[f"group_{persona.lower()}"] = group.name
         return outputs
