@@ -13,6 +13,7 @@ from components.access_policies import AccessTargets
 from components.base import StackContext
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
+from components.observability import DashboardTargets, Observability, ObservabilityArgs
 from settings import Settings
 
 
@@ -31,6 +32,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    observability: Observability | None = None
     access: Access | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -65,7 +67,12 @@ class Platform(pulumi.ComponentResource):
                 opts=child,
             )
 
-        # Last: the staff groups are granted on whatever the tiers above created.
+        # Last: the dashboard shows every alarm the tiers above created.
+        if settings.observability.dashboard:
+            self.observability = Observability(
+                "observability", ObservabilityArgs(context=self.context, targets=self._dashboard_targets()), opts=child
+            )
+        # Last of all: the staff groups are granted on whatever the tiers above created.
         if settings.access.enabled:
             self.access = Access(
                 "access",
@@ -74,6 +81,17 @@ class Platform(pulumi.ComponentResource):
             )
 
         self.register_outputs(self.outputs())
+
+    def _dashboard_targets(self) -> DashboardTargets:
+        targets: dict[str, pulumi.Input[str] | None] = {}
+        if self.ingest is not None:
+            targets |= {
+                "api_name": self.ingest.api_name,
+                "api_stage": self.ingest.stage_name,
+                "ingest_function": self.ingest.function.name,
+                "events_stream": self.ingest.events_stream.name,
+            }
+        return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def _access_targets(self) -> AccessTargets[pulumi.Input[str]]:
         """The resources the staff groups are granted on; a switched-off tier leaves its fields empty."""
@@ -98,6 +116,8 @@ class Platform(pulumi.ComponentResource):
             "kms_key_arn": self.core.key_arn,
             "ops_topic_arn": self.core.ops_topic_arn,
         }
+        if self.observability is not None:
+            outputs["ops_dashboard_name"] = self.observability.dashboard.dashboard_name
         if self.ingest is not None:
             outputs["events_stream_name"] = self.ingest.events_stream.name
             outputs["ingest_endpoint_url"] = self.ingest.endpoint_url
