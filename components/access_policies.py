@@ -7,8 +7,7 @@ switched off leaves its fields None, and every statement that would name one of 
 resources simply drops out, so a switched-off tier contributes no grants.
 
 Every Allow names this stack's own resources: exact ARNs, or a name pattern under the
-stack's prefix where resources are many and all carry the prefix (log groups, alarms,
-dashboards). `Resource: "*"` appears only for the few read and list actions AWS
+stack's prefix where resources are many and all carry the prefix (log groups, alarms). `Resource: "*"` appears only for the few read and list actions AWS
 authorises on no narrower resource (`ACCOUNT_WIDE_ACTIONS`, checked against
 parliament's IAM database by the tests). Only the admin group holds a real wildcard.
 """
@@ -105,6 +104,7 @@ class AccessTargets(Generic[V]):
     account_id: V
     kms_key_arn: V
     ops_topic_arn: V
+    dashboard_arn: V | None = None  # the ops dashboard (observability)
     # ingest
     events_stream_arn: V | None = None
     ingest_function_arn: V | None = None
@@ -226,7 +226,7 @@ def alarm_arns(t: AccessTargets[str]) -> list[str]:
 
 
 def dashboard_arns(t: AccessTargets[str]) -> list[str]:
-    return [f"arn:{PARTITION}:cloudwatch::{t.account_id}:dashboard/{t.prefix}-*"]
+    return _present([t.dashboard_arn])
 
 
 def events_route_arn(t: AccessTargets[str]) -> str | None:
@@ -393,7 +393,8 @@ def realtime_read(t: AccessTargets[str]) -> list[Statement]:
 def dashboards_read(t: AccessTargets[str]) -> list[Statement]:
     return statements(
         allow("ReadDashboards", ["cloudwatch:GetDashboard"], dashboard_arns(t)),
-        allow("ReadDashboardMetrics", ["cloudwatch:GetMetricData", "cloudwatch:ListDashboards"], ["*"]),
+        allow("ReadDashboardMetrics", ["cloudwatch:GetMetricData", "cloudwatch:ListDashboards"],
+              ["*"] if t.dashboard_arn else []),
     )  # fmt: skip
 
 
@@ -401,6 +402,7 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
     """Op reads every piece of data the platform holds, directly."""
     buckets = _present([t.lake_bucket_arn, t.log_bucket_arn])
     services = ["s3", "kinesis", "dynamodb", "sqs"]
+    stores = _present([*streams(t), *buckets, t.results_table_arn, t.dead_letter_queue_arn])
     return statements(
         allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
                               "kinesis:ListShards"], streams(t)),
@@ -410,7 +412,8 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadRealtimeResults", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                                       "dynamodb:Scan"], table_arns(t)),
         allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
-        allow("UseTheKeyToReadPlatformData", ["kms:Decrypt"], [t.kms_key_arn], condition=_via(t, *services)),
+        allow("UseTheKeyToReadPlatformData", ["kms:Decrypt"], [t.kms_key_arn if stores else None],
+              condition=_via(t, *services)),
         *query_warehouse(t),
     )  # fmt: skip
 
@@ -469,7 +472,8 @@ def dev_build(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadAndWriteTheRealtimeTable", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                                                "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem",
                                                "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], table_arns(t)),
-        allow("UseTheKeyForDevData", ["kms:Decrypt", "kms:GenerateDataKey"], [t.kms_key_arn],
+        allow("UseTheKeyForDevData", ["kms:Decrypt", "kms:GenerateDataKey"],
+              [t.kms_key_arn if streams(t) or lake or t.results_table_arn else None],
               condition=_via(t, "kinesis", "s3", "dynamodb")),
     )  # fmt: skip
 

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components.access import Access, AccessArgs
 from components.access_policies import AccessTargets
-from components.base import StackContext
+from components.base import PARTITION, StackContext
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
 from components.observability import DashboardTargets, Observability, ObservabilityArgs
@@ -100,6 +100,11 @@ class Platform(pulumi.ComponentResource):
             "kms_key_arn": self.core.key_arn,
             "ops_topic_arn": self.core.ops_topic_arn,
         }
+        if self.observability is not None:
+            dashboard = self.observability.dashboard
+            targets["dashboard_arn"] = pulumi.Output.concat(
+                f"arn:{PARTITION}:cloudwatch::", self.context.account_id, ":dashboard/", dashboard.dashboard_name
+            )
         if self.ingest is not None:
             targets.update(
                 events_stream_arn=self.ingest.events_stream.arn,
