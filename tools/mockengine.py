@@ -520,6 +520,9 @@ def run_program(
         _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         os.chdir(previous)
+    # The SDK registers resources from concurrent tasks and RPC threads, so with enough resources
+    # the registration order changes from run to run; a canonical order keeps snapshots reproducible.
+    snapshot.resources.sort(key=lambda resource: resource.urn)
     return snapshot
 
 
