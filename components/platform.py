@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from components.base import StackContext
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
+from components.lake import Lake, LakeArgs
 from settings import Settings
 
 
@@ -28,6 +29,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    lake: Lake | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -52,6 +54,14 @@ class Platform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if settings.ingest.enabled:
             self.ingest = Ingest("ingest", IngestArgs(settings=settings.ingest, context=self.context), opts=child)
+        if settings.lake.enabled:
+            # Settings refuse a lake without ingest, so the events stream exists here.
+            assert self.ingest is not None
+            self.lake = Lake(
+                "lake",
+                LakeArgs(settings=settings.lake, context=self.context, events_stream=self.ingest.events_stream),
+                opts=child,
+            )
 
         self.register_outputs(self.outputs())
 
@@ -63,4 +73,8 @@ class Platform(pulumi.ComponentResource):
         }
         if self.ingest is not None:
             outputs["events_stream_name"] = self.ingest.events_stream.name
+        if self.lake is not None:
+            outputs["lake_bucket_name"] = self.lake.lake_bucket.name
+            outputs["athena_workgroup_name"] = self.lake.workgroup.name
+            outputs["glue_database_name"] = self.lake.glue_database.name
         return outputs
