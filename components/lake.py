@@ -3,7 +3,8 @@
     Kinesis `events` ──Firehose (JQ partition keys, Parquet against Glue)──▶ s3://<lake>/events/year=…/hour=…/
                                                             failures ──▶ s3://<lake>/errors/<type>/…
     Glue `<prefix>_lake.events` (columns from the event contract, partition projection)
-    Athena workgroup `<prefix>-analytics` (enforced results location, SSE-KMS, scan limit)
+    Athena workgroup `<prefix>-analytics` (enforced results location, SSE-KMS, scan limit),
+        with every `sql/athena/<name>.sql` as prepared statement `<name>`
 
 Split by concern: `lake_storage` (buckets and lifecycle), `lake_catalog` (Glue and
 Athena), `lake_delivery` (Firehose, its role, logs and alarms), `lake_schema` (the
@@ -19,7 +20,7 @@ import pulumi_aws as aws
 
 from components.base import StackContext
 from components.buckets import SecureBucket
-from components.lake_catalog import events_table, glue_database, workgroup
+from components.lake_catalog import events_table, glue_database, prepared_statements, workgroup
 from components.lake_delivery import DeliveryTargets, events_delivery
 from components.lake_storage import lake_buckets
 from settings import LakeSettings
@@ -41,6 +42,7 @@ class Lake(pulumi.ComponentResource):
     glue_database: aws.glue.CatalogDatabase
     events_table: aws.glue.CatalogTable
     workgroup: aws.athena.Workgroup
+    prepared_statements: dict[str, aws.athena.PreparedStatement]
     delivery_stream: aws.kinesis.FirehoseDeliveryStream
     firehose_role: aws.iam.Role
 
@@ -54,6 +56,7 @@ class Lake(pulumi.ComponentResource):
         self.glue_database = glue_database(self, context)
         self.events_table = events_table(self, context, self.glue_database, self.lake_bucket.name)
         self.workgroup = workgroup(self, context, self.results_bucket.name, settings.athena_bytes_scanned_cutoff)
+        self.prepared_statements = prepared_statements(self, context, self.workgroup)
 
         delivery = events_delivery(
             self,

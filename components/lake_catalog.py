@@ -1,9 +1,12 @@
-"""The lake's catalog and query side: the Glue database and `events` table, and the Athena workgroup.
+"""The lake's catalog and query side: the Glue database and `events` table, the Athena workgroup
+and the analyses as prepared statements in it.
 
 The table's columns come from the event contract (`lake_schema.glue_columns`); its
 partitions are projected by Athena from the Firehose layout, so nothing ever has to
 discover or register a partition. The workgroup forces every query's result location,
-SSE-KMS encryption and per-query scan limit, whatever a client asks for.
+SSE-KMS encryption and per-query scan limit, whatever a client asks for. Each
+`sql/athena/<name>.sql` becomes the prepared statement `<name>`, rendered by
+`tools.athena_sql` with positional `?` parameters.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from components.lake_schema import (
     glue_columns,
     projection_parameters,
 )
+from tools.athena_sql import load_query, query_names, render_for_athena
 
 EVENTS_TABLE = "events"
 ATHENA_ENGINE = "Athena engine version 3"
@@ -95,3 +99,32 @@ def workgroup(
         ),
         opts=child(parent),
     )
+
+
+# Athena limits a prepared statement's description to 1024 characters.
+_DESCRIPTION_LIMIT = 1024
+
+
+def statement_description(name: str, database: str) -> str:
+    """What the statement answers, and how to run it: the `?` values in order, and the database."""
+    _, order = render_for_athena(name)
+    usage = f" Run in database {database}: EXECUTE {name} USING " + ", ".join(order) + " (one SQL literal per ?)."
+    return (load_query(name).description + usage)[:_DESCRIPTION_LIMIT]
+
+
+def prepared_statements(
+    parent: pulumi.Resource, context: StackContext, athena_workgroup: aws.athena.Workgroup
+) -> dict[str, aws.athena.PreparedStatement]:
+    """Every analysis in `sql/athena/`, as written there, ready to EXECUTE in the workgroup."""
+    statements: dict[str, aws.athena.PreparedStatement] = {}
+    for name in query_names():
+        text, _ = render_for_athena(name)
+        statements[name] = aws.athena.PreparedStatement(
+            f"athena-query-{name}",
+            name=name,
+            workgroup=athena_workgroup.name,
+            query_statement=text,
+            description=statement_description(name, glue_database_name(context)),
+            opts=child(athena_workgroup),
+        )
+    return statements

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import TokenType
 
 from components.buckets import SecureBucketArgs
 from components.lake_schema import (
@@ -18,6 +20,7 @@ from components.lake_schema import (
 from lambdas.events import IngestEnvelope, StoredColumn, UserEvent, stored_columns, stored_record
 from settings import LakeSettings, SettingsError, load_settings
 from tests.harness import ProgramError, Resource, StackRun, run_stack
+from tools.athena_sql import load_query, query_names, render_for_athena
 from tools.lakefiles import partition_path
 from tools.mockengine import ACCOUNT_ID, load_stack_config, run_isolated
 
@@ -609,3 +612,27 @@ def stack_config_with_lake(stack: str, change: dict[str, Any]) -> dict[str, Any]
     raw.update({key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("uba:")})
     raw["lake"] = {**raw["lake"], **change}
     return raw
+
+
+# --- the analyses as prepared statements -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_analysis_is_a_prepared_statement_in_the_workgroup_with_positional_parameters(stack: str) -> None:
+    run = run_stack(stack)
+    workgroup = run.one(WORKGROUP)
+    statements = {r.inputs["name"]: r for r in run.of_type("aws:athena/preparedStatement:PreparedStatement")}
+    assert sorted(statements) == query_names() and len(statements) >= 1
+    for name, statement in statements.items():
+        text, order = render_for_athena(name)
+        assert statement.inputs["workgroup"] == workgroup.state["name"]
+        assert statement.parent == workgroup.urn
+        assert statement.inputs["queryStatement"] == text
+        # Athena takes `?` only: as many as the values a caller passes, and no named parameter left.
+        tokens = Dialect.get_or_raise("trino").tokenize(text)
+        assert sum(t.token_type == TokenType.PLACEHOLDER for t in tokens) == len(order) >= 1
+        assert not [t for t in tokens if t.token_type == TokenType.COLON]
+        description = statement.inputs["description"]
+        assert len(description) <= 1024
+        assert description.startswith(load_query(name).description)
+        assert f"Run in database uba_{stack}_lake: EXECUTE {name} USING {', '.join(order)}" in description
