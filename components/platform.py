@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from components.base import StackContext
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
+from components.lake import Lake, LakeArgs
 from components.observability import DashboardTargets, Observability, ObservabilityArgs
 from settings import Settings
 
@@ -29,6 +30,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    lake: Lake | None = None
     observability: Observability | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -62,6 +64,14 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        if settings.lake.enabled:
+            # Settings refuse a lake without ingest, so the events stream exists here.
+            assert self.ingest is not None
+            self.lake = Lake(
+                "lake",
+                LakeArgs(settings=settings.lake, context=self.context, events_stream=self.ingest.events_stream),
+                opts=child,
+            )
 
         # Last: the dashboard shows every alarm the tiers above created.
         if settings.observability.dashboard:
@@ -79,6 +89,8 @@ class Platform(pulumi.ComponentResource):
                 "ingest_function": self.ingest.function.name,
                 "events_stream": self.ingest.events_stream.name,
             }
+        if self.lake is not None:
+            targets |= {"delivery_stream": self.lake.delivery_stream.name, "athena_workgroup": self.lake.workgroup.name}
         return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
@@ -94,4 +106,8 @@ class Platform(pulumi.ComponentResource):
             outputs["ingest_endpoint_url"] = self.ingest.endpoint_url
             if self.ingest.api_key is not None:
                 outputs["ingest_api_key_id"] = self.ingest.api_key.id
+        if self.lake is not None:
+            outputs["lake_bucket_name"] = self.lake.lake_bucket.name
+            outputs["athena_workgroup_name"] = self.lake.workgroup.name
+            outputs["glue_database_name"] = self.lake.glue_database.name
         return outputs
