@@ -13,6 +13,7 @@ from components.access_policies import AccessTargets
 from components.base import PARTITION, StackContext
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
+from components.lake import Lake, LakeArgs
 from components.observability import DashboardTargets, Observability, ObservabilityArgs
 from settings import Settings
 
@@ -32,6 +33,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    lake: Lake | None = None
     observability: Observability | None = None
     access: Access | None = None
 
@@ -66,6 +68,14 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        if settings.lake.enabled:
+            # Settings refuse a lake without ingest, so the events stream exists here.
+            assert self.ingest is not None
+            self.lake = Lake(
+                "lake",
+                LakeArgs(settings=settings.lake, context=self.context, events_stream=self.ingest.events_stream),
+                opts=child,
+            )
 
         # Last: the dashboard shows every alarm the tiers above created.
         if settings.observability.dashboard:
@@ -91,6 +101,8 @@ class Platform(pulumi.ComponentResource):
                 "ingest_function": self.ingest.function.name,
                 "events_stream": self.ingest.events_stream.name,
             }
+        if self.lake is not None:
+            targets |= {"delivery_stream": self.lake.delivery_stream.name, "athena_workgroup": self.lake.workgroup.name}
         return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def _access_targets(self) -> AccessTargets[pulumi.Input[str]]:
@@ -113,6 +125,15 @@ class Platform(pulumi.ComponentResource):
                 api_stage=self.ingest.stage.stage_name,
                 api_key_id=self.ingest.api_key.id if self.ingest.api_key is not None else None,
             )
+        if self.lake is not None:
+            targets.update(
+                lake_bucket_arn=self.lake.lake_bucket.arn,
+                results_bucket_arn=self.lake.results_bucket.arn,
+                log_bucket_arn=self.lake.log_bucket.arn,
+                glue_database_name=self.lake.glue_database.name,
+                athena_workgroup_arn=self.lake.workgroup.arn,
+                delivery_stream_arn=self.lake.delivery_stream.arn,
+            )
         return AccessTargets[pulumi.Input[str]](prefix=self.context.prefix, region=self.context.region, **targets)
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
@@ -128,6 +149,10 @@ class Platform(pulumi.ComponentResource):
             outputs["ingest_endpoint_url"] = self.ingest.endpoint_url
             if self.ingest.api_key is not None:
                 outputs["ingest_api_key_id"] = self.ingest.api_key.id
+        if self.lake is not None:
+            outputs["lake_bucket_name"] = self.lake.lake_bucket.name
+            outputs["athena_workgroup_name"] = self.lake.workgroup.name
+            outputs["glue_database_name"] = self.lake.glue_database.name
         if self.access is not None:
             for persona, group in self.access.groups.items():
                 outputs[f"group_{persona.lower()}"] = group.name
