@@ -7,8 +7,9 @@ switched off leaves its fields None, and every statement that would name one of 
 resources simply drops out, so a switched-off tier contributes no grants.
 
 Every Allow names this stack's own resources: exact ARNs, or a name pattern under the
-stack's prefix where resources are many and all carry the prefix (log groups, alarms). `Resource: "*"` appears only for the few read and list actions AWS
-authorises on no narrower resource (`ACCOUNT_WIDE_ACTIONS`, checked against
+stack's prefix where resources are many and all carry the prefix (log groups, alarms).
+`Resource: "*"` appears only for the few read and list actions AWS authorises on no
+narrower resource (`ACCOUNT_WIDE_ACTIONS`, checked against
 parliament's IAM database by the tests). Only the admin group holds a real wildcard.
 """
 

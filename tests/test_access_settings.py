@@ -42,7 +42,8 @@ def test_a_person_may_be_in_several_groups_and_users_default_to_existing() -> No
     ("staff", "expected"),
     [
         # unknown groups, including near misses of the real names
-        ([{"user": "kim", "groups": ["ops"]}], "access.staff[0].groups[0]: must be one of 'admin', 'op', 'dev' or 'bizUser', got 'ops'"),
+        ([{"user": "kim", "groups": ["ops"]}],
+         "access.staff[0].groups[0]: must be one of 'admin', 'op', 'dev' or 'bizUser', got 'ops'"),
         ([{"user": "kim", "groups": ["bizuser"]}], "access.staff[0].groups[0]: must be one of"),
         ([{"user": "kim", "groups": ["Admin"]}], "access.staff[0].groups[0]: must be one of"),
         ([{"user": "kim", "groups": []}], "access.staff[0].groups: must have at least 1 items"),
@@ -55,11 +56,14 @@ def test_a_person_may_be_in_several_groups_and_users_default_to_existing() -> No
         ([{"user": "", "groups": ["dev"]}], "access.staff[0].user: must match"),
         ([{"user": "k" * 65, "groups": ["dev"]}], "access.staff[0].user: must match"),
         # duplicates: IAM user names are case-insensitive
-        ([{"user": "kim", "groups": ["dev"]}, {"user": "kim", "groups": ["op"]}], "access.staff: user kim is listed twice"),
-        ([{"user": "Kim", "groups": ["dev"]}, {"user": "kIM", "groups": ["op"]}], "access.staff: user kIM is listed twice"),
+        ([{"user": "kim", "groups": ["dev"]}, {"user": "kim", "groups": ["op"]}],
+         "access.staff: user kim is listed twice"),
+        ([{"user": "Kim", "groups": ["dev"]}, {"user": "kIM", "groups": ["op"]}],
+         "access.staff: user kIM is listed twice"),
         # a typo in an entry's keys, and a wrong type for create_user
         ([{"user": "kim", "groups": ["dev"], "create": True}], "access.staff[0].create: unknown key"),
-        ([{"user": "kim", "groups": ["dev"], "create_user": "sure"}], "access.staff[0].create_user: must be true or false, got 'sure'"),
+        ([{"user": "kim", "groups": ["dev"], "create_user": "sure"}],
+         "access.staff[0].create_user: must be true or false, got 'sure'"),
     ],
 )  # fmt: skip
 def test_a_bad_staff_entry_is_refused_with_its_position(staff: list[dict[str, Any]], expected: str) -> None:
@@ -75,7 +79,9 @@ def test_every_bad_entry_is_reported_at_once() -> None:
 
 def test_valid_iam_user_names_with_every_allowed_character_are_accepted() -> None:
     names = ["a", "k" * 64, "first.last@example.com", "svc+ci=1,x_y-z"]
-    settings = AccessSettings(dev_access="builder", staff=[{"user": n, "groups": ["dev"]} for n in names])  # type: ignore[misc]
+    settings = AccessSettings.model_validate(
+        {"dev_access": "builder", "staff": [{"user": n, "groups": ["dev"]} for n in names]}
+    )
     assert [m.user for m in settings.staff] == names
 
 

@@ -125,10 +125,16 @@ def test_one_membership_per_person_with_exactly_their_groups(stack: str) -> None
         assert user_dependencies == ({users[user]} if user in users else set())
 
 
-def test_a_person_in_several_groups_gets_one_membership_listing_them_all() -> None:
+def staff_changed_dev() -> StackRun:
+    """Dev with kim added (created, in two groups) and dana.dev, a created user, removed."""
     config = access_config("dev")
+    config["staff"] = [m for m in config["staff"] if m["user"] != "dana.dev"]
     config["staff"].append({"user": "kim", "groups": ["op", "bizUser"], "create_user": True})
-    run = run_stack("dev", overrides={"uba:access": config})
+    return run_stack("dev", overrides={"uba:access": config})
+
+
+def test_a_person_in_several_groups_gets_one_membership_listing_them_all() -> None:
+    run = staff_changed_dev()
     membership = run.one(MEMBERSHIP, "staff-kim")
     assert membership.inputs["groups"] == ["uba-dev-op", "uba-dev-bizuser"]
     assert run.one(USER, "user-kim").inputs["name"] == "kim"
@@ -148,10 +154,8 @@ def test_removing_a_person_from_the_stack_file_removes_their_membership_on_the_n
 
 
 def test_removing_a_created_user_removes_the_user_too() -> None:
-    config = access_config("dev")
-    config["staff"] = [m for m in config["staff"] if m["user"] != "dana.dev"]
-    run = run_stack("dev", overrides={"uba:access": config})
-    assert {u.inputs["name"] for u in run.of_type(USER)} == {"bo.analyst"}
+    run = staff_changed_dev()
+    assert {u.inputs["name"] for u in run.of_type(USER)} == {"bo.analyst", "kim"}
     assert "dana.dev" not in memberships(run)
 
 
@@ -175,7 +179,10 @@ def test_every_group_denies_all_but_mfa_set_up_until_signed_in_with_mfa(stack: s
         "iam:ListVirtualMFADevices", "iam:ResyncMFADevice", "iam:ChangePassword", "iam:GetAccountPasswordPolicy",
         "sts:GetSessionToken",
     }  # fmt: skip
-    own_user = [f"arn:aws:iam::{ACCOUNT_ID}:user/${{aws:username}}", f"arn:aws:iam::{ACCOUNT_ID}:user/*/${{aws:username}}"]
+    own_user = [
+        f"arn:aws:iam::{ACCOUNT_ID}:user/${{aws:username}}",
+        f"arn:aws:iam::{ACCOUNT_ID}:user/*/${{aws:username}}",
+    ]
     by_sid = {s["Sid"]: s for s in statements}
     assert by_sid["ManageOwnMfaAndPassword"]["Resource"] == own_user
     assert by_sid["CreateVirtualMfaDevice"]["Resource"] == [f"arn:aws:iam::{ACCOUNT_ID}:mfa/*"]
@@ -268,7 +275,8 @@ def test_policies_exist_only_for_concerns_whose_resources_exist() -> None:
     """A switched-off tier contributes no grants: with only the core, the groups get only core grants."""
     core_only = AccessTargets[str](
         prefix="uba-x", region="eu-west-1", account_id=ACCOUNT_ID,
-        kms_key_arn=f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/k", ops_topic_arn=f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:uba-x-ops",
+        kms_key_arn=f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/k",
+        ops_topic_arn=f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:uba-x-ops",
     )  # fmt: skip
     specs = {s.key: s for s in group_policies(core_only, "builder", mfa=True)}
     assert set(specs) == {"observe", "op-operate", "op-guardrails", "require-mfa"}
