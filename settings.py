@@ -238,7 +238,7 @@ class StreamingSettings(Model):
 class LifecycleSettings(Model):
     infrequent_access_after_days: int = Field(default=30, ge=30, description="S3 requires at least 30.")
     glacier_after_days: int = Field(default=90, ge=1)
-    """Raw events move to Glacier Flexible Retrieval after this many days."""
+    """Raw events move to Glacier Instant Retrieval (still queryable) after this many days."""
     expire_after_days: int | None = Field(default=None, ge=1, description="Raw events expire; never if unset.")
     errors_expire_after_days: int = Field(default=14, ge=1)
     """Firehose error output expires after this many days."""

@@ -148,7 +148,7 @@ def test_dev_expires_raw_events_and_prod_keeps_them_forever() -> None:
         assert raw["filter"] == {"prefix": "events/"} and raw["status"] == "Enabled"
         assert raw["transitions"] == [
             {"days": lifecycle.infrequent_access_after_days, "storageClass": "STANDARD_IA"},
-            {"days": lifecycle.glacier_after_days, "storageClass": "GLACIER"},
+            {"days": lifecycle.glacier_after_days, "storageClass": "GLACIER_IR"},
         ]
         if lifecycle.expire_after_days is None:
             assert raw.get("expiration") is None
