@@ -93,9 +93,7 @@ BASE_EVENTS = [
     event("u5-day9", "search", "u5", at(9, "18:00:00")),
     event("no-user", "viewDoc", None, at(0, "12:00:00")),
 ]
-RETRIED_DELIVERY = event(
-    "u1-view", "viewDoc", "u1", at(0, "10:00:00"), at(0, "10:00:09"), user_agent="ua-retry"
-)
+RETRIED_DELIVERY = event("u1-view", "viewDoc", "u1", at(0, "10:00:00"), at(0, "10:00:09"), user_agent="ua-retry")
 BASE_WATERMARK = at(30, "08:00:01").replace(tzinfo=None)
 
 # (event_id, event_day, user_id, action, received_at, error_msg, is_error, user_agent)
@@ -249,9 +247,7 @@ def test_dwd_keeps_one_row_per_event_id_with_all_stored_columns(built: duckdb.Du
     assert u4_view[columns.index("schema_version")] == 1
 
 
-def test_a_second_refresh_without_new_files_changes_no_model(
-    built: duckdb.DuckDBPyConnection, lake: Path
-) -> None:
+def test_a_second_refresh_without_new_files_changes_no_model(built: duckdb.DuckDBPyConnection, lake: Path) -> None:
     before = models(built)
 
     warehouse.refresh(built, lake, RefreshParameters(lookback_days=0))
@@ -269,9 +265,7 @@ def test_a_second_refresh_without_new_files_changes_no_model(
 def test_a_late_event_for_a_day_inside_the_look_back_window_is_picked_up(
     built: duckdb.DuckDBPyConnection, lake: Path
 ) -> None:
-    write_lake(
-        lake, [event("u2-day28", "viewDoc", "u2", at(28, "12:00:00"), at(30, "09:00:00"))], "late.parquet"
-    )
+    write_lake(lake, [event("u2-day28", "viewDoc", "u2", at(28, "12:00:00"), at(30, "09:00:00"))], "late.parquet")
 
     warehouse.refresh(built, lake, RefreshParameters(lookback_days=3))
 
@@ -283,9 +277,7 @@ def test_a_late_event_for_a_day_inside_the_look_back_window_is_picked_up(
     )
     expected["dwm_user_daily"] = upsert(expected["dwm_user_daily"], 2, (day(28), "u2", 1, 1, 0))
     expected["dim_user"] = upsert(expected["dim_user"], 1, ("u2", day(0), day(28)))
-    expected["dws_daily_kpis"] = upsert(
-        expected["dws_daily_kpis"], 1, (day(28), 1, 0, 1, 0, Decimal("0.0000"))
-    )
+    expected["dws_daily_kpis"] = upsert(expected["dws_daily_kpis"], 1, (day(28), 1, 0, 1, 0, Decimal("0.0000")))
     assert models(built) == expected == full_build(lake)
     # D+30 is rebuilt too: u1's event there was received within 3 days of the watermark.
     assert refreshed_days(built, "event") == [day(28), day(30)]
@@ -297,9 +289,7 @@ def test_a_late_event_far_beyond_the_look_back_window_is_picked_up_and_moves_its
 ) -> None:
     # Created 35 days before the watermark, received after it: the watermark catches it.
     # u3's first day moves from D+1 to D-5, so D+1 loses a new user and its cohort.
-    write_lake(
-        lake, [event("u3-early", "share", "u3", at(-5, "10:00:00"), at(30, "10:00:00"))], "late.parquet"
-    )
+    write_lake(lake, [event("u3-early", "share", "u3", at(-5, "10:00:00"), at(30, "10:00:00"))], "late.parquet")
 
     warehouse.refresh(built, lake, RefreshParameters(lookback_days=3))
 
@@ -327,9 +317,7 @@ def test_a_late_event_far_beyond_the_look_back_window_is_picked_up_and_moves_its
     assert {day(-5), day(1)} <= set(refreshed_days(built, "cohort"))
 
 
-def test_a_file_landing_late_within_the_look_back_is_picked_up(
-    built: duckdb.DuckDBPyConnection, lake: Path
-) -> None:
+def test_a_file_landing_late_within_the_look_back_is_picked_up(built: duckdb.DuckDBPyConnection, lake: Path) -> None:
     # Received 9 hours before the watermark, but the file reaches S3 after the last refresh.
     write_lake(lake, [event("u2-day29", "viewDoc", "u2", at(29, "23:00:00"))], "landed-late.parquet")
 
@@ -343,9 +331,7 @@ def test_a_file_landing_late_within_the_look_back_is_picked_up(
     )
     expected["dwm_user_daily"] = upsert(expected["dwm_user_daily"], 2, (day(29), "u2", 1, 1, 0))
     expected["dim_user"] = upsert(expected["dim_user"], 1, ("u2", day(0), day(29)))
-    expected["dws_daily_kpis"] = upsert(
-        expected["dws_daily_kpis"], 1, (day(29), 1, 0, 1, 0, Decimal("0.0000"))
-    )
+    expected["dws_daily_kpis"] = upsert(expected["dws_daily_kpis"], 1, (day(29), 1, 0, 1, 0, Decimal("0.0000")))
     assert models(built) == expected == full_build(lake)
     assert watermarks(built) == (BASE_WATERMARK, BASE_WATERMARK)
 
@@ -380,9 +366,7 @@ def test_a_later_duplicate_created_on_another_day_does_not_add_a_row(
 ) -> None:
     # Same event_id as u2's D+7 viewDoc, but stamped D+8 and delivered after the original:
     # the original delivery stays, and D+7 is rebuilt with D+8 so it cannot be counted twice.
-    duplicate = event(
-        "u2-day7-view", "viewDoc", "u2", at(8, "10:00:00"), at(30, "11:00:00"), user_agent="ua-dup"
-    )
+    duplicate = event("u2-day7-view", "viewDoc", "u2", at(8, "10:00:00"), at(30, "11:00:00"), user_agent="ua-dup")
     write_lake(lake, [duplicate], "duplicate.parquet")
 
     warehouse.refresh(built, lake, RefreshParameters(lookback_days=0))
@@ -396,9 +380,7 @@ def test_an_earlier_delivery_landing_late_replaces_the_kept_one_and_moves_its_da
 ) -> None:
     # A copy of u2's D+7 viewDoc received before the original (its file landed late) and
     # stamped D+8: it becomes the kept delivery, so the event moves from D+7 to D+8.
-    earlier = event(
-        "u2-day7-view", "viewDoc", "u2", at(8, "10:00:00"), at(7, "09:00:00"), user_agent="ua-early"
-    )
+    earlier = event("u2-day7-view", "viewDoc", "u2", at(8, "10:00:00"), at(7, "09:00:00"), user_agent="ua-early")
     write_lake(lake, [earlier], "early-copy.parquet")
 
     warehouse.refresh(built, lake, RefreshParameters(lookback_days=30))
@@ -409,9 +391,7 @@ def test_an_earlier_delivery_landing_late_replaces_the_kept_one_and_moves_its_da
         1,
         ("u2-day7-view", day(8), "u2", "viewDoc", datetime(2026, 3, 8, 9), None, False, "ua-early"),
     )
-    expected["dwm_user_daily"] = upsert(
-        expected["dwm_user_daily"], 2, (day(7), "u2", 1, 1, 0), (day(8), "u2", 1, 1, 0)
-    )
+    expected["dwm_user_daily"] = upsert(expected["dwm_user_daily"], 2, (day(7), "u2", 1, 1, 0), (day(8), "u2", 1, 1, 0))
     expected["dim_user"] = upsert(expected["dim_user"], 1, ("u2", day(0), day(8)))
     expected["dws_daily_kpis"] = upsert(
         expected["dws_daily_kpis"], 1, (day(7), 2, 0, 2, 1, None), (day(8), 1, 0, 1, 0, Decimal("0.0000"))
@@ -429,9 +409,7 @@ def test_a_cohort_gets_its_retention_row_once_the_watermark_reaches_its_day(
     warehouse.refresh(built, lake, RefreshParameters(lookback_days=0))
 
     # Cohort D+32 (u6) has no row yet: its first retention day, D+33, is still ahead.
-    assert models(built)["dws_retention"] == upsert(
-        EXPECTED_RETENTION, 2, (day(1), 30, 1, 0), (day(2), 30, 1, 0)
-    )
+    assert models(built)["dws_retention"] == upsert(EXPECTED_RETENTION, 2, (day(1), 30, 1, 0), (day(2), 30, 1, 0))
     assert models(built) == full_build(lake)
 
 
@@ -484,9 +462,7 @@ def test_conversion_actions_are_settable(lake: Path) -> None:
 # --- The SQL files and their loader -------------------------------------------------------
 
 SQL_FILES = sorted(redshift_sql.SQL_DIR.glob("*.sql"))
-DEPLOY = DeployParameters(
-    glue_database="uba_dev_lake", spectrum_role_arn="arn:aws:iam::123456789012:role/uba-spectrum"
-)
+DEPLOY = DeployParameters(glue_database="uba_dev_lake", spectrum_role_arn="arn:aws:iam::123456789012:role/uba-spectrum")
 
 
 @pytest.mark.parametrize("path", SQL_FILES, ids=[path.name for path in SQL_FILES])
@@ -494,9 +470,7 @@ def test_every_sql_file_parses_as_redshift_without_falling_back_to_commands(path
     text = path.read_text(encoding="utf-8")
     statements = [tree for tree in sqlglot.parse(text, read="redshift") if tree is not None]
     assert len(statements) == len(redshift_sql.split_statements(text)) > 0
-    commands = [
-        f"{tree.this} {tree.expression}".split()[:3] for tree in statements if isinstance(tree, exp.Command)
-    ]
+    commands = [f"{tree.this} {tree.expression}".split()[:3] for tree in statements if isinstance(tree, exp.Command)]
     # sqlglot has no model of CREATE EXTERNAL SCHEMA; it is the only statement allowed as a Command.
     assert all([word.upper() for word in command] == ["CREATE", "EXTERNAL", "SCHEMA"] for command in commands)
     assert len(commands) == (1 if path.name == "00_ods_schema.sql" else 0)
@@ -513,18 +487,13 @@ def test_rendered_statements_parse_and_keep_no_placeholder() -> None:
 
 
 def test_deploy_ddl_is_idempotent_and_runs_twice_on_duckdb() -> None:
-    trees = [
-        sqlglot.parse_one(statement, read="redshift")
-        for statement in redshift_sql.deploy_statements(DEPLOY)[1:]
-    ]
+    trees = [sqlglot.parse_one(statement, read="redshift") for statement in redshift_sql.deploy_statements(DEPLOY)[1:]]
     assert all(isinstance(tree, exp.Create) and tree.args.get("exists") for tree in trees)
     connection = warehouse.connect()
     for _ in range(2):
         for statement in warehouse.duckdb_deploy_statements():
             connection.execute(statement)
-    tables = {
-        row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
+    tables = {row[0] for row in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert tables == set(redshift_sql.table_names())
     assert set(MODEL_TABLES) <= tables
 
@@ -584,9 +553,7 @@ def test_the_splitter_ignores_semicolons_in_strings_identifiers_and_comments() -
 
 
 def test_placeholders_render_only_inside_string_literals(tmp_path: Path) -> None:
-    assert (
-        redshift_sql.render("SELECT '{{a}}' -- {{a}} stays", {"a": "it's"}) == "SELECT 'it''s' -- {{a}} stays"
-    )
+    assert redshift_sql.render("SELECT '{{a}}' -- {{a}} stays", {"a": "it's"}) == "SELECT 'it''s' -- {{a}} stays"
     with pytest.raises(SqlFileError, match="no value for placeholder"):
         redshift_sql.render("SELECT '{{missing}}'", {"a": 1})
     with pytest.raises(SqlFileError, match="outside a string literal"):

@@ -45,15 +45,11 @@ FULL_REFRESH_RESET = "UPDATE etl_refresh_state SET watermark = NULL"
 _DEPLOY_FILE = re.compile(r"^\d{2}_[a-z0-9_]+\.sql$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
-_EXTERNAL_SCHEMA = re.compile(
-    r"^CREATE\s+EXTERNAL\s+SCHEMA\s+IF\s+NOT\s+EXISTS\s+([a-z_][a-z0-9_]*)\s", re.IGNORECASE
-)
+_EXTERNAL_SCHEMA = re.compile(r"^CREATE\s+EXTERNAL\s+SCHEMA\s+IF\s+NOT\s+EXISTS\s+([a-z_][a-z0-9_]*)\s", re.IGNORECASE)
 
 # Glue database names: letters, digits, `_` and `-` (Glue stores them lower-cased).
 GlueDatabase = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
-RoleArn = Annotated[
-    str, Field(max_length=2048, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
-]
+RoleArn = Annotated[str, Field(max_length=2048, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")]
 # An action as the event contract allows it, minus what cannot sit safely in a Redshift
 # string literal (backslash, control characters).
 ConversionAction = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\\\x00-\x1f\x7f]+$")]
@@ -206,8 +202,7 @@ def render(sql: str, values: Mapping[str, str | int]) -> str:
     segments = _segments(sql)
     _check_placeholders(segments)
     return "".join(
-        _PLACEHOLDER.sub(substitute, segment.text) if segment.kind == "string" else segment.text
-        for segment in segments
+        _PLACEHOLDER.sub(substitute, segment.text) if segment.kind == "string" else segment.text for segment in segments
     )
 
 
@@ -230,9 +225,7 @@ def _file_statements(path: Path) -> tuple[str, ...]:
 def deploy_statements(parameters: DeployParameters, sql_dir: Path = SQL_DIR) -> list[str]:
     """Every deploy DDL statement, rendered, in order; safe to apply on every deploy."""
     values = parameters.model_dump()
-    return [
-        render(statement, values) for path in deploy_files(sql_dir) for statement in _file_statements(path)
-    ]
+    return [render(statement, values) for path in deploy_files(sql_dir) for statement in _file_statements(path)]
 
 
 def refresh_statements(

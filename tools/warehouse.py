@@ -131,9 +131,7 @@ def format_table(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str
 
 def format_json(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str:
     """Rows as a JSON array of objects keyed by column name."""
-    records = [
-        {column: _json_value(value) for column, value in zip(columns, row, strict=True)} for row in rows
-    ]
+    records = [{column: _json_value(value) for column, value in zip(columns, row, strict=True)} for row in rows]
     return json.dumps(records, indent=2)
 
 
