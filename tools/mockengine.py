@@ -20,6 +20,7 @@ them and a stuck program fails with a clear message instead of hanging.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi import asset as pulumi_asset
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -375,10 +377,27 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, pulumi_asset.Asset | pulumi_asset.Archive):
+        return _describe_asset(value)
     urn = getattr(value, "urn", None)
     if urn is not None:
         return f"<resource {type(value).__name__}>"
     return str(value)
+
+
+def _describe_asset(value: Any) -> dict[str, Any]:
+    """Assets and archives as stable JSON: what they contain, not where they sit in memory."""
+    if isinstance(value, pulumi_asset.AssetArchive):
+        return {"assetArchive": {name: _plain(item) for name, item in sorted(value.assets.items())}}
+    if isinstance(value, pulumi_asset.FileAsset | pulumi_asset.FileArchive):
+        path = Path(str(value.path))
+        with contextlib.suppress(ValueError):
+            path = path.resolve().relative_to(PROJECT_DIR)
+        kind = "fileAsset" if isinstance(value, pulumi_asset.FileAsset) else "fileArchive"
+        return {kind: str(path)}
+    if isinstance(value, pulumi_asset.StringAsset):
+        return {"stringAsset": value.text}
+    return {"asset": type(value).__name__}
 
 
 def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) -> Any:
@@ -408,8 +427,10 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
                 # The real engine refuses this too; children must be named uniquely per parent type chain.
                 raise ProgramError(f"duplicate resource URN {urn}")
             _ensure_event_loop()
-            inputs = _plain(rpc.deserialize_properties(request.object))
-            resource_id, state = _new_resource(request, urn, inputs)
+            raw_inputs = dict(rpc.deserialize_properties(request.object))
+            inputs = _plain(raw_inputs)
+            # The SDK needs assets back as assets; only the recorded copy is made JSON-friendly.
+            resource_id, state = _new_resource(request, urn, raw_inputs)
             self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
             snapshot.resources.append(
                 RegisteredResource(
@@ -481,6 +502,8 @@ def _invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         names = [f"{region}{suffix}" for suffix in "abc"]
         return {"names": names, "zoneIds": [f"az{i}" for i in range(1, 4)], "id": region}
+    if token == "aws:ssm/getParameter:getParameter":
+        return _ssm_parameter(str(args["name"]), region)
     if token == "aws:ec2/getPrefixList:getPrefixList":
         prefix_list_id = f"pl-{_short_hash(str(args.get('name')), length=8)}"
         return {"id": prefix_list_id, "prefixListId": prefix_list_id, "name": args.get("name"),
@@ -490,6 +513,24 @@ def _invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
         arn = f"arn:{PARTITION}:ec2:{region}:{ACCOUNT_ID}:vpc/{vpc_id}"
         return {"id": vpc_id, "cidrBlock": "10.99.0.0/16", "arn": arn, "state": "available", "default": False}
     raise ProgramError(f"the offline engine has no mock for invoke {token}; add one to tools/mockengine.py")
+
+
+# Public SSM parameters the program reads, answered as AWS publishes them.
+_POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+def _ssm_parameter(name: str, region: str) -> dict[str, Any]:
+    parts = name.split("/")
+    if name.startswith("/aws/service/powertools/python/") and len(parts) == 8:
+        _, _, _, _, _, architecture, runtime, release = parts
+        layer_version = 10 + int(release.split(".")[1])  # any stable number: the mock only needs a real shape
+        value = (
+            f"arn:{PARTITION}:lambda:{region}:{_POWERTOOLS_LAYER_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}:{layer_version}"
+        )
+        arn = f"arn:{PARTITION}:ssm:{region}::parameter{name}"
+        return {"name": name, "value": value, "insecureValue": value, "type": "String", "id": name, "arn": arn}
+    raise ProgramError(f"the offline engine knows no public SSM parameter {name}")
 
 
 def run_program(
@@ -537,6 +578,8 @@ def run_program(
         _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         os.chdir(previous)
+    # Registration order depends on how Outputs resolve; URN order is stable run to run.
+    snapshot.resources.sort(key=lambda resource: resource.urn)
     return snapshot
 
 
