@@ -32,8 +32,8 @@ from components.warehouse_schedule import (
     DataApiTarget,
     RefreshAlarms,
     alarm_on_refresh_trouble,
-    db_user_of_role,
     deploy_sql,
+    refresh_db_user,
     refresh_role,
     run_at_deploy,
     schedule_daily_snapshots,
@@ -74,8 +74,11 @@ class Warehouse(pulumi.ComponentResource):
     subnet_ids: list[pulumi.Output[str]]
     security_group_id: pulumi.Output[str]
     spectrum_role: aws.iam.Role
+    _spectrum_grants: aws.iam.RolePolicy  # CREATE EXTERNAL SCHEMA reads Glue as the role: grants first
     spectrum_role_arn: pulumi.Output[str]
     name: pulumi.Output[str]  # the workgroup name, or the cluster identifier
+    workgroup_name: pulumi.Output[str] | None  # Serverless only (dashboard: AWS/Redshift-Serverless Workgroup)
+    cluster_identifier: pulumi.Output[str] | None  # provisioned only (dashboard: AWS/Redshift ClusterIdentifier)
     endpoint: pulumi.Output[str]  # host:port
     database_name: str
     admin_secret_arn: pulumi.Output[str]  # Redshift-managed admin credentials
@@ -97,7 +100,9 @@ class Warehouse(pulumi.ComponentResource):
         )
         self.vpc_id, self.subnet_ids = network.vpc_id, network.subnet_ids
         self.security_group_id = network.security_group_id
-        self.spectrum_role = self._spectrum_role(context, [*s3_reads, *catalog_reads, _decrypt_lake(context)])
+        self.spectrum_role, self._spectrum_grants = self._spectrum_role(
+            context, [*s3_reads, *catalog_reads, _decrypt_lake(context)]
+        )
         self.spectrum_role_arn = self.spectrum_role.arn
         self.database_name = settings.database_name
 
@@ -110,14 +115,14 @@ class Warehouse(pulumi.ComponentResource):
         target = redshift.target
         self.name, self.endpoint, self.data_api_arn = target.name, redshift.endpoint, target.arn
         self.admin_secret_arn = target.admin_secret_arn
+        self.workgroup_name, self.cluster_identifier = target.workgroup_name, target.cluster_identifier
 
         group = aws.scheduler.ScheduleGroup("warehouse-schedules", name=context.name("warehouse"), opts=child(self))
         self.schedule_group_name = group.name
         refresher = refresh_role(self, context, target)
         statements = deploy_sql(
-            args.glue_database_name, self.spectrum_role_arn, db_user_of_role(context.name("warehouse-refresh")),
-            settings.database_name,
-        )  # fmt: skip
+            args.glue_database_name, self.spectrum_role_arn, refresh_db_user(context), settings.database_name
+        )
         schema_ready = run_at_deploy(self, target, statements, after=redshift.ready)
         self.refresh_schedule = schedule_refresh(
             self, context, settings.refresh, target, group, refresher, schema_ready
@@ -137,7 +142,9 @@ class Warehouse(pulumi.ComponentResource):
             }
         )
 
-    def _spectrum_role(self, context: StackContext, statements: Sequence[Mapping[str, Any]]) -> aws.iam.Role:
+    def _spectrum_role(
+        self, context: StackContext, statements: Sequence[Mapping[str, Any]]
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         # Not `base.role()`: Redshift documents no aws:SourceAccount on its AssumeRole, and the role can
         # only be used by a namespace or cluster it is associated with (which needs iam:PassRole).
         spectrum = aws.iam.Role(
@@ -147,14 +154,14 @@ class Warehouse(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy("redshift.amazonaws.com"),
             opts=child(self),
         )
-        aws.iam.RolePolicy(
+        grants = aws.iam.RolePolicy(
             "warehouse-spectrum-policy",
             role=spectrum.id,
             name="warehouse-spectrum-least-privilege",
             policy=policy_json(statements),
             opts=child(spectrum),
         )
-        return spectrum
+        return spectrum, grants
 
     def _audit_log_groups(self, context: StackContext, prefix: str) -> list[aws.cloudwatch.LogGroup]:
         """Created before Redshift exports to them, so they are encrypted and expire (Redshift's own never do)."""
@@ -218,7 +225,7 @@ class Warehouse(pulumi.ComponentResource):
             credentials_arn=workgroup.arn,
         )
         endpoint = workgroup.endpoints.apply(lambda endpoints: f"{endpoints[0].address}:{endpoints[0].port}")
-        return namespace, _Redshift(target=target, endpoint=endpoint, ready=[workgroup, self.spectrum_role])
+        return namespace, _Redshift(target=target, endpoint=endpoint, ready=[workgroup, self._spectrum_grants])
 
     def _provisioned(
         self, context: StackContext, settings: WarehouseSettings, size: ProvisionedSettings, network: WarehouseNetwork
@@ -286,7 +293,7 @@ class Warehouse(pulumi.ComponentResource):
             credentials_action="redshift:GetClusterCredentialsWithIAM",
             credentials_arn=context.arn("redshift", f"dbname:{name}/{settings.database_name}"),
         )
-        return _Redshift(target=target, endpoint=cluster.endpoint, ready=[cluster, audit, self.spectrum_role])
+        return _Redshift(target=target, endpoint=cluster.endpoint, ready=[cluster, audit, self._spectrum_grants])
 
 
 def lake_read_statements(args: WarehouseArgs) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -73,9 +73,12 @@ class DataApiTarget:
         return self.name if self.parameter == "ClusterIdentifier" else None
 
 
-def db_user_of_role(role_name: str) -> str:
-    """The database user the Data API signs an IAM role in as (temporary credentials)."""
-    return f"IAMR:{role_name}"
+REFRESH_ROLE = "warehouse-refresh"  # logical name; the physical role name is `<prefix>-warehouse-refresh`
+
+
+def refresh_db_user(context: StackContext) -> str:
+    """The database user the Data API signs the refresh role in as with temporary credentials (`IAMR:<role>`)."""
+    return f"IAMR:{context.name(REFRESH_ROLE)}"
 
 
 def _quoted(identifier: str) -> str:
@@ -144,7 +147,7 @@ def refresh_role(parent: pulumi.Resource, context: StackContext, target: DataApi
     return role(
         parent,
         context,
-        "warehouse-refresh",
+        REFRESH_ROLE,
         "scheduler.amazonaws.com",
         [
             {
@@ -350,7 +353,7 @@ def schedule_daily_snapshots(
         "warehouse-snapshot-schedule",
         name=context.name("warehouse-snapshot"),
         group_name=group.name,
-        description=f"Daily snapshot of the warehouse namespace, kept {retention_days} days",
+        description=f"Daily snapshot of the warehouse namespace, retention {retention_days} d",
         schedule_expression=SNAPSHOT_SCHEDULE,
         flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
         kms_key_arn=context.kms_key_arn,

@@ -56,6 +56,8 @@ pulumi.export("spectrum_role_arn", warehouse.spectrum_role_arn)
 pulumi.export("security_group_id", warehouse.security_group_id)
 pulumi.export("vpc_id", warehouse.vpc_id)
 pulumi.export("warehouse_name", warehouse.name)
+pulumi.export("workgroup_name", warehouse.workgroup_name)
+pulumi.export("cluster_identifier", warehouse.cluster_identifier)
 """
 
 REGION = "eu-west-1"
@@ -285,7 +287,8 @@ def test_outputs_name_the_endpoint_database_role_and_network(dev: StackRun) -> N
         f"uba-dev-warehouse.{ACCOUNT_ID}.{REGION}.redshift-serverless.amazonaws.com:5439"
     )
     assert outputs["warehouse_database"] == "analytics"
-    assert outputs["warehouse_name"] == "uba-dev-warehouse"
+    assert outputs["warehouse_name"] == outputs["workgroup_name"] == "uba-dev-warehouse"
+    assert outputs.get("cluster_identifier") is None
     assert outputs["spectrum_role_arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/uba-dev-warehouse-spectrum"
     assert outputs["security_group_id"] == dev.one("aws:ec2/securityGroup:SecurityGroup", "warehouse-sg").state["id"]
     assert outputs["vpc_id"] == dev.one("aws:ec2/vpc:Vpc").state["id"]
@@ -320,6 +323,7 @@ def test_cluster_is_encrypted_private_audited_and_password_managed(cluster: Stac
     assert {key: inputs.get(key) for key in expected} == expected
     assert resource.protect and resource.retain_on_delete
     assert "masterPassword" not in inputs
+    assert cluster.outputs["cluster_identifier"] == "uba-prod-warehouse" and not cluster.outputs.get("workgroup_name")
     parameters = cluster.one("aws:redshift/parameterGroup:ParameterGroup").inputs
     assert inputs["clusterParameterGroupName"] == parameters["name"]
     assert {(p["name"], p["value"]) for p in parameters["parameters"]} == {
@@ -567,7 +571,8 @@ def test_ddl_runs_at_deploy_in_file_order_as_the_admin_then_grants_the_refresh_u
         assert statement.inputs["database"] == "analytics"
         assert statement.inputs["secretArn"] == namespace.state["adminPasswordSecretArn"]
     workgroup = run.one("aws:redshiftserverless/workgroup:Workgroup")
-    assert {workgroup.urn, run.one("aws:iam/role:Role", "warehouse-spectrum").urn} <= set(statements[0].depends_on)
+    spectrum_grants = run.one("aws:iam/rolePolicy:RolePolicy", "warehouse-spectrum-policy")
+    assert {workgroup.urn, spectrum_grants.urn} <= set(statements[0].depends_on)
     for previous, statement in itertools.pairwise(statements):
         assert previous.urn in statement.depends_on, f"{statement.name} does not wait for {previous.name}"
 
