@@ -12,6 +12,7 @@ from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.observability import DashboardTargets, Observability, ObservabilityArgs
+from components.warehouse import Warehouse, WarehouseArgs
 from settings import Settings
 
 
@@ -31,6 +32,7 @@ class Platform(pulumi.ComponentResource):
     core: Core
     ingest: Ingest | None = None
     lake: Lake | None = None
+    warehouse: Warehouse | None = None
     observability: Observability | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -73,6 +75,20 @@ class Platform(pulumi.ComponentResource):
                 opts=child,
             )
 
+        if settings.warehouse.enabled:
+            # Settings refuse a warehouse without the lake it reads through Spectrum.
+            assert self.lake is not None
+            self.warehouse = Warehouse(
+                "warehouse",
+                WarehouseArgs(
+                    settings=settings.warehouse,
+                    context=self.context,
+                    lake_bucket_arn=self.lake.lake_bucket.arn,
+                    glue_database_name=self.lake.glue_database.name,
+                ),
+                opts=child,
+            )
+
         # Last: the dashboard shows every alarm the tiers above created.
         if settings.observability.dashboard:
             self.observability = Observability(
@@ -91,6 +107,11 @@ class Platform(pulumi.ComponentResource):
             }
         if self.lake is not None:
             targets |= {"delivery_stream": self.lake.delivery_stream.name, "athena_workgroup": self.lake.workgroup.name}
+        if self.warehouse is not None:
+            targets |= {
+                "warehouse_workgroup": self.warehouse.workgroup_name,
+                "warehouse_cluster": self.warehouse.cluster_identifier,
+            }
         return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
@@ -110,4 +131,7 @@ class Platform(pulumi.ComponentResource):
             outputs["lake_bucket_name"] = self.lake.lake_bucket.name
             outputs["athena_workgroup_name"] = self.lake.workgroup.name
             outputs["glue_database_name"] = self.lake.glue_database.name
+        if self.warehouse is not None:
+            outputs["warehouse_endpoint"] = self.warehouse.endpoint
+            outputs["warehouse_database"] = self.warehouse.database_name
         return outputs

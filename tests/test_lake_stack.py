@@ -330,7 +330,10 @@ def contract_expectation() -> dict[str, str]:
 
 
 def deployed_schema(run: StackRun) -> tuple[list[dict[str, str]], dict[str, str]]:
-    columns = [{"name": c["name"], "type": c["type"]} for c in run.one(TABLE, "events-table").inputs["storageDescriptor"]["columns"]]
+    columns = [
+        {"name": c["name"], "type": c["type"]}
+        for c in run.one(TABLE, "events-table").inputs["storageDescriptor"]["columns"]
+    ]
     conversion = firehose(run)["extendedS3Configuration"]["dataFormatConversionConfiguration"]
     return columns, conversion["inputFormatConfiguration"]["deserializer"]["openXJsonSerDe"]["columnToJsonKeyMappings"]
 
