@@ -59,10 +59,14 @@ class Ingest(pulumi.ComponentResource):
     stage: aws.apigateway.Stage
     endpoint_url: pulumi.Output[str]
     api_key: aws.apigateway.ApiKey | None
+    api_name: str
+    stage_name: str
 
     def __init__(self, name: str, args: IngestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:ingest:Ingest", name, None, opts)
         settings, context = args.settings, args.context
+        self.api_name = context.name("ingest")
+        self.stage_name = settings.api.stage_name
         self.events_stream = kinesis_stream(self, context, "events-stream", settings.stream)
         self.function = self._function(args)
         self._api(settings, context)
@@ -119,7 +123,7 @@ class Ingest(pulumi.ComponentResource):
         uses_api_key = api_settings.authorization == "api_key"
         self.api = aws.apigateway.RestApi(
             "api",
-            name=context.name("ingest"),
+            name=self.api_name,
             description="User behaviour events: POST /events",
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
             api_key_source="HEADER",
@@ -252,7 +256,7 @@ class Ingest(pulumi.ComponentResource):
 
     def _alarms(self, settings: IngestSettings, context: StackContext) -> None:
         alarms = settings.alarms
-        api_dimensions = {"ApiName": context.name("ingest"), "Stage": settings.api.stage_name}
+        api_dimensions = {"ApiName": self.api_name, "Stage": self.stage_name}
         metric_alarm(
             self, context, "ingest-api-5xx-rate",
             f"More than {alarms.api_5xx_rate_percent}% of ingest requests failed with 5XX over 5 minutes",

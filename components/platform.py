@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from components.base import StackContext
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
+from components.observability import DashboardTargets, Observability, ObservabilityArgs
 from settings import Settings
 
 
@@ -28,6 +29,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    observability: Observability | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -61,7 +63,23 @@ class Platform(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # Last: the dashboard shows every alarm the tiers above created.
+        if settings.observability.dashboard:
+            self.observability = Observability(
+                "observability", ObservabilityArgs(context=self.context, targets=self._dashboard_targets()), opts=child
+            )
         self.register_outputs(self.outputs())
+
+    def _dashboard_targets(self) -> DashboardTargets:
+        targets: dict[str, pulumi.Input[str] | None] = {}
+        if self.ingest is not None:
+            targets |= {
+                "api_name": self.ingest.api_name,
+                "api_stage": self.ingest.stage_name,
+                "ingest_function": self.ingest.function.name,
+                "events_stream": self.ingest.events_stream.name,
+            }
+        return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
         """What the stack exports: the handles an operator or a CI job needs."""
@@ -69,6 +87,8 @@ class Platform(pulumi.ComponentResource):
             "kms_key_arn": self.core.key_arn,
             "ops_topic_arn": self.core.ops_topic_arn,
         }
+        if self.observability is not None:
+            outputs["ops_dashboard_name"] = self.observability.dashboard.dashboard_name
         if self.ingest is not None:
             outputs["events_stream_name"] = self.ingest.events_stream.name
             outputs["ingest_endpoint_url"] = self.ingest.endpoint_url

@@ -20,6 +20,7 @@ them and a stuck program fails with a clear message instead of hanging.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi import asset as pulumi_asset
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -366,10 +368,27 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, pulumi_asset.Asset | pulumi_asset.Archive):
+        return _describe_asset(value)
     urn = getattr(value, "urn", None)
     if urn is not None:
         return f"<resource {type(value).__name__}>"
     return str(value)
+
+
+def _describe_asset(value: Any) -> dict[str, Any]:
+    """Assets and archives as stable JSON: what they contain, not where they sit in memory."""
+    if isinstance(value, pulumi_asset.AssetArchive):
+        return {"assetArchive": {name: _plain(item) for name, item in sorted(value.assets.items())}}
+    if isinstance(value, pulumi_asset.FileAsset | pulumi_asset.FileArchive):
+        path = Path(str(value.path))
+        with contextlib.suppress(ValueError):
+            path = path.resolve().relative_to(PROJECT_DIR)
+        kind = "fileAsset" if isinstance(value, pulumi_asset.FileAsset) else "fileArchive"
+        return {kind: str(path)}
+    if isinstance(value, pulumi_asset.StringAsset):
+        return {"stringAsset": value.text}
+    return {"asset": type(value).__name__}
 
 
 def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) -> Any:
@@ -399,8 +418,10 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
                 # The real engine refuses this too; children must be named uniquely per parent type chain.
                 raise ProgramError(f"duplicate resource URN {urn}")
             _ensure_event_loop()
-            inputs = _plain(rpc.deserialize_properties(request.object))
-            resource_id, state = _new_resource(request, urn, inputs)
+            raw_inputs = dict(rpc.deserialize_properties(request.object))
+            inputs = _plain(raw_inputs)
+            # The SDK needs assets back as assets; only the recorded copy is made JSON-friendly.
+            resource_id, state = _new_resource(request, urn, raw_inputs)
             self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
             snapshot.resources.append(
                 RegisteredResource(
@@ -540,6 +561,8 @@ def run_program(
         _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         os.chdir(previous)
+    # Registration order depends on how Outputs resolve; URN order is stable run to run.
+    snapshot.resources.sort(key=lambda resource: resource.urn)
     return snapshot
 
 

@@ -1,0 +1,23 @@
+-- Port of the first Kinesis Data Analytics query: every event whose errorMsg contains
+-- an error marker becomes one alert. Kinesis delivers at least once and clients may
+-- retry, so an eventId seen again (within dedup.ttl.seconds) raises no second alert.
+-- Not windowed: a late event still raises its alert. An event whose createdAt does not
+-- parse (no ingest Lambda writes one) still alerts, stamped with the server's receivedAt,
+-- so the alert sink always receives a timestamp it can key on.
+CREATE TEMPORARY VIEW error_alerts AS
+SELECT
+  action,
+  eventId,
+  userId,
+  objectId,
+  bizId,
+  errorMsg,
+  CASE WHEN hasEventTime THEN createdAt ELSE receivedAt END AS createdAt
+FROM (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY eventId ORDER BY procTime ASC) AS occurrence
+  FROM events
+  WHERE ${error_predicate}
+)
+WHERE occurrence = 1
