@@ -50,7 +50,50 @@ def trust(principal: Any) -> str:
 EVERYTHING = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 # --- S3 ------------------------------------------------------------------------------------------------------
-SecureBucket("kept", SecureBucketArgs(context=context, purpose="kept", versioning=True), opts=components)
+# S3 delivers server access logs only to an SSE-S3 bucket: AES256 is right here, and only here.
+access_logs = aws.s3.Bucket("good-access-logs-bucket", bucket="uba-test-access-logs", opts=kept)
+aws.s3.BucketServerSideEncryptionConfiguration(
+    "good-access-logs-encryption",
+    bucket=access_logs.id,
+    rules=[
+        aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"
+            )
+        )
+    ],
+    opts=plain,
+)
+aws.s3.BucketPublicAccessBlock(
+    "good-access-logs-public-access", bucket=access_logs.id, block_public_acls=True, block_public_policy=True,
+    ignore_public_acls=True, restrict_public_buckets=True, opts=plain,
+)  # fmt: skip
+aws.s3.BucketPolicy(
+    "good-access-logs-policy",
+    bucket=access_logs.id,
+    policy=access_logs.arn.apply(
+        lambda arn: policy(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        )
+    ),
+    opts=plain,
+)
+aws.s3.BucketVersioning(
+    "good-access-logs-versioning",
+    bucket=access_logs.id,
+    versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+    opts=plain,
+)
+SecureBucket(
+    "kept", SecureBucketArgs(context=context, purpose="kept", versioning=True, access_log_bucket=access_logs),
+    opts=components,
+)  # fmt: skip
 SecureBucket("scratch", SecureBucketArgs(context=context, purpose="scratch", keep_data=False), opts=components)
 aws.s3.Bucket("bad-bare-bucket", bucket="uba-test-bare", opts=kept)
 weak = aws.s3.Bucket("bad-weak-bucket", bucket="uba-test-weak", opts=kept)
@@ -213,11 +256,9 @@ for name, snapshots in (("good-flink", True), ("bad-flink", False)):
 # --- API Gateway --------------------------------------------------------------------------------------------
 api = aws.apigateway.RestApi("probe-api", name="uba-test-api", opts=plain)
 deployment = aws.apigateway.Deployment("probe-deployment", rest_api=api.id, opts=plain)
-access_logs = aws.apigateway.StageAccessLogSettingsArgs(
-    destination_arn=KEY, format='{"requestId":"$context.requestId"}'
-)
+stage_logs = aws.apigateway.StageAccessLogSettingsArgs(destination_arn=KEY, format='{"requestId":"$context.requestId"}')
 good_stage = aws.apigateway.Stage(
-    "good-stage", rest_api=api.id, deployment=deployment.id, stage_name="good", access_log_settings=access_logs,
+    "good-stage", rest_api=api.id, deployment=deployment.id, stage_name="good", access_log_settings=stage_logs,
     xray_tracing_enabled=True, opts=plain,
 )  # fmt: skip
 aws.apigateway.MethodSettings(
@@ -227,7 +268,7 @@ aws.apigateway.MethodSettings(
 )  # fmt: skip
 planned_stage = aws.apigateway.Stage(
     "good-planned-stage", rest_api=api.id, deployment=deployment.id, stage_name="planned",
-    access_log_settings=access_logs, xray_tracing_enabled=True, opts=plain,
+    access_log_settings=stage_logs, xray_tracing_enabled=True, opts=plain,
 )  # fmt: skip
 aws.apigateway.UsagePlan(
     "good-plan", api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=api.id, stage=planned_stage.stage_name)],

@@ -28,6 +28,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from policies.rules import ALL_POLICIES
+from policies.rules.protection import STATEFUL_TYPES
 from settings import SettingsError, load_settings
 from tests.harness import StackRun, run_stack
 from tests.test_settings import raw_config
@@ -137,17 +138,19 @@ def test_rule_refuses_exactly_the_broken_resources_and_names_the_fix(
 
 
 def test_the_platform_builders_pass_every_rule(probe: tuple[StackRun, list[Violation]]) -> None:
-    """SecureBucket, log_group and role, as the tiers use them, give no violation at all."""
+    """SecureBucket, log_group and role as the tiers use them, and an SSE-S3 access-log bucket, pass every rule."""
     run, violations = probe
     built = {r.urn for r in run.resources if r.name.startswith(("kept-", "scratch-", "good-", "flink-role"))}
     built |= {r.urn for r in run.children(run.one("uba:test:Service"), recursive=True)}
-    assert len([r for r in run.of_type("aws:s3/bucket:Bucket") if r.urn in built]) == 2
+    assert len([r for r in run.of_type("aws:s3/bucket:Bucket") if r.urn in built]) == 3
     assert [v for v in violations if v.urn in built] == []
 
 
 def test_details_name_what_exactly_is_wrong(probe: tuple[StackRun, list[Violation]]) -> None:
     _, violations = probe
     by_key = {(v.policy, resource_name(v)): v.message for v in violations}
+    # AES256 passes only on the bucket a BucketLogging targets (good-access-logs-bucket), not on bad-weak-bucket.
+    assert "only a bucket receiving S3 server access logs" in by_key[("s3-bucket-kms-encryption", "bad-weak-bucket")]
     assert "restrictPublicBuckets" in by_key[("s3-bucket-public-access-blocked", "bad-weak-bucket")]
     assert "no public access block" in by_key[("s3-bucket-public-access-blocked", "bad-bare-bucket")]
     assert "never expires" in by_key[("log-group-retention", "bad-logs")]
@@ -226,11 +229,14 @@ def test_prod_config_turns_an_advisory_rule_mandatory_and_the_dev_key_would_fail
 
 
 def test_protection_is_required_only_where_the_stack_config_asks() -> None:
-    unprotected = run_stack("dev").snapshot
-    dev_rules = evaluate(unprotected, stack_policy_config("dev"), [POLICIES["require-protection"]])
-    prod_rules = evaluate(unprotected, stack_policy_config("prod"), [POLICIES["require-protection"]])
+    dev = run_stack("dev")
+    dev_rules = evaluate(dev.snapshot, stack_policy_config("dev"), [POLICIES["require-protection"]])
+    prod_config = stack_policy_config("prod")
+    prod_rules = evaluate(dev.snapshot, prod_config, [POLICIES["require-protection"]])
     assert dev_rules == []
-    assert {resource_name(v) for v in prod_rules} == {"platform-key", "events-stream"}
+    exempt = set(prod_config["require-protection"]["exemptResources"])
+    unprotected = {r.name for r in dev.resources if r.type in STATEFUL_TYPES and not r.protect} - exempt
+    assert {resource_name(v) for v in prod_rules} == unprotected >= {"platform-key", "events-stream"}
 
 
 # --- per-stack policy config --------------------------------------------------------------------------------
@@ -353,7 +359,8 @@ def test_synth_records_violations_and_fails_only_on_mandatory_ones(tmp_path: Pat
     violations = json.loads(out.read_text())["policy"]["violations"]
     retention = [v for v in violations if v["policy"] == "log-group-retention"]
     assert retention and all(v["enforcement"] == "mandatory" for v in retention)
-    assert {v["urn"].rsplit("::", 1)[-1] for v in retention} == {"ingest-logs", "api-access-logs"}
+    log_groups = {r.name for r in run_stack("dev").of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert {v["urn"].rsplit("::", 1)[-1] for v in retention} == log_groups >= {"ingest-logs", "api-access-logs"}
     printed = capsys.readouterr().out
     assert "[mandatory] log-group-retention" in printed and "at least 3653 days" in printed
 

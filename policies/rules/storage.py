@@ -3,6 +3,10 @@
 pulumi-aws 7 configures a bucket through separate resources that name the bucket in
 their `bucket` input, so these are stack checks: each `aws:s3/bucket:Bucket` must have
 the right companions. `components.buckets.SecureBucket` creates all of them.
+
+One exception is AWS's, not ours: S3 delivers server access logs only to a bucket whose
+default encryption is SSE-S3 (S3 User Guide, "Enabling Amazon S3 server access
+logging"), so a bucket that a `BucketLogging` in the stack targets may use AES256.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ ENCRYPTION: Final = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServer
 PUBLIC_ACCESS_BLOCK: Final = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY: Final = "aws:s3/bucketPolicy:BucketPolicy"
 VERSIONING: Final = "aws:s3/bucketVersioning:BucketVersioning"
+LOGGING: Final = "aws:s3/bucketLogging:BucketLogging"
 
 KMS_ALGORITHMS: Final = ("aws:kms", "aws:kms:dsse")
 PUBLIC_ACCESS_FLAGS: Final = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -30,23 +35,34 @@ def companions(args: StackValidationArgs, bucket: PolicyResource, companion_type
     return [r for r in of_type(args, companion_type) if refers_to(r, "bucket", bucket, names)]
 
 
-def _kms_encrypted(configuration: PolicyResource) -> bool:
+def _encrypted(configuration: PolicyResource, allow_sse_s3: bool) -> bool:
     for index in range(len(lookup(configuration.props, "rules") or [])):
         default = lookup(configuration.props, "rules", index, "applyServerSideEncryptionByDefault")
-        if lookup(default, "sseAlgorithm") in KMS_ALGORITHMS and is_set(lookup(default, "kmsMasterKeyId")):
+        algorithm = lookup(default, "sseAlgorithm")
+        if algorithm in KMS_ALGORITHMS and is_set(lookup(default, "kmsMasterKeyId")):
+            return True
+        if allow_sse_s3 and algorithm == "AES256":
             return True
     return False
 
 
+def receives_access_logs(args: StackValidationArgs, bucket: PolicyResource) -> bool:
+    names = (lookup(bucket.props, "id"), lookup(bucket.props, "bucket"))
+    return any(refers_to(logging, "targetBucket", bucket, names) for logging in of_type(args, LOGGING))
+
+
 def check_encryption(args: StackValidationArgs, report: ReportViolation) -> None:
     for bucket in of_type(args, BUCKET):
-        if not any(_kms_encrypted(c) for c in companions(args, bucket, ENCRYPTION)):
-            report(
-                f"S3 bucket {label_of(bucket)} has no default encryption with a customer-managed KMS key: add an "
-                f"aws.s3.BucketServerSideEncryptionConfiguration with sse_algorithm='aws:kms' and "
-                f"kms_master_key_id=<platform key ARN> ({FIX_BY_SECURE_BUCKET}).",
-                bucket.urn,
-            )
+        log_target = receives_access_logs(args, bucket)
+        if any(_encrypted(c, allow_sse_s3=log_target) for c in companions(args, bucket, ENCRYPTION)):
+            continue
+        report(
+            f"S3 bucket {label_of(bucket)} has no default encryption with a customer-managed KMS key: add an "
+            f"aws.s3.BucketServerSideEncryptionConfiguration with sse_algorithm='aws:kms' and "
+            f"kms_master_key_id=<platform key ARN> ({FIX_BY_SECURE_BUCKET}); only a bucket receiving S3 server "
+            f"access logs may use sse_algorithm='AES256' instead.",
+            bucket.urn,
+        )
 
 
 def check_public_access(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -123,7 +139,8 @@ def check_versioning(args: StackValidationArgs, report: ReportViolation) -> None
 POLICIES: Final = [
     StackValidationPolicy(
         name="s3-bucket-kms-encryption",
-        description="Every S3 bucket encrypts by default with a customer-managed KMS key.",
+        description="Every S3 bucket encrypts by default with a customer-managed KMS key "
+        "(SSE-S3 only for a bucket receiving server access logs).",
         enforcement_level=MANDATORY,
         validate=check_encryption,
     ),
