@@ -9,6 +9,7 @@ Nothing else in the program reads `pulumi.Config()`.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
@@ -34,7 +35,8 @@ GROUPS = ("admin", "op", "dev", "bizUser")
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
 Marker = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-ActionName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+# An event action as the warehouse can put it in a Redshift string literal: no backslash or control characters.
+ActionName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\\\x00-\x1f\x7f]+$")]
 
 
 class Model(BaseModel):
@@ -238,7 +240,7 @@ class StreamingSettings(Model):
 class LifecycleSettings(Model):
     infrequent_access_after_days: int = Field(default=30, ge=30, description="S3 requires at least 30.")
     glacier_after_days: int = Field(default=90, ge=1)
-    """Raw events move to Glacier Flexible Retrieval after this many days."""
+    """Raw events move to Glacier Instant Retrieval (still queryable) after this many days."""
     expire_after_days: int | None = Field(default=None, ge=1, description="Raw events expire; never if unset.")
     errors_expire_after_days: int = Field(default=14, ge=1)
     """Firehose error output expires after this many days."""
@@ -349,6 +351,19 @@ class NetworkSettings(Model):
     )
     """Security groups admitted on port 5439."""
 
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _carvable(cls, cidr: str) -> str:
+        # The warehouse subnets are the first quarters of the VPC; /22 still leaves each 250 addresses,
+        # and Redshift Serverless needs more free addresses the higher its base capacity.
+        try:
+            network = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            raise ValueError(f"must be a network address (host bits zero), got {cidr}") from None
+        if not 16 <= network.prefixlen <= 22:
+            raise ValueError(f"must have a prefix from /16 to /22, got {cidr}")
+        return cidr
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         if bool(self.existing_vpc_id) != bool(self.existing_subnet_ids):
@@ -368,6 +383,14 @@ class RefreshSettings(Model):
     conversion_to_action: ActionName = "buy"
     """Action B of the conversion rate."""
 
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.conversion_from_action == self.conversion_to_action:
+            raise ValueError(
+                f"conversion_to_action: must differ from conversion_from_action, both are {self.conversion_to_action!r}"
+            )
+        return self
+
 
 class WarehouseSettings(Model):
     enabled: bool = True
@@ -385,7 +408,7 @@ class WarehouseSettings(Model):
     admin_username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,126}$")] = "uba_admin"
     """Admin user; its password is managed by Redshift in Secrets Manager."""
     snapshot_retention_days: int = Field(default=7, ge=1, le=35)
-    """Days automated snapshots (or recovery points) are kept."""
+    """Days a cluster's automated snapshots, or Serverless's daily snapshots, are kept."""
     refresh: RefreshSettings = RefreshSettings()
     """The scheduled model refresh."""
 
@@ -408,8 +431,10 @@ class WarehouseSettings(Model):
 
     @property
     def required_subnets(self) -> int:
-        """Redshift Serverless needs subnets in three AZs; a provisioned cluster runs in one."""
-        return 3 if self.mode == "serverless" else 1
+        """Subnets in distinct AZs: Redshift Serverless needs three. A cluster runs in one AZ, but its
+        subnet group spans two so the cluster can be relocated to another AZ (and AWS Config's
+        `redshift-cluster-subnet-group-multi-az` passes)."""
+        return 3 if self.mode == "serverless" else 2
 
 
 # --- access ----------------------------------------------------------------------------------------------

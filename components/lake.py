@@ -20,7 +20,7 @@ import pulumi_aws as aws
 
 from components.base import StackContext
 from components.buckets import SecureBucket
-from components.lake_catalog import events_table, glue_database, prepared_statements, workgroup
+from components.lake_catalog import events_table, glue_database, prepared_statements, spectrum_table, workgroup
 from components.lake_delivery import DeliveryTargets, events_delivery
 from components.lake_storage import lake_buckets
 from settings import LakeSettings
@@ -41,6 +41,7 @@ class Lake(pulumi.ComponentResource):
     log_bucket: SecureBucket
     glue_database: aws.glue.CatalogDatabase
     events_table: aws.glue.CatalogTable
+    spectrum_table: aws.glue.CatalogTable
     workgroup: aws.athena.Workgroup
     prepared_statements: dict[str, aws.athena.PreparedStatement]
     delivery_stream: aws.kinesis.FirehoseDeliveryStream
@@ -55,6 +56,7 @@ class Lake(pulumi.ComponentResource):
 
         self.glue_database = glue_database(self, context)
         self.events_table = events_table(self, context, self.glue_database, self.lake_bucket.name)
+        self.spectrum_table = spectrum_table(self, context, self.glue_database, self.lake_bucket.name)
         self.workgroup = workgroup(self, context, self.results_bucket.name, settings.athena_bytes_scanned_cutoff)
         self.prepared_statements = prepared_statements(self, context, self.workgroup)
 

@@ -27,6 +27,11 @@ from components.lake_schema import (
 from tools.athena_sql import load_query, query_names, render_for_athena
 
 EVENTS_TABLE = "events"
+# Redshift Spectrum reads only partitions registered in Glue and ignores partition projection,
+# so the warehouse reads the same files through a table without partition keys: Spectrum
+# scans the location's subfolders, and Parquet statistics on received_at let the refresh
+# skip row groups it has already loaded.
+SPECTRUM_TABLE = "events_spectrum"
 ATHENA_ENGINE = "Athena engine version 3"
 
 
@@ -41,6 +46,22 @@ def glue_database(parent: pulumi.Resource, context: StackContext) -> aws.glue.Ca
         name=glue_database_name(context),
         description=f"{context.prefix}: user behaviour events delivered by Firehose",
         opts=stateful(parent, context.protect_stateful),
+    )
+
+
+def events_storage(lake_bucket: pulumi.Output[str]) -> aws.glue.CatalogTableStorageDescriptorArgs:
+    """Parquet files under `events/` with the contract's columns: what Firehose writes."""
+    return aws.glue.CatalogTableStorageDescriptorArgs(
+        location=lake_bucket.apply(events_location),
+        input_format=PARQUET_INPUT_FORMAT,
+        output_format=PARQUET_OUTPUT_FORMAT,
+        ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
+            name="parquet", serialization_library=PARQUET_SERDE, parameters={"serialization.format": "1"}
+        ),
+        columns=[
+            aws.glue.CatalogTableStorageDescriptorColumnArgs(name=c.name, type=c.type, comment=c.comment)
+            for c in glue_columns()
+        ],
     )
 
 
@@ -61,20 +82,25 @@ def events_table(
             aws.glue.CatalogTablePartitionKeyArgs(name=key, type="string", comment=f"UTC {key} of created_at")
             for key in PARTITION_KEYS
         ],
-        storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
-            location=lake_bucket.apply(events_location),
-            input_format=PARQUET_INPUT_FORMAT,
-            output_format=PARQUET_OUTPUT_FORMAT,
-            ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
-                name="parquet", serialization_library=PARQUET_SERDE, parameters={"serialization.format": "1"}
-            ),
-            columns=[
-                aws.glue.CatalogTableStorageDescriptorColumnArgs(name=c.name, type=c.type, comment=c.comment)
-                for c in glue_columns()
-            ],
-        ),
+        storage_descriptor=events_storage(lake_bucket),
         # The schema Firehose converts against: protected with the database it lives in.
         opts=stateful(parent, context.protect_stateful),
+    )
+
+
+def spectrum_table(
+    parent: pulumi.Resource, context: StackContext, database: aws.glue.CatalogDatabase, lake_bucket: pulumi.Output[str]
+) -> aws.glue.CatalogTable:
+    """The same Parquet files as `events`, unpartitioned, for Redshift Spectrum (`ods.events_spectrum`)."""
+    return aws.glue.CatalogTable(
+        "events-spectrum-table",
+        name=SPECTRUM_TABLE,
+        database_name=database.name,
+        description="The events files without partition keys, for Redshift Spectrum (which ignores projection)",
+        table_type="EXTERNAL_TABLE",
+        parameters={"EXTERNAL": "TRUE", "classification": "parquet"},
+        storage_descriptor=events_storage(lake_bucket),
+        opts=child(parent),
     )
 
 

@@ -38,7 +38,9 @@ def lake_lifecycle(lifecycle: LifecycleSettings, versioning: bool) -> list[Lifec
             prefix=EVENTS_PREFIX,
             transitions=[
                 (lifecycle.infrequent_access_after_days, "STANDARD_IA"),
-                (lifecycle.glacier_after_days, "GLACIER"),
+                # Glacier Instant Retrieval: Athena and Spectrum still read it directly, whereas
+                # objects in Glacier Flexible Retrieval would silently drop out of every analysis.
+                (lifecycle.glacier_after_days, "GLACIER_IR"),
             ],
             expire_after_days=lifecycle.expire_after_days,
             noncurrent_expire_after_days=noncurrent,

@@ -15,6 +15,7 @@ from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.observability import DashboardTargets, Observability, ObservabilityArgs
+from components.warehouse import Warehouse, WarehouseArgs
 from settings import Settings
 
 
@@ -34,6 +35,7 @@ class Platform(pulumi.ComponentResource):
     core: Core
     ingest: Ingest | None = None
     lake: Lake | None = None
+    warehouse: Warehouse | None = None
     observability: Observability | None = None
     access: Access | None = None
 
@@ -77,6 +79,20 @@ class Platform(pulumi.ComponentResource):
                 opts=child,
             )
 
+        if settings.warehouse.enabled:
+            # Settings refuse a warehouse without the lake it reads through Spectrum.
+            assert self.lake is not None
+            self.warehouse = Warehouse(
+                "warehouse",
+                WarehouseArgs(
+                    settings=settings.warehouse,
+                    context=self.context,
+                    lake_bucket_arn=self.lake.lake_bucket.arn,
+                    glue_database_name=self.lake.glue_database.name,
+                ),
+                opts=child,
+            )
+
         # Last: the dashboard shows every alarm the tiers above created.
         if settings.observability.dashboard:
             self.observability = Observability(
@@ -103,6 +119,11 @@ class Platform(pulumi.ComponentResource):
             }
         if self.lake is not None:
             targets |= {"delivery_stream": self.lake.delivery_stream.name, "athena_workgroup": self.lake.workgroup.name}
+        if self.warehouse is not None:
+            targets |= {
+                "warehouse_workgroup": self.warehouse.workgroup_name,
+                "warehouse_cluster": self.warehouse.cluster_identifier,
+            }
         return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def _access_targets(self) -> AccessTargets[pulumi.Input[str]]:
@@ -134,6 +155,13 @@ class Platform(pulumi.ComponentResource):
                 athena_workgroup_arn=self.lake.workgroup.arn,
                 delivery_stream_arn=self.lake.delivery_stream.arn,
             )
+        if self.warehouse is not None:
+            targets.update(
+                warehouse_mode="serverless" if self.warehouse.workgroup_name is not None else "provisioned",
+                warehouse_arn=self.warehouse.data_api_arn,
+                warehouse_name=self.warehouse.name,
+                warehouse_database=self.warehouse.database_name,
+            )
         return AccessTargets[pulumi.Input[str]](prefix=self.context.prefix, region=self.context.region, **targets)
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
@@ -153,6 +181,9 @@ class Platform(pulumi.ComponentResource):
             outputs["lake_bucket_name"] = self.lake.lake_bucket.name
             outputs["athena_workgroup_name"] = self.lake.workgroup.name
             outputs["glue_database_name"] = self.lake.glue_database.name
+        if self.warehouse is not None:
+            outputs["warehouse_endpoint"] = self.warehouse.endpoint
+            outputs["warehouse_database"] = self.warehouse.database_name
         if self.access is not None:
             for persona, group in self.access.groups.items():
                 outputs[f"group_{persona.lower()}"] = group.name

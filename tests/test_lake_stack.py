@@ -148,7 +148,7 @@ def test_dev_expires_raw_events_and_prod_keeps_them_forever() -> None:
         assert raw["filter"] == {"prefix": "events/"} and raw["status"] == "Enabled"
         assert raw["transitions"] == [
             {"days": lifecycle.infrequent_access_after_days, "storageClass": "STANDARD_IA"},
-            {"days": lifecycle.glacier_after_days, "storageClass": "GLACIER"},
+            {"days": lifecycle.glacier_after_days, "storageClass": "GLACIER_IR"},
         ]
         if lifecycle.expire_after_days is None:
             assert raw.get("expiration") is None
@@ -187,7 +187,7 @@ def test_prod_versions_lake_and_results_and_expires_old_versions_dev_does_not() 
 
 def test_prod_protects_the_lake_its_logs_and_catalog_but_never_the_scratch_results() -> None:
     prod, dev = run_stack("prod"), run_stack("dev")
-    kept = [bucket(prod, "lake"), bucket(prod, "lake-access-logs"), prod.one(TABLE)]
+    kept = [bucket(prod, "lake"), bucket(prod, "lake-access-logs"), prod.one(TABLE, "events-table")]
     kept.append(prod.one("aws:glue/catalogDatabase:CatalogDatabase"))
     assert all(r.protect and r.retain_on_delete for r in kept)
     results = bucket(prod, "athena-results")
@@ -260,7 +260,7 @@ def test_deployed_partition_query_files_an_event_under_its_utc_hour_like_the_loc
     prefix = _deployed_partition(firehose(run)["extendedS3Configuration"], record)
     assert prefix == partition_path(created_at) + "/"
     # Athena finds the same place through the table's projection template.
-    template = run.one(TABLE).inputs["parameters"]["storage.location.template"]
+    template = run.one(TABLE, "events-table").inputs["parameters"]["storage.location.template"]
     keys = dict(re.findall(r"(\w+)=([^/]+)", prefix))
     assert (
         re.sub(r"\$\{(\w+)\}", lambda m: keys[m.group(1)], template)
@@ -281,7 +281,7 @@ def test_firehose_converts_json_to_parquet_against_the_glue_table() -> None:
     openx = conversion["inputFormatConfiguration"]["deserializer"]["openXJsonSerDe"]
     assert openx["caseInsensitive"] is False  # camelCase keys are matched exactly, through the map
     assert conversion["outputFormatConfiguration"]["serializer"] == {"parquetSerDe": {"compression": "SNAPPY"}}
-    table = run.one(TABLE)
+    table = run.one(TABLE, "events-table")
     assert conversion["schemaConfiguration"] == {
         "databaseName": table.inputs["databaseName"],
         "tableName": "events",
@@ -330,7 +330,10 @@ def contract_expectation() -> dict[str, str]:
 
 
 def deployed_schema(run: StackRun) -> tuple[list[dict[str, str]], dict[str, str]]:
-    columns = [{"name": c["name"], "type": c["type"]} for c in run.one(TABLE).inputs["storageDescriptor"]["columns"]]
+    columns = [
+        {"name": c["name"], "type": c["type"]}
+        for c in run.one(TABLE, "events-table").inputs["storageDescriptor"]["columns"]
+    ]
     conversion = firehose(run)["extendedS3Configuration"]["dataFormatConversionConfiguration"]
     return columns, conversion["inputFormatConfiguration"]["deserializer"]["openXJsonSerDe"]["columnToJsonKeyMappings"]
 
@@ -371,7 +374,7 @@ def test_a_field_added_to_the_contract_only_is_reported_and_derivation_carries_i
 @pytest.mark.parametrize("stack", STACKS)
 def test_events_table_is_parquet_over_the_events_prefix_with_projected_hour_partitions(stack: str) -> None:
     run = run_stack(stack)
-    table = run.one(TABLE)
+    table = run.one(TABLE, "events-table")
     database = run.one("aws:glue/catalogDatabase:CatalogDatabase")
     lake = bucket(run, "lake").state["bucket"]
     assert database.inputs["name"] == f"uba_{stack}_lake" and table.inputs["databaseName"] == database.inputs["name"]
@@ -446,7 +449,7 @@ def test_firehose_role_grants_exactly_what_delivery_needs(stack: str) -> None:
     lake = bucket(run, "lake").state["arn"]
     prefixes = [f"{lake}/events/*", f"{lake}/errors/*"]
     key = key_arn(run)
-    table = run.one(TABLE)
+    table = run.one(TABLE, "events-table")
     database = run.one("aws:glue/catalogDatabase:CatalogDatabase")
     log_group = run.one("aws:cloudwatch/logGroup:LogGroup", "lake-firehose-logs").state["arn"]
     assert run.policy(policy)["Statement"] == [
@@ -636,3 +639,14 @@ def test_every_analysis_is_a_prepared_statement_in_the_workgroup_with_positional
         assert len(description) <= 1024
         assert description.startswith(load_query(name).description)
         assert f"Run in database uba_{stack}_lake: EXECUTE {name} USING {', '.join(order)}" in description
+
+
+def test_spectrum_reads_the_same_files_through_an_unpartitioned_table() -> None:
+    """Spectrum ignores partition projection; its table must cover the same files and columns."""
+    run = run_stack("prod")
+    events = run.one("aws:glue/catalogTable:CatalogTable", "events-table").inputs
+    spectrum = run.one("aws:glue/catalogTable:CatalogTable", "events-spectrum-table").inputs
+    assert spectrum["name"] == "events_spectrum" and spectrum["databaseName"] == events["databaseName"]
+    assert "partitionKeys" not in spectrum or not spectrum["partitionKeys"]
+    assert spectrum["storageDescriptor"] == events["storageDescriptor"]
+    assert "projection.enabled" not in spectrum["parameters"]

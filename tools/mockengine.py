@@ -279,6 +279,15 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:scheduler/schedule:Schedule": _schedule_state,
     "aws:scheduler/scheduleGroup:ScheduleGroup": _named_arn("scheduler", "schedule-group/{name}"),
     "aws:secretsmanager/secret:Secret": _named_arn("secretsmanager", "secret:{name}-AbCdEf"),
+    "aws:cloudwatch/eventRule:EventRule": _named_arn("events", "rule/{name}"),
+    "aws:redshiftserverless/usageLimit:UsageLimit": _uuid_arn("redshift-serverless", "usagelimit"),
+    "aws:redshift/subnetGroup:SubnetGroup": _named_arn("redshift", "subnetgroup:{name}"),
+    "aws:redshift/parameterGroup:ParameterGroup": _named_arn("redshift", "parametergroup:{name}"),
+    "aws:redshiftdata/statement:Statement": lambda ctx: {"id": _uuid(ctx.urn)},  # the Data API statement id
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _ec2_state("sg", "security-group"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2_state("rtbassoc", "route-table-association"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ec2_state("sgr", "security-group-rule"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2_state("sgr", "security-group-rule"),
 }
 
 # Resources whose physical name lives in another property than `name`.
@@ -495,6 +504,14 @@ def _invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
         return {"names": names, "zoneIds": [f"az{i}" for i in range(1, 4)], "id": region}
     if token == "aws:ssm/getParameter:getParameter":
         return _ssm_parameter(str(args["name"]), region)
+    if token == "aws:ec2/getPrefixList:getPrefixList":
+        prefix_list_id = f"pl-{_short_hash(str(args.get('name')), length=8)}"
+        return {"id": prefix_list_id, "prefixListId": prefix_list_id, "name": args.get("name"),
+                "cidrBlocks": ["52.218.0.0/17"]}  # fmt: skip
+    if token == "aws:ec2/getVpc:getVpc":
+        vpc_id = str(args["id"])
+        arn = f"arn:{PARTITION}:ec2:{region}:{ACCOUNT_ID}:vpc/{vpc_id}"
+        return {"id": vpc_id, "cidrBlock": "10.99.0.0/16", "arn": arn, "state": "available", "default": False}
     raise ProgramError(f"the offline engine has no mock for invoke {token}; add one to tools/mockengine.py")
 
 

@@ -2,9 +2,11 @@
 
 Runs the real program for the stack under the mock engine (no Pulumi CLI, no
 credentials, no network), prints a tree of components and resources with counts
-per type, and optionally writes the whole registration as JSON: the property maps
-exactly as the engine would send them to the provider. Invalid config exits 2 with
-one line per problem.
+per type, checks it against the policy pack (`policies/`, with the stack's
+`policies/config/<stack>.json`), and optionally writes the whole registration as JSON:
+the property maps exactly as the engine would send them to the provider, and the
+policy violations. Exits 1 on any mandatory violation; invalid config (stack or
+policy) exits 2 with one line per problem.
 """
 
 from __future__ import annotations
@@ -24,9 +26,18 @@ from tools.mockengine import (
     available_stacks,
     run_isolated,
 )
+from tools.policy_check import (
+    PolicyConfigError,
+    Violation,
+    evaluate,
+    load_policy_config,
+    mandatory,
+    render,
+    stack_policy_config,
+)
 
 
-def document(snapshot: Snapshot, violations: list[dict[str, Any]]) -> dict[str, Any]:
+def document(snapshot: Snapshot, violations: list[Violation]) -> dict[str, Any]:
     """The JSON document `--json` writes."""
     return {
         "project": snapshot.project,
@@ -45,7 +56,7 @@ def document(snapshot: Snapshot, violations: list[dict[str, Any]]) -> dict[str, 
             for r in snapshot.resources
         ],
         "outputs": snapshot.outputs,
-        "policy": {"violations": violations},
+        "policy": {"violations": [v.to_json() for v in violations]},
     }
 
 
@@ -89,22 +100,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.synth", description=__doc__.splitlines()[0])
     parser.add_argument("stack", help=f"stack name ({', '.join(available_stacks()) or 'none found'})")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the registration document here")
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        metavar="PATH",
+        help="policy config JSON, as for `pulumi preview --policy-pack-config` (default: policies/config/<stack>.json)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a stuck program fails")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     try:
+        if args.policy_pack_config:
+            policy_config = load_policy_config(args.policy_pack_config)
+        else:
+            policy_config = stack_policy_config(args.stack)
         snapshot = run_isolated(args.stack, project_dir=args.project_dir, timeout=args.timeout)
-    except ProgramError as error:
+    except (ProgramError, PolicyConfigError) as error:
         print(f"synth failed: {error}", file=sys.stderr)
         return 2
 
-    violations: list[dict[str, Any]] = []
+    violations = evaluate(snapshot, policy_config)
     print(render_tree(snapshot))
+    print()
+    print(render(violations))
     if args.json:
         args.json.write_text(json.dumps(document(snapshot, violations), indent=2, sort_keys=False) + "\n")
         print(f"\nwrote {args.json}")
-    return 0
+    return 1 if mandatory(violations) else 0
 
 
 if __name__ == "__main__":

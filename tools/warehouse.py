@@ -45,7 +45,7 @@ from tools.redshift_sql import (
 _LOCAL_DEPLOY = DeployParameters(
     glue_database="local_lake", spectrum_role_arn="arn:aws:iam::000000000000:role/local-duckdb"
 )
-ODS_EVENTS_VIEW = "ods.events"
+ODS_EVENTS_VIEW = "ods.events_spectrum"
 
 
 @cache
@@ -72,7 +72,7 @@ def refresh(
     *,
     full: bool = False,
 ) -> None:
-    """Apply the deploy DDL, point `ods.events` at `lake`, and run one refresh.
+    """Apply the deploy DDL, point `ods.events_spectrum` at `lake`, and run one refresh.
 
     The refresh runs in one transaction, like a BatchExecuteStatement: if a statement
     fails, nothing of it stays.

@@ -1,9 +1,11 @@
--- ODS: the raw lake, queryable in place as ods.events through Redshift Spectrum.
+-- ODS: the raw lake, queryable in place through Redshift Spectrum.
 --
--- The external schema maps this stack's Glue database; its `events` table is the one
--- Firehose converts records against, so ods.events has exactly the stored columns of
--- `lambdas.events.stored_columns()` plus the string partition keys year/month/day/hour.
--- Nothing is loaded: every read goes to the Parquet files in S3.
+-- The external schema maps this stack's Glue database. Its `events` table is the one
+-- Firehose converts records against (partitioned by UTC hour, found by Athena through
+-- partition projection). Spectrum ignores projection and would see no partitions, so
+-- the models read `ods.events_spectrum`: the same files and the same stored columns of
+-- `lambdas.events.stored_columns()`, without partition keys. Nothing is loaded: every
+-- read goes to the Parquet files in S3.
 --
 -- Placeholders (filled by tools/redshift_sql.py, always inside string literals):
 --   {{glue_database}}      the stack's Glue database name

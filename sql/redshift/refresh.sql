@@ -61,7 +61,7 @@ SELECT
     NULLIF(e.source_ip, ''),
     NULLIF(e.user_agent, ''),
     e.schema_version
-FROM ods.events AS e
+FROM ods.events_spectrum AS e
 WHERE e.event_id IS NOT NULL
     AND e.action IS NOT NULL
     AND e.user_id IS NOT NULL

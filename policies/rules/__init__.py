@@ -1,0 +1,22 @@
+"""Every rule of the pack, in one list: the CLI pack and the offline checker both serve exactly these."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pulumi_policy import Policy
+
+from . import api, encryption, iam, protection, storage, streaming, tagging, warehouse
+
+PACK_NAME: Final = "uba-guardrails"
+
+ALL_POLICIES: Final[list[Policy]] = [
+    *storage.POLICIES,
+    *encryption.POLICIES,
+    *protection.POLICIES,
+    *warehouse.POLICIES,
+    *streaming.POLICIES,
+    *api.POLICIES,
+    *iam.POLICIES,
+    *tagging.POLICIES,
+]

@@ -1,0 +1,83 @@
+"""Data survives mistakes: stateful resources are protected where the stack asks, and protected tables can rewind.
+
+Whether a stack protects data is the stack's decision (`uba:platform.protect_stateful`);
+the pack learns it from its policy config (`policies/config/<stack>.json`,
+`require-protection.protect`), and a test keeps the two in agreement.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from .common import MANDATORY, UNKNOWN, for_types, label_of, lookup, schema, setting, truthy
+
+# The resources that hold data (or, for the key, make all other data readable).
+STATEFUL_TYPES: Final = (
+    "aws:s3/bucket:Bucket",
+    "aws:dynamodb/table:Table",
+    "aws:kinesis/stream:Stream",
+    "aws:redshiftserverless/namespace:Namespace",
+    "aws:redshift/cluster:Cluster",
+    "aws:kms/key:Key",
+)
+
+PROTECTION_CONFIG: Final = schema(
+    protect={
+        "type": "boolean",
+        "default": False,
+        "description": "This stack protects its data (mirror of `uba:platform.protect_stateful`).",
+    },
+    exemptResources={
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Logical names of stateful resources deliberately left unprotected (e.g. a scratch bucket).",
+    },
+)
+
+
+@for_types(*STATEFUL_TYPES)
+def check_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not setting(args, PROTECTION_CONFIG, "protect"):
+        args.not_applicable("the stack's policy config does not ask for protection")
+    if args.opts.protect or args.name in setting(args, PROTECTION_CONFIG, "exemptResources"):
+        return
+    report(
+        f"{args.resource_type} {label_of(args)} holds data but is not protected in a stack that protects data: "
+        f"create it with opts=components.base.stateful(parent, context.protect_stateful) (protect=True and "
+        f"retain_on_delete=True), or list it in require-protection.exemptResources if losing it is acceptable.",
+        None,
+    )
+
+
+@for_types("aws:dynamodb/table:Table")
+def check_point_in_time_recovery(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not args.opts.protect:
+        return  # a table the stack does not protect (dev) may be rebuilt from the stream
+    enabled = lookup(args.props, "pointInTimeRecovery", "enabled")
+    if not (truthy(enabled) or enabled is UNKNOWN):
+        report(
+            f"DynamoDB table {label_of(args)} is protected but has no point-in-time recovery, so a bad write "
+            f"cannot be undone: set point_in_time_recovery=TablePointInTimeRecoveryArgs(enabled=True) "
+            f"(`uba:streaming.sink.point_in_time_recovery: true` in the stack file).",
+            None,
+        )
+
+
+POLICIES: Final = [
+    ResourceValidationPolicy(
+        name="require-protection",
+        description="In stacks that protect data, buckets, tables, streams, warehouses and the KMS key are protected.",
+        enforcement_level=MANDATORY,
+        config_schema=PROTECTION_CONFIG,
+        validate=check_protected,
+    ),
+    ResourceValidationPolicy(
+        name="dynamodb-point-in-time-recovery",
+        description="DynamoDB tables whose data the stack protects have point-in-time recovery.",
+        enforcement_level=MANDATORY,
+        validate=check_point_in_time_recovery,
+    ),
+]

@@ -1,0 +1,132 @@
+"""The GitHub workflow: tests like `.ci/run`, previews every stack with the policy pack, deploys prod after approval."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+import pytest
+import yaml
+
+from tools.mockengine import PROJECT_DIR, available_stacks
+
+WORKFLOW_FILE = PROJECT_DIR / ".github" / "workflows" / "pulumi.yml"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[Any, Any]:
+    return yaml.safe_load(WORKFLOW_FILE.read_text())
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if str(step.get("uses", "")).startswith(action)]
+
+
+def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    (step,) = steps_using(job, "pulumi/actions@")
+    assert step["uses"] == "pulumi/actions@v6"
+    return step["with"]
+
+
+def ci_commands() -> list[str]:
+    """The commands `.ci/run` runs after moving to the repository root."""
+    lines = [line.strip() for line in (PROJECT_DIR / ".ci" / "run").read_text().splitlines()]
+    commands = [line for line in lines if line and not line.startswith(("#", "set ", "cd "))]
+    assert commands, ".ci/run runs no command"
+    return commands
+
+
+def test_runs_on_pull_requests_and_on_pushes_to_main(workflow: dict[Any, Any]) -> None:
+    triggers = workflow["on"] if "on" in workflow else workflow[True]  # YAML 1.1 reads a bare `on` as true
+    assert "pull_request" in triggers
+    assert triggers["push"]["branches"] == ["main"]
+
+
+def test_the_test_job_runs_the_same_command_as_ci_run(workflow: dict[str, Any]) -> None:
+    runs = [step["run"] for step in workflow["jobs"]["test"]["steps"] if "run" in step]
+    assert [[c.strip() for c in run.split("&&")] for run in runs] == [ci_commands()]
+    assert ci_commands() == ["make setup", "make test"]
+
+
+def test_every_stack_is_previewed_with_the_policy_pack_and_commented(workflow: dict[str, Any]) -> None:
+    preview = workflow["jobs"]["preview"]
+    assert preview["if"] == "github.event_name == 'pull_request'" and preview["needs"] == "test"
+    assert sorted(preview["strategy"]["matrix"]["stack"]) == available_stacks()
+    action = pulumi_step(preview)
+    assert action["command"] == "preview"
+    assert action["stack-name"].endswith("/${{ matrix.stack }}")
+    assert action["policyPacks"] == "policies"
+    assert action["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
+    assert action["comment-on-pr"] is True
+    for stack in available_stacks():
+        assert (PROJECT_DIR / "policies" / "config" / f"{stack}.json").is_file()
+
+
+@pytest.mark.parametrize("job_name", ["preview", "deploy-dev", "deploy-prod"])
+def test_python_dependencies_are_installed_before_pulumi_runs(workflow: dict[str, Any], job_name: str) -> None:
+    steps = workflow["jobs"][job_name]["steps"]
+    installs = [i for i, s in enumerate(steps) if "pip install" in s.get("run", "")]
+    pulumi = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+    assert installs and installs[0] < pulumi
+    install = shlex.split(steps[installs[0]]["run"].replace("\n", " "))
+    assert "requirements.txt" in install and "policies/requirements.txt" in install
+
+
+def deploy_jobs(workflow: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """stack -> (job name, job) for every job that runs `pulumi up`."""
+    deploys = {}
+    for name, job in workflow["jobs"].items():
+        actions = steps_using(job, "pulumi/actions@")
+        if actions and actions[0]["with"]["command"] == "up":
+            stack = actions[0]["with"]["stack-name"].rsplit("/", 1)[-1]
+            deploys[stack] = (name, job)
+    return deploys
+
+
+def test_main_deploys_every_stack_with_the_policy_pack_each_in_its_environment(workflow: dict[str, Any]) -> None:
+    deploys = deploy_jobs(workflow)
+    assert sorted(deploys) == available_stacks()
+    for stack, (_, job) in deploys.items():
+        assert job["environment"] == stack
+        assert job["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+        action = pulumi_step(job)
+        assert action["policyPacks"] == "policies"
+        assert action["policyPackConfigs"] == f"policies/config/{stack}.json"
+        assert "test" in job["needs"]
+
+
+def test_prod_deploys_only_after_dev_and_behind_its_protected_environment(workflow: dict[str, Any]) -> None:
+    deploys = deploy_jobs(workflow)
+    dev_job, _ = deploys["dev"]
+    _, prod = deploys["prod"]
+    assert prod["environment"] == "prod"
+    assert dev_job in prod["needs"]
+    assert prod["concurrency"]["cancel-in-progress"] is False
+    # The protection itself lives in the repository settings; the workflow documents it.
+    assert re.search(r"environment `prod` protected by required reviewers", WORKFLOW_FILE.read_text())
+
+
+def test_aws_credentials_come_only_from_oidc_role_assumption(workflow: dict[str, Any]) -> None:
+    text = WORKFLOW_FILE.read_text().lower()
+    for forbidden in ("aws-secret-access-key", "aws-access-key-id", "aws_secret_access_key", "aws_access_key_id"):
+        assert forbidden not in text
+    credential_jobs = {name: job for name, job in workflow["jobs"].items() if steps_using(job, "aws-actions/")}
+    assert set(credential_jobs) == {"preview", "deploy-dev", "deploy-prod"}
+    for name, job in credential_jobs.items():
+        assert job["permissions"]["id-token"] == "write", name
+        (step,) = steps_using(job, "aws-actions/configure-aws-credentials@")
+        assert step["uses"] == "aws-actions/configure-aws-credentials@v4"
+        assert step["with"]["role-to-assume"].startswith("${{ vars."), name
+    assert workflow["permissions"] == {"contents": "read"}, "jobs get more only where they need it"
+
+
+def test_pulumi_cli_matches_the_pinned_sdk_and_logs_in_with_a_secret(workflow: dict[str, Any]) -> None:
+    pins = dict(
+        line.split("==") for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines() if "==" in line
+    )
+    assert workflow["env"]["PULUMI_VERSION"] == pins["pulumi"]
+    for name, job in workflow["jobs"].items():
+        for step in steps_using(job, "pulumi/actions@"):
+            assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}", name
+            assert step["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}", name
