@@ -374,9 +374,7 @@ def query_warehouse(t: AccessTargets[str]) -> list[Statement]:
     )  # fmt: skip
     return statements(
         allow("ConnectToTheWarehouse", [credentials_action], [warehouse_credentials_arn(t)]),
-        allow("QueryTheWarehouseThroughTheDataApi",
-              ["redshift-data:ExecuteStatement", "redshift-data:ListDatabases", "redshift-data:ListSchemas",
-               "redshift-data:ListTables", "redshift-data:DescribeTable"], [t.warehouse_arn]),
+        allow("QueryTheWarehouseThroughTheDataApi", ["redshift-data:ExecuteStatement"], [t.warehouse_arn]),
         allow("ReadOwnDataApiStatements", ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult",
                                            "redshift-data:ListStatements"], ["*"]),
     )  # fmt: skip

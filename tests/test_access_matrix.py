@@ -18,7 +18,7 @@ from components.access_policies import ADMINISTRATOR_ACCESS_DOCUMENT, PERSONAS
 from tests.harness import run_stack
 from tools.access import build_report, matrix, render_table
 from tools.iam_eval import UnmodelledPolicyError, condition_holds, evaluate
-from tools.mockengine import ACCOUNT_ID
+from tools.mockengine import ACCOUNT_ID, load_stack_config
 
 ADMIN, OP, DEV, BIZ = "admin", "op", "dev", "bizUser"
 Expected = str | tuple[str, str]  # personas as letters "AODB"; or (builder, read_only)
@@ -271,3 +271,24 @@ def test_every_persona_is_in_the_matrix_for_every_capability() -> None:
         by_capability.setdefault(row.capability, set()).add(row.persona)
     assert all(personas == set(PERSONAS) for personas in by_capability.values())
     assert not [c for c in by_capability if ":" in c]  # no other stack given, no cross-stack rows
+
+
+def provisioned_warehouse() -> dict[str, Any]:
+    """Dev's config with a provisioned cluster instead of Redshift Serverless."""
+    warehouse = {k: v for k, v in load_stack_config("dev")["uba:warehouse"].items() if k != "serverless"}
+    warehouse |= {"mode": "provisioned", "provisioned": {"node_type": "ra3.large", "number_of_nodes": 1}}
+    return {"uba:warehouse": warehouse}
+
+
+def test_a_provisioned_warehouse_is_reached_through_cluster_credentials_for_its_own_database() -> None:
+    run = run_stack("dev", overrides=provisioned_warehouse())
+    cluster = run.one("aws:redshift/cluster:Cluster")
+    found = {(v.capability, v.persona): v for v in matrix(run.snapshot, [])}
+    connect = found[("warehouse.connect", BIZ)]
+    identifier, database = cluster.state["clusterIdentifier"], cluster.inputs["databaseName"]
+    assert connect.action == "redshift:GetClusterCredentialsWithIAM"
+    assert connect.resource == f"arn:aws:redshift:eu-west-1:{ACCOUNT_ID}:dbname:{identifier}/{database}"
+    assert {p for p in PERSONAS if found[("warehouse.connect", p)].allowed} == {ADMIN, OP, BIZ}
+    assert {p for p in PERSONAS if found[("warehouse.sql", p)].allowed} == {ADMIN, OP, BIZ}
+    assert found[("warehouse.delete", OP)].action == "redshift:DeleteCluster"
+    assert not found[("warehouse.delete", OP)].allowed

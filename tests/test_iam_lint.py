@@ -19,6 +19,7 @@ import pytest
 
 from components.access_policies import ACCOUNT_WIDE_ACTIONS
 from tests.harness import StackRun, run_stack
+from tests.test_access_matrix import provisioned_warehouse
 
 IDENTITY_POLICIES = {
     "aws:iam/policy:Policy": "policy",
@@ -107,9 +108,10 @@ def unexplained(document: Document) -> list[tuple[str, str]]:
     return remaining
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "dev-provisioned-warehouse"])
 def test_every_policy_document_passes_parliament(stack: str) -> None:
-    docs = list(documents(run_stack(stack)))
+    run = run_stack("dev", overrides=provisioned_warehouse()) if stack.endswith("provisioned-warehouse") else None
+    docs = list(documents(run or run_stack(stack)))
     labels = {label.split(" ")[0] for label, _ in docs}
     assert {"policy-op-operate", "policy-require-mfa", "ingest-role-policy", "ingest-role", "platform-key"} <= labels
     problems = {label: found for label, document in docs if (found := unexplained(document))}

@@ -62,7 +62,7 @@ class Landmarks:
 
     @property
     def events_table_arn(self) -> str | None:
-        return self.arn("aws:glue/catalogTable:CatalogTable")
+        return self.arn("aws:glue/catalogTable:CatalogTable", "events-table")
 
     @property
     def warehouse_credentials(self) -> tuple[str, str | None]:
