@@ -14,13 +14,16 @@ from typing import Any
 import pytest
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
-from components.access_policies import ADMINISTRATOR_ACCESS_DOCUMENT, PERSONAS
+from components.access_policies import ADMINISTRATOR_ACCESS_DOCUMENT, PERSONAS, Persona
 from tests.harness import run_stack
 from tools.access import build_report, matrix, render_table
 from tools.iam_eval import UnmodelledPolicyError, condition_holds, evaluate
 from tools.mockengine import ACCOUNT_ID, load_stack_config
 
-ADMIN, OP, DEV, BIZ = "admin", "op", "dev", "bizUser"
+ADMIN: Persona = "admin"
+OP: Persona = "op"
+DEV: Persona = "dev"
+BIZ: Persona = "bizUser"
 Expected = str | tuple[str, str]  # personas as letters "AODB"; or (builder, read_only)
 
 EXPECTED: dict[str, dict[str, Expected]] = {
