@@ -67,8 +67,16 @@ def results_lifecycle(lifecycle: LifecycleSettings, versioning: bool) -> list[Li
     ]
 
 
-def access_logs_lifecycle(lifecycle: LifecycleSettings) -> list[LifecycleRule]:
-    return [LifecycleRule(rule_id="access-logs", prefix="", expire_after_days=lifecycle.access_logs_expire_after_days)]
+def access_logs_lifecycle(lifecycle: LifecycleSettings, versioning: bool) -> list[LifecycleRule]:
+    noncurrent = lifecycle.noncurrent_versions_expire_after_days if versioning else None
+    return [
+        LifecycleRule(
+            rule_id="access-logs",
+            prefix="",
+            expire_after_days=lifecycle.access_logs_expire_after_days,
+            noncurrent_expire_after_days=noncurrent,
+        )
+    ]
 
 
 def lake_buckets(parent: pulumi.Resource, context: StackContext, settings: LakeSettings) -> LakeBuckets:
@@ -80,7 +88,9 @@ def lake_buckets(parent: pulumi.Resource, context: StackContext, settings: LakeS
             purpose=ACCESS_LOGS_PURPOSE,
             encryption="sse-s3",
             access_logs_from=(LAKE_PURPOSE, RESULTS_PURPOSE),
-            lifecycle=access_logs_lifecycle(lifecycle),
+            # The audit trail of who read the lake is kept as carefully as the lake itself.
+            versioning=settings.versioning,
+            lifecycle=access_logs_lifecycle(lifecycle, settings.versioning),
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -20,6 +20,7 @@ REQUIRED_DIMENSIONS: dict[str, set[str]] = {
     "AWS/Redshift-Serverless": {"Workgroup"},
     "AWS/Redshift": {"ClusterIdentifier"},
     "AWS/Events": {"RuleName"},
+    "AWS/Scheduler": {"ScheduleGroup"},
     "AWS/States": {"StateMachineArn"},
 }
 
@@ -28,7 +29,7 @@ def physical_names(run: StackRun) -> set[str]:
     """Every name a resource is known by in AWS (what a dimension value must match)."""
     names: set[str] = set()
     for resource in run.custom():
-        for key in ("name", "stageName", "workgroupName", "clusterIdentifier", "dashboardName", "bucket"):
+        for key in ("name", "stageName", "workgroupName", "clusterIdentifier", "dashboardName", "bucket", "groupName"):
             value = resource.state.get(key)
             if isinstance(value, str):
                 names.add(value)

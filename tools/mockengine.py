@@ -26,6 +26,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import keyword
 import os
 import runpy
 import subprocess
@@ -310,6 +311,8 @@ def accepts_tags(type_token: str) -> bool:
     if package != "aws" or module_path.startswith("index/"):
         return False
     module_name = module_path.split("/")[0].lower()
+    if keyword.iskeyword(module_name):
+        module_name += "_"  # `lambda` is `pulumi_aws.lambda_`
     try:
         module = importlib.import_module(f"pulumi_aws.{module_name}")
         cls = getattr(module, class_name)
