@@ -1,0 +1,287 @@
+"""Runtime properties of the Flink application: names, defaults, parsing, validation.
+
+Managed Service for Apache Flink hands an application its runtime properties as
+property groups in `/etc/flink/application_properties.json`:
+
+    [{"PropertyGroupId": "uba", "PropertyMap": {"window.seconds": "60", ...}}, ...]
+
+Every value is a string. This module is the single definition of the group id,
+the keys, their meaning and their defaults: the Pulumi component builds the
+application's property groups from `property_groups()` and the job parses them
+with `settings_from_groups()`, so the two cannot drift apart.
+
+Pure Python on purpose (no pyflink import): the main virtualenv imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROPERTY_GROUP_ID = "uba"
+RUN_OPTIONS_GROUP_ID = "kinesis.analytics.flink.run.options"
+MANAGED_FLINK_PROPERTIES_FILE = Path("/etc/flink/application_properties.json")
+
+EVENTS_STREAM_ARN = "events.stream.arn"
+ALERTS_STREAM_ARN = "alerts.stream.arn"
+AWS_REGION = "aws.region"
+SOURCE_INIT_POSITION = "source.init.position"
+WATERMARK_SECONDS = "watermark.seconds"
+WINDOW_SECONDS = "window.seconds"
+WARN_THRESHOLD = "warn.threshold"
+ERROR_MARKERS = "error.markers"
+WARN_MARKERS = "warn.markers"
+SOURCE_IDLE_TIMEOUT_SECONDS = "source.idle-timeout.seconds"
+DEDUP_TTL_SECONDS = "dedup.ttl.seconds"
+
+DEFAULT_ERROR_MARKERS = ("[PANIC]", "[panic]", "[ERROR]", "[error]")
+DEFAULT_WARN_MARKERS = ("WARNNING", "warnning", "WARNING", "warning")
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One key of the `uba` property group."""
+
+    description: str
+    default: str | None  # None: no default; required when the job runs against Kinesis
+
+
+# Keys of group `uba`, their meaning and default (as the string Managed Flink would carry).
+PROPERTIES: dict[str, PropertySpec] = {
+    EVENTS_STREAM_ARN: PropertySpec("ARN of the Kinesis stream of user events (the source).", None),
+    ALERTS_STREAM_ARN: PropertySpec("ARN of the Kinesis stream the alert records are written to.", None),
+    AWS_REGION: PropertySpec(
+        "Region of both streams; defaults to the region in the events stream ARN.", None
+    ),
+    SOURCE_INIT_POSITION: PropertySpec(
+        "Where a job without a snapshot starts reading the events stream: LATEST or TRIM_HORIZON.", "LATEST"
+    ),
+    WATERMARK_SECONDS: PropertySpec(
+        "Bounded out-of-orderness: an event up to this many seconds older than the newest event seen "
+        "still counts in its window; an older one is dropped from windows (it still raises an error alert).",
+        "5",
+    ),
+    WINDOW_SECONDS: PropertySpec("Length of the tumbling event-time windows (warn bursts, counts).", "60"),
+    WARN_THRESHOLD: PropertySpec("Warnings per action and window that make a warn_burst alert.", "10"),
+    ERROR_MARKERS: PropertySpec(
+        "JSON array of substrings of errorMsg that make an error alert (case-sensitive).",
+        json.dumps(list(DEFAULT_ERROR_MARKERS)),
+    ),
+    WARN_MARKERS: PropertySpec(
+        "JSON array of substrings of errorMsg that count as a warning (case-sensitive).",
+        json.dumps(list(DEFAULT_WARN_MARKERS)),
+    ),
+    SOURCE_IDLE_TIMEOUT_SECONDS: PropertySpec(
+        "A source split (shard) without events for this long stops holding back the watermark; 0 = never.",
+        "30",
+    ),
+    DEDUP_TTL_SECONDS: PropertySpec(
+        "How long an eventId is remembered so that a redelivered error event raises no second alert.", "3600"
+    ),
+}
+
+_INIT_POSITIONS = ("LATEST", "TRIM_HORIZON")
+_STREAM_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):\d{12}:stream/[A-Za-z0-9_.-]{1,128}$"
+)
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_MAX_MARKER_LENGTH = 1024  # errorMsg itself is at most 1024 characters (lambdas/events.py)
+# Upper bounds keep a typo (an extra zero or three) from becoming a job that never emits.
+_MAX_WINDOW_SECONDS = 86_400
+_MAX_WATERMARK_SECONDS = 3_600
+
+
+class PropertyError(ValueError):
+    """A runtime property is missing, unknown or has a value the job cannot use."""
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Validated runtime settings of the Flink job."""
+
+    watermark_seconds: int
+    window_seconds: int
+    warn_threshold: int
+    error_markers: tuple[str, ...]
+    warn_markers: tuple[str, ...]
+    source_init_position: str
+    source_idle_timeout_seconds: int
+    dedup_ttl_seconds: int
+    events_stream_arn: str | None = None
+    alerts_stream_arn: str | None = None
+    aws_region: str | None = None
+
+    def require_streams(self) -> tuple[str, str, str]:
+        """The events ARN, alerts ARN and region, or a clear error naming what is missing."""
+        missing = [
+            key
+            for key, value in (
+                (EVENTS_STREAM_ARN, self.events_stream_arn),
+                (ALERTS_STREAM_ARN, self.alerts_stream_arn),
+            )
+            if not value
+        ]
+        if missing:
+            raise PropertyError(
+                f"property group {PROPERTY_GROUP_ID!r} needs {', '.join(missing)} to run against Kinesis"
+            )
+        assert (
+            self.events_stream_arn and self.alerts_stream_arn and self.aws_region
+        )  # narrowed by checks above
+        return self.events_stream_arn, self.alerts_stream_arn, self.aws_region
+
+
+def _int_in_range(key: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise PropertyError(f"{PROPERTY_GROUP_ID}.{key}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise PropertyError(f"{PROPERTY_GROUP_ID}.{key}={value} is out of range; allowed {low}..{high}")
+    return value
+
+
+def _markers(key: str, raw: str) -> tuple[str, ...]:
+    try:
+        parsed: Any = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise PropertyError(
+            f"{PROPERTY_GROUP_ID}.{key}={raw!r} is not a JSON array of strings "
+            f'(e.g. ["[ERROR]", "[error]"]): {error.msg}'
+        ) from None
+    if not isinstance(parsed, list) or not parsed:
+        raise PropertyError(f"{PROPERTY_GROUP_ID}.{key}={raw!r} must be a non-empty JSON array of strings")
+    for marker in parsed:
+        if not isinstance(marker, str) or not marker:
+            raise PropertyError(
+                f"{PROPERTY_GROUP_ID}.{key} has {marker!r}; every marker must be a non-empty string"
+            )
+        if len(marker) > _MAX_MARKER_LENGTH:
+            raise PropertyError(
+                f"{PROPERTY_GROUP_ID}.{key} has a marker of {len(marker)} characters; "
+                f"at most {_MAX_MARKER_LENGTH}"
+            )
+    # Order is kept (it is the order of the OR in the SQL); repeats add nothing.
+    return tuple(dict.fromkeys(parsed))
+
+
+def _stream_arn(key: str, raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    arn = raw.strip()
+    if not _STREAM_ARN.match(arn):
+        raise PropertyError(
+            f"{PROPERTY_GROUP_ID}.{key}={raw!r} is not a Kinesis stream ARN "
+            "(arn:aws:kinesis:<region>:<account>:stream/<name>)"
+        )
+    return arn
+
+
+def _region(raw: str | None, events_arn: str | None) -> str | None:
+    if raw is not None and raw.strip():
+        region = raw.strip()
+        if not _REGION.match(region):
+            raise PropertyError(f"{PROPERTY_GROUP_ID}.{AWS_REGION}={raw!r} is not an AWS region name")
+        return region
+    if events_arn:
+        match = _STREAM_ARN.match(events_arn)
+        assert match is not None  # validated by _stream_arn
+        return match.group("region")
+    return None
+
+
+def parse_settings(values: Mapping[str, str]) -> JobSettings:
+    """Validate the `uba` group's map (defaults fill what is absent). Unknown keys are an error."""
+    unknown = sorted(set(values) - set(PROPERTIES))
+    if unknown:
+        raise PropertyError(
+            f"unknown key(s) in property group {PROPERTY_GROUP_ID!r}: {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(PROPERTIES))}"
+        )
+    for key, raw in values.items():
+        if not isinstance(raw, str):
+            raise PropertyError(
+                f"{PROPERTY_GROUP_ID}.{key} must be a string, got {type(raw).__name__} {raw!r}"
+            )
+
+    def value(key: str) -> str:
+        default = PROPERTIES[key].default
+        assert default is not None, key
+        return values.get(key, default)
+
+    position = value(SOURCE_INIT_POSITION).strip().upper()
+    if position not in _INIT_POSITIONS:
+        raise PropertyError(
+            f"{PROPERTY_GROUP_ID}.{SOURCE_INIT_POSITION}={values[SOURCE_INIT_POSITION]!r}; "
+            f"allowed: {', '.join(_INIT_POSITIONS)}"
+        )
+    events_arn = _stream_arn(EVENTS_STREAM_ARN, values.get(EVENTS_STREAM_ARN))
+    return JobSettings(
+        watermark_seconds=_int_in_range(
+            WATERMARK_SECONDS, value(WATERMARK_SECONDS), 0, _MAX_WATERMARK_SECONDS
+        ),
+        window_seconds=_int_in_range(WINDOW_SECONDS, value(WINDOW_SECONDS), 1, _MAX_WINDOW_SECONDS),
+        warn_threshold=_int_in_range(WARN_THRESHOLD, value(WARN_THRESHOLD), 1, 1_000_000),
+        error_markers=_markers(ERROR_MARKERS, value(ERROR_MARKERS)),
+        warn_markers=_markers(WARN_MARKERS, value(WARN_MARKERS)),
+        source_init_position=position,
+        source_idle_timeout_seconds=_int_in_range(
+            SOURCE_IDLE_TIMEOUT_SECONDS, value(SOURCE_IDLE_TIMEOUT_SECONDS), 0, 86_400
+        ),
+        dedup_ttl_seconds=_int_in_range(DEDUP_TTL_SECONDS, value(DEDUP_TTL_SECONDS), 1, 30 * 86_400),
+        events_stream_arn=events_arn,
+        alerts_stream_arn=_stream_arn(ALERTS_STREAM_ARN, values.get(ALERTS_STREAM_ARN)),
+        aws_region=_region(values.get(AWS_REGION), events_arn),
+    )
+
+
+def read_property_groups(path: Path) -> dict[str, dict[str, str]]:
+    """Property groups from a Managed Flink `application_properties.json` ({} when the file is absent)."""
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise PropertyError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(document, list):
+        raise PropertyError(f"{path} must hold a JSON array of property groups")
+    groups: dict[str, dict[str, str]] = {}
+    for index, group in enumerate(document):
+        if not isinstance(group, dict) or not isinstance(group.get("PropertyGroupId"), str):
+            raise PropertyError(f"{path}: entry {index} has no PropertyGroupId")
+        property_map = group.get("PropertyMap", {})
+        if not isinstance(property_map, dict):
+            raise PropertyError(f"{path}: PropertyMap of group {group['PropertyGroupId']!r} is not an object")
+        groups[group["PropertyGroupId"]] = property_map
+    return groups
+
+
+def settings_from_groups(
+    groups: Mapping[str, Mapping[str, str]], overrides: Mapping[str, str]
+) -> JobSettings:
+    """Settings from the `uba` group, with local overrides (e.g. `--set key=value`) taking precedence."""
+    return parse_settings({**groups.get(PROPERTY_GROUP_ID, {}), **overrides})
+
+
+def property_groups(values: Mapping[str, str], python_entry: str, jarfile: str) -> list[dict[str, Any]]:
+    """The application's property groups, in the shape of Pulumi's `property_groups` argument.
+
+    `values` are validated here so a bad stack setting fails at `pulumi preview`, not when
+    the Flink job starts. The run-options group tells Managed Flink what to start.
+    """
+    settings = parse_settings(values)
+    settings.require_streams()
+    # Defaults are written out so the console shows every value the job runs with.
+    defaults = {key: spec.default for key, spec in PROPERTIES.items() if spec.default is not None}
+    resolved = {**defaults, **values}
+    return [
+        {"property_group_id": PROPERTY_GROUP_ID, "property_map": dict(sorted(resolved.items()))},
+        {
+            "property_group_id": RUN_OPTIONS_GROUP_ID,
+            "property_map": {"python": python_entry, "jarfile": jarfile},
+        },
+    ]

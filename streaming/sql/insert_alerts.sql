@@ -1,0 +1,2 @@
+INSERT INTO alerts
+SELECT record FROM alert_records

@@ -1,0 +1,164 @@
+"""Renders the job's SQL files into the statements Flink runs, for Kinesis or for a local file.
+
+The query files (`error_alerts.sql`, `warn_bursts.sql`, `realtime_counts.sql`,
+`alert_records.sql`) are the same for both targets; only the WITH options of the
+source and the sink differ. Values reach the SQL through `${name}` placeholders,
+and every value that lands inside a string literal goes through `sql_string()`,
+so a marker or a path with a quote cannot change the query.
+
+Pure Python (no pyflink import), so the main virtualenv tests it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from string import Template
+
+from streaming.properties import JobSettings
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+# Order matters: each statement may use what the ones before it defined.
+SHARED_VIEWS = ("error_alerts.sql", "warn_bursts.sql", "realtime_counts.sql", "alert_records.sql")
+
+# Not a backslash: Flink 1.20 rejects ESCAPE '\' ("Invalid escape character") although the
+# literal holds one character. `!` works and is escaped in markers like `%` and `_`.
+LIKE_ESCAPE = "!"
+
+
+class RenderError(ValueError):
+    """A SQL template and the values given for it do not fit together."""
+
+
+def sql_string(value: str) -> str:
+    """A Flink SQL string literal holding exactly `value` (quotes doubled; backslash is literal)."""
+    if "\x00" in value:
+        raise RenderError(f"NUL character in SQL string value {value!r}")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def like_contains(value: str) -> str:
+    """A LIKE pattern (for `ESCAPE '!'`) matching any text that contains `value` literally.
+
+    `%` and `_` are LIKE wildcards and the escape character itself must be escaped;
+    `[` and `]` are not special in Flink's LIKE (that is SIMILAR TO), so they stay as they are.
+    """
+    escaped = value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+    return "%" + escaped.replace("_", LIKE_ESCAPE + "_") + "%"
+
+
+def contains_any(column: str, markers: Sequence[str]) -> str:
+    """A predicate that is TRUE when `column` contains any of `markers` (case-sensitive)."""
+    if not markers:
+        raise RenderError("at least one marker is needed")
+    if not column.isidentifier():
+        raise RenderError(f"{column!r} is not a plain column name")
+    terms = [
+        f"{column} LIKE {sql_string(like_contains(m))} ESCAPE {sql_string(LIKE_ESCAPE)}" for m in markers
+    ]
+    return "(" + " OR ".join(terms) + ")"
+
+
+def interval_seconds(seconds: int) -> str:
+    """`INTERVAL 'n' SECOND(p)`: the precision is spelled out because the default (2) stops at 99."""
+    if seconds < 0:
+        raise RenderError(f"interval of {seconds} seconds")
+    digits = len(str(seconds))
+    return f"INTERVAL '{seconds}' SECOND({max(digits, 2)})"
+
+
+def with_options(options: Mapping[str, str]) -> str:
+    """The body of a WITH clause, one `'key' = 'value'` per line."""
+    return ",\n".join(f"  {sql_string(key)} = {sql_string(value)}" for key, value in options.items())
+
+
+def render(file_name: str, values: Mapping[str, str]) -> str:
+    """One SQL file with its `${name}` placeholders filled; a missing value is an error, not a blank."""
+    text = (SQL_DIR / file_name).read_text(encoding="utf-8")
+    try:
+        rendered = Template(text).substitute(values)
+    except KeyError as error:
+        raise RenderError(f"{file_name} needs a value for ${{{error.args[0]}}}") from None
+    except ValueError as error:  # a stray `$` in the file
+        raise RenderError(f"{file_name}: {error}") from None
+    # Flink's execute_sql takes one statement without the terminating semicolon.
+    return rendered.strip().removesuffix(";").rstrip()
+
+
+def query_values(settings: JobSettings) -> dict[str, str]:
+    """Values of the placeholders the shared query files use."""
+    return {
+        "watermark_interval": interval_seconds(settings.watermark_seconds),
+        "window_interval": interval_seconds(settings.window_seconds),
+        "warn_threshold": str(settings.warn_threshold),
+        "error_predicate": contains_any("errorMsg", settings.error_markers),
+        "warn_predicate": contains_any("errorMsg", settings.warn_markers),
+    }
+
+
+def _shared_statements(settings: JobSettings, source_options: Mapping[str, str]) -> list[str]:
+    values = query_values(settings)
+    source = render("source_events.sql", {**values, "connector_options": with_options(source_options)})
+    return [source, *(render(name, values) for name in SHARED_VIEWS)]
+
+
+def kinesis_source_options(settings: JobSettings) -> dict[str, str]:
+    events_arn, _, region = settings.require_streams()
+    return {
+        # `kinesis` in flink-sql-connector-kinesis 5.x is the FLIP-27 KinesisStreamsSource (polling).
+        "connector": "kinesis",
+        "stream.arn": events_arn,
+        "aws.region": region,
+        "source.init.position": settings.source_init_position,
+        "format": "json",
+        # A record that is not JSON of this shape is skipped rather than failing the job forever.
+        "json.ignore-parse-errors": "true",
+    }
+
+
+def kinesis_sink_options(settings: JobSettings) -> dict[str, str]:
+    _, alerts_arn, region = settings.require_streams()
+    return {
+        "connector": "kinesis",
+        "stream.arn": alerts_arn,
+        "aws.region": region,
+        "format": "raw",
+    }
+
+
+def file_source_options(events_file: Path) -> dict[str, str]:
+    return {
+        "connector": "filesystem",
+        "path": str(events_file.resolve()),
+        "format": "json",
+        "json.ignore-parse-errors": "true",
+    }
+
+
+def kinesis_statements(settings: JobSettings) -> list[str]:
+    """DDL and views, then the one INSERT that starts the job on Managed Flink."""
+    sink = render("sink_alerts.sql", {"connector_options": with_options(kinesis_sink_options(settings))})
+    return [
+        *_shared_statements(settings, kinesis_source_options(settings)),
+        sink,
+        render("insert_alerts.sql", {}),
+    ]
+
+
+def local_statements(settings: JobSettings, events_file: Path) -> list[str]:
+    """DDL and views over a JSON-lines file; the local runner collects the `alert_records` view."""
+    return _shared_statements(settings, file_source_options(events_file))
+
+
+def table_config(settings: JobSettings) -> dict[str, str]:
+    """Table settings the job needs on any cluster."""
+    config = {
+        # Window bounds and DATE_FORMAT work on UTC wall clock whatever the host's zone.
+        "table.local-time-zone": "UTC",
+        # Bounds the error-alert deduplication state; windows clean their own state.
+        "table.exec.state.ttl": f"{settings.dedup_ttl_seconds} s",
+    }
+    if settings.source_idle_timeout_seconds:
+        config["table.exec.source.idle-timeout"] = f"{settings.source_idle_timeout_seconds} s"
+    return config
