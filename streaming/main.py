@@ -74,11 +74,12 @@ def main(argv: list[str] | None = None) -> None:
     arguments = _arguments(argv)
     groups = read_property_groups(arguments.properties)
     settings = settings_from_groups(groups, parse_overrides(arguments.set))
+    statements = kinesis_statements(settings)  # fails on missing stream ARNs before the JVM starts
     config = table_config(settings)
     if arguments.jar:
         config["pipeline.jars"] = arguments.jar.resolve().as_uri()
     env = create_table_env(config)
-    result = run_statements(env, kinesis_statements(settings))
+    result = run_statements(env, statements)
     # On Managed Flink main() must return once the job is submitted; locally it must not.
     if arguments.wait:
         result.wait()

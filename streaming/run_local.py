@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from streaming.fetch_connector import DEFAULT_JAR_PATH
-from streaming.job import create_table_env
 from streaming.properties import (
     ALERTS_STREAM_ARN,
     EVENTS_STREAM_ARN,
@@ -79,10 +78,18 @@ def run_scenarios(scenarios: Sequence[Scenario]) -> dict[str, list[dict[str, Any
     return results
 
 
+def _table_env(config: Mapping[str, str]) -> Any:
+    # Imported here, not at the top, so the input handling above runs (and is tested)
+    # in the main virtualenv, which has no PyFlink.
+    from streaming.job import create_table_env
+
+    return create_table_env({**config, **LOCAL_CONFIG})
+
+
 def _run_one_job(
     config: Mapping[str, str], scenarios: Sequence[Scenario]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    env = create_table_env({**config, **LOCAL_CONFIG})
+    env = _table_env(config)
     branches = []
     for index, scenario in enumerate(scenarios):
         database = f"scenario_{index}"
@@ -105,10 +112,10 @@ def explain_kinesis(properties: Mapping[str, str]) -> dict[str, str]:
     Flink looks up the `kinesis` factory and the answer is {"error": ...} saying so.
     """
     settings = parse_settings({**EXAMPLE_STREAMS, **properties})
-    config = {**table_config(settings), **LOCAL_CONFIG}
+    config = table_config(settings)
     if DEFAULT_JAR_PATH.is_file():
         config["pipeline.jars"] = DEFAULT_JAR_PATH.as_uri()
-    env = create_table_env(config)
+    env = _table_env(config)
     *definitions, insert = kinesis_statements(settings)
     try:
         for statement in definitions:
