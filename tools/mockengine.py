@@ -240,6 +240,17 @@ def _schedule_state(ctx: _Ctx) -> dict[str, Any]:
     return {"arn": ctx.arn("scheduler", f"schedule/{group}/{ctx.name}")}
 
 
+def _log_stream_state(ctx: _Ctx) -> dict[str, Any]:
+    group = str(ctx.inputs.get("logGroupName", "group"))
+    return {"arn": ctx.arn("logs", f"log-group:{group}:log-stream:{ctx.name}")}
+
+
+def _bucket_object_state(ctx: _Ctx) -> dict[str, Any]:
+    # A versioned bucket gives each upload a version id; the Flink application pins it.
+    key = str(ctx.inputs.get("key", ctx.name))
+    return {"id": key, "versionId": _short_hash(ctx.urn, "version", length=32), "etag": _short_hash(ctx.urn, length=32)}
+
+
 _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:s3/bucket:Bucket": _bucket_state,
     "aws:kinesis/stream:Stream": _named_arn("kinesis", "stream/{name}"),
@@ -277,6 +288,8 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:scheduler/schedule:Schedule": _schedule_state,
     "aws:scheduler/scheduleGroup:ScheduleGroup": _named_arn("scheduler", "schedule-group/{name}"),
     "aws:secretsmanager/secret:Secret": _named_arn("secretsmanager", "secret:{name}-AbCdEf"),
+    "aws:cloudwatch/logStream:LogStream": _log_stream_state,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object_state,
 }
 
 # Resources whose physical name lives in another property than `name`.
@@ -366,10 +379,37 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    asset = _plain_asset(value)
+    if asset is not None:
+        return asset
     urn = getattr(value, "urn", None)
     if urn is not None:
         return f"<resource {type(value).__name__}>"
     return str(value)
+
+
+def _plain_asset(value: Any) -> dict[str, Any] | None:
+    """Assets and archives as the engine would describe them (by path or contents), never read here.
+
+    Like the real engine's preview, the mocks never open an asset's file: a program may point
+    at a build artifact that does not exist on this machine.
+    """
+    import pulumi
+
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _plain(asset) for name, asset in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        kind = "file" if isinstance(value, pulumi.FileAsset) else "path"
+        return {"asset" if kind == "file" else "archive": {kind: str(value.path)}}
+    if isinstance(value, pulumi.StringAsset):
+        return {"asset": {"text": value.text}}
+    return None
+
+
+def _assets_of(raw_inputs: Mapping[str, Any]) -> dict[str, Any]:
+    import pulumi
+
+    return {key: value for key, value in raw_inputs.items() if isinstance(value, pulumi.Asset | pulumi.Archive)}
 
 
 def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) -> Any:
@@ -399,8 +439,10 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
                 # The real engine refuses this too; children must be named uniquely per parent type chain.
                 raise ProgramError(f"duplicate resource URN {urn}")
             _ensure_event_loop()
-            inputs = _plain(rpc.deserialize_properties(request.object))
+            raw_inputs = rpc.deserialize_properties(request.object)
+            inputs = _plain(raw_inputs)
             resource_id, state = _new_resource(request, urn, inputs)
+            state.update(_assets_of(raw_inputs))  # the program reads its assets back as assets, not as dicts
             self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
             snapshot.resources.append(
                 RegisteredResource(
@@ -472,7 +514,34 @@ def _invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         names = [f"{region}{suffix}" for suffix in "abc"]
         return {"names": names, "zoneIds": [f"az{i}" for i in range(1, 4)], "id": region}
+    if token == "aws:ssm/getParameter:getParameter":
+        return _ssm_parameter(str(args.get("name", "")), region)
     raise ProgramError(f"the offline engine has no mock for invoke {token}; add one to tools/mockengine.py")
+
+
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"  # the account AWS publishes the Powertools layers from
+_POWERTOOLS_PARAMETER = "/aws/service/powertools/python/"
+
+
+def _ssm_parameter(name: str, region: str) -> dict[str, Any]:
+    """Public SSM parameters the program reads; the Powertools layer ARN for a release, as AWS publishes it."""
+    if not name.startswith(_POWERTOOLS_PARAMETER):
+        raise ProgramError(f"the offline engine has no SSM parameter {name}; add it to tools/mockengine.py")
+    # /aws/service/powertools/python/<arch>/<runtime>/<version>, e.g. .../arm64/python3.12/3.37.0
+    architecture, runtime, version = name.removeprefix(_POWERTOOLS_PARAMETER).split("/")
+    layer_version = int(version.split(".")[1]) - 3  # a stand-in: later releases get later layer versions
+    layer = f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}"
+    value = f"arn:{PARTITION}:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:{layer}:{layer_version}"
+    return {
+        "arn": f"arn:{PARTITION}:ssm:{region}::parameter{name}",
+        "id": name,
+        "name": name,
+        "type": "String",
+        "value": value,
+        "insecureValue": value,
+        "version": 1,
+        "withDecryption": True,
+    }
 
 
 def run_program(
@@ -520,7 +589,28 @@ def run_program(
         _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         os.chdir(previous)
+    snapshot.resources = _stable_order(snapshot.resources)
     return snapshot
+
+
+def _stable_order(resources: list[RegisteredResource]) -> list[RegisteredResource]:
+    """Parents before children, siblings by URN: the same program always gives the same snapshot.
+
+    The SDK sends registrations from worker threads, so their arrival order varies from run
+    to run as soon as independent resources (or invokes) are in flight at the same time.
+    """
+    urns = {r.urn for r in resources}
+    children: dict[str | None, list[RegisteredResource]] = {}
+    for resource in resources:
+        parent = resource.parent if resource.parent in urns else None  # the stack itself is not recorded
+        children.setdefault(parent, []).append(resource)
+    ordered: list[RegisteredResource] = []
+    pending = sorted(children.get(None, []), key=lambda r: r.urn, reverse=True)
+    while pending:
+        resource = pending.pop()
+        ordered.append(resource)
+        pending.extend(sorted(children.get(resource.urn, []), key=lambda r: r.urn, reverse=True))
+    return ordered
 
 
 def _run_main(main: Path) -> None:
