@@ -9,7 +9,9 @@ import pulumi_aws as aws
 
 from components.base import StackContext
 from components.core import Core, CoreArgs
+from components.flink_app import flink_application_code
 from components.ingest import Ingest, IngestArgs
+from components.stream import Streaming, StreamingArgs
 from settings import Settings
 
 
@@ -28,6 +30,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    streaming: Streaming | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -52,6 +55,19 @@ class Platform(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if settings.ingest.enabled:
             self.ingest = Ingest("ingest", IngestArgs(settings=settings.ingest, context=self.context), opts=child)
+        if settings.streaming.enabled:
+            assert self.ingest is not None  # settings refuse streaming without ingest
+            self.streaming = Streaming(
+                "streaming",
+                StreamingArgs(
+                    settings=settings.streaming,
+                    context=self.context,
+                    powertools_version=settings.platform.powertools_version,
+                    events_stream=self.ingest.events_stream,
+                    flink_code=flink_application_code(),
+                ),
+                opts=child,
+            )
 
         self.register_outputs(self.outputs())
 
@@ -63,4 +79,8 @@ class Platform(pulumi.ComponentResource):
         }
         if self.ingest is not None:
             outputs["events_stream_name"] = self.ingest.events_stream.name
+        if self.streaming is not None:
+            outputs["alerts_stream_name"] = self.streaming.alerts_stream.name
+            outputs["realtime_table_name"] = self.streaming.results_table.name
+            outputs["business_alerts_topic_arn"] = self.streaming.business_topic.arn
         return outputs
