@@ -125,6 +125,14 @@ class ApiSettings(Model):
     burst_limit: int = Field(ge=1, le=5000, description="Burst of requests.")
     daily_quota: int | None = Field(default=None, ge=1, description="Requests per day per API key; none if unset.")
     tracing: bool = Field(default=False, description="X-Ray tracing on the stage and the ingest Lambda.")
+    stage_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}$")] = Field(
+        default="v1", description="API Gateway stage; part of the endpoint URL."
+    )
+    manage_account_logging_role: bool = Field(
+        default=True,
+        description="Set API Gateway's account-wide CloudWatch role (needed for access logs). One stack per "
+        "account and region may do this; turn it off in the others.",
+    )
 
 
 class IngestLambdaSettings(Model):

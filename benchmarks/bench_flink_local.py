@@ -98,9 +98,7 @@ def main() -> None:
             elapsed, output = timed(job_command)
             job_times.append(elapsed)
     records = [json.loads(line) for line in output.splitlines()]
-    by_type = {
-        kind: sum(r["alertType"] == kind for r in records) for kind in ("error", "warn_burst", "counts")
-    }
+    by_type = {kind: sum(r["alertType"] == kind for r in records) for kind in ("error", "warn_burst", "counts")}
     # A fast wrong run proves nothing: every generated error must have become an alert.
     assert by_type["error"] == error_count, (by_type, error_count)
     job, baseline = min(job_times), min(baseline_times)

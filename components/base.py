@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -29,6 +29,8 @@ class StackContext:
     log_retention_days: int
     kms_key_arn: pulumi.Output[str]
     ops_topic_arn: pulumi.Output[str]
+    # Every alarm a tier creates through `metric_alarm`, so the ops dashboard can show them all.
+    alarms: list[aws.cloudwatch.MetricAlarm] = field(default_factory=list, compare=False)
 
     def name(self, *parts: str) -> str:
         """Physical name from the stack prefix: `name("events")` -> `uba-dev-events`."""
@@ -143,8 +145,8 @@ def metric_alarm(
     description: str,
     **arguments: Any,
 ) -> aws.cloudwatch.MetricAlarm:
-    """An alarm that notifies the ops topic when it fires and when it recovers."""
-    return aws.cloudwatch.MetricAlarm(
+    """An alarm that notifies the ops topic when it fires and when it recovers (and joins the catalogue)."""
+    alarm = aws.cloudwatch.MetricAlarm(
         logical_name,
         name=context.name(logical_name),
         alarm_description=description,
@@ -154,6 +156,8 @@ def metric_alarm(
         opts=child(parent),
         **arguments,
     )
+    context.alarms.append(alarm)
+    return alarm
 
 
 def dumps(value: Any) -> str:

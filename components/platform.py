@@ -11,6 +11,7 @@ from components.base import StackContext
 from components.core import Core, CoreArgs
 from components.flink_app import flink_application_code
 from components.ingest import Ingest, IngestArgs
+from components.observability import DashboardTargets, Observability, ObservabilityArgs
 from components.stream import Streaming, StreamingArgs
 from settings import Settings
 
@@ -31,6 +32,7 @@ class Platform(pulumi.ComponentResource):
     core: Core
     ingest: Ingest | None = None
     streaming: Streaming | None = None
+    observability: Observability | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -54,7 +56,15 @@ class Platform(pulumi.ComponentResource):
 
         child = pulumi.ResourceOptions(parent=self)
         if settings.ingest.enabled:
-            self.ingest = Ingest("ingest", IngestArgs(settings=settings.ingest, context=self.context), opts=child)
+            self.ingest = Ingest(
+                "ingest",
+                IngestArgs(
+                    settings=settings.ingest,
+                    context=self.context,
+                    powertools_version=settings.platform.powertools_version,
+                ),
+                opts=child,
+            )
         if settings.streaming.enabled:
             assert self.ingest is not None  # settings refuse streaming without ingest
             self.streaming = Streaming(
@@ -69,7 +79,30 @@ class Platform(pulumi.ComponentResource):
                 opts=child,
             )
 
+        # Last: the dashboard shows every alarm the tiers above created.
+        if settings.observability.dashboard:
+            self.observability = Observability(
+                "observability", ObservabilityArgs(context=self.context, targets=self._dashboard_targets()), opts=child
+            )
         self.register_outputs(self.outputs())
+
+    def _dashboard_targets(self) -> DashboardTargets:
+        targets: dict[str, pulumi.Input[str] | None] = {}
+        if self.ingest is not None:
+            targets |= {
+                "api_name": self.ingest.api_name,
+                "api_stage": self.ingest.stage_name,
+                "ingest_function": self.ingest.function.name,
+                "events_stream": self.ingest.events_stream.name,
+            }
+        if self.streaming is not None:
+            targets |= {
+                "alerts_stream": self.streaming.alerts_stream.name,
+                "flink_application": self.streaming.application.name,
+                "sink_function": self.streaming.sink_function.name,
+                "dead_letter_queue": self.streaming.dead_letter_queue.name,
+            }
+        return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
         """What the stack exports: the handles an operator or a CI job needs."""
@@ -77,8 +110,13 @@ class Platform(pulumi.ComponentResource):
             "kms_key_arn": self.core.key_arn,
             "ops_topic_arn": self.core.ops_topic_arn,
         }
+        if self.observability is not None:
+            outputs["ops_dashboard_name"] = self.observability.dashboard.dashboard_name
         if self.ingest is not None:
             outputs["events_stream_name"] = self.ingest.events_stream.name
+            outputs["ingest_endpoint_url"] = self.ingest.endpoint_url
+            if self.ingest.api_key is not None:
+                outputs["ingest_api_key_id"] = self.ingest.api_key.id
         if self.streaming is not None:
             outputs["alerts_stream_name"] = self.streaming.alerts_stream.name
             outputs["realtime_table_name"] = self.streaming.results_table.name

@@ -65,7 +65,7 @@ class Streaming(pulumi.ComponentResource):
             ),
         )
         self.dead_letter_queue = sink.dead_letter_queue
-        self.sink_function = sink.function
+        self.sink_function = sink.function.function
         self.alarms = self._sink_alarms(args, sink)
 
         flink = build_flink_app(
@@ -150,7 +150,7 @@ class Streaming(pulumi.ComponentResource):
 
     def _sink_alarms(self, args: StreamingArgs, sink: AlertSink) -> list[aws.cloudwatch.MetricAlarm]:
         context, alarms = args.context, args.settings.alarms
-        on_function = {"FunctionName": sink.function_name}
+        on_function = {"FunctionName": sink.function.name}
         return [
             metric_alarm(
                 self,

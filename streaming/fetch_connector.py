@@ -77,9 +77,7 @@ def verify(jar_path: Path, expected_sha1: str, expected_sha256: str | None) -> s
     """Check the JAR against the digests; returns its SHA-256."""
     actual_sha1 = file_digest(jar_path, "sha1")
     if actual_sha1 != expected_sha1:
-        raise ConnectorError(
-            f"SHA-1 of {jar_path.name} is {actual_sha1}, Maven Central publishes {expected_sha1}"
-        )
+        raise ConnectorError(f"SHA-1 of {jar_path.name} is {actual_sha1}, Maven Central publishes {expected_sha1}")
     actual_sha256 = file_digest(jar_path, "sha256")
     if expected_sha256 is not None and actual_sha256 != expected_sha256.lower():
         raise ConnectorError(f"SHA-256 of {jar_path.name} is {actual_sha256}, pinned {expected_sha256}")

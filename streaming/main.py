@@ -56,15 +56,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=Path(os.environ.get(PROPERTIES_FILE_VARIABLE, str(MANAGED_FLINK_PROPERTIES_FILE))),
         help=f"application_properties.json (default: ${PROPERTIES_FILE_VARIABLE} or the Managed Flink one)",
     )
-    parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a uba property"
-    )
-    parser.add_argument(
-        "--jar", type=Path, help="connector JAR to put on the pipeline (outside Managed Flink)"
-    )
-    parser.add_argument(
-        "--wait", action="store_true", help="block until the job ends (outside Managed Flink)"
-    )
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a uba property")
+    parser.add_argument("--jar", type=Path, help="connector JAR to put on the pipeline (outside Managed Flink)")
+    parser.add_argument("--wait", action="store_true", help="block until the job ends (outside Managed Flink)")
     # Managed Flink may pass options of its own; they are not ours to reject.
     arguments, _ = parser.parse_known_args(argv)
     return arguments

@@ -54,9 +54,7 @@ class PropertySpec:
 PROPERTIES: dict[str, PropertySpec] = {
     EVENTS_STREAM_ARN: PropertySpec("ARN of the Kinesis stream of user events (the source).", None),
     ALERTS_STREAM_ARN: PropertySpec("ARN of the Kinesis stream the alert records are written to.", None),
-    AWS_REGION: PropertySpec(
-        "Region of both streams; defaults to the region in the events stream ARN.", None
-    ),
+    AWS_REGION: PropertySpec("Region of both streams; defaults to the region in the events stream ARN.", None),
     SOURCE_INIT_POSITION: PropertySpec(
         "Where a job without a snapshot starts reading the events stream: LATEST or TRIM_HORIZON.", "LATEST"
     ),
@@ -85,9 +83,7 @@ PROPERTIES: dict[str, PropertySpec] = {
 }
 
 _INIT_POSITIONS = ("LATEST", "TRIM_HORIZON")
-_STREAM_ARN = re.compile(
-    r"^arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):\d{12}:stream/[A-Za-z0-9_.-]{1,128}$"
-)
+_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):\d{12}:stream/[A-Za-z0-9_.-]{1,128}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _MAX_MARKER_LENGTH = 1024  # errorMsg itself is at most 1024 characters (lambdas/events.py)
 # Upper bounds keep a typo (an extra zero or three) from becoming a job that never emits.
@@ -129,9 +125,7 @@ class JobSettings:
             raise PropertyError(
                 f"property group {PROPERTY_GROUP_ID!r} needs {', '.join(missing)} to run against Kinesis"
             )
-        assert (
-            self.events_stream_arn and self.alerts_stream_arn and self.aws_region
-        )  # narrowed by checks above
+        assert self.events_stream_arn and self.alerts_stream_arn and self.aws_region  # narrowed by checks above
         return self.events_stream_arn, self.alerts_stream_arn, self.aws_region
 
 
@@ -157,13 +151,10 @@ def _markers(key: str, raw: str) -> tuple[str, ...]:
         raise PropertyError(f"{PROPERTY_GROUP_ID}.{key}={raw!r} must be a non-empty JSON array of strings")
     for marker in parsed:
         if not isinstance(marker, str) or not marker:
-            raise PropertyError(
-                f"{PROPERTY_GROUP_ID}.{key} has {marker!r}; every marker must be a non-empty string"
-            )
+            raise PropertyError(f"{PROPERTY_GROUP_ID}.{key} has {marker!r}; every marker must be a non-empty string")
         if len(marker) > _MAX_MARKER_LENGTH:
             raise PropertyError(
-                f"{PROPERTY_GROUP_ID}.{key} has a marker of {len(marker)} characters; "
-                f"at most {_MAX_MARKER_LENGTH}"
+                f"{PROPERTY_GROUP_ID}.{key} has a marker of {len(marker)} characters; at most {_MAX_MARKER_LENGTH}"
             )
     # Order is kept (it is the order of the OR in the SQL); repeats add nothing.
     return tuple(dict.fromkeys(parsed))
@@ -204,9 +195,7 @@ def parse_settings(values: Mapping[str, str]) -> JobSettings:
         )
     for key, raw in values.items():
         if not isinstance(raw, str):
-            raise PropertyError(
-                f"{PROPERTY_GROUP_ID}.{key} must be a string, got {type(raw).__name__} {raw!r}"
-            )
+            raise PropertyError(f"{PROPERTY_GROUP_ID}.{key} must be a string, got {type(raw).__name__} {raw!r}")
 
     def value(key: str) -> str:
         default = PROPERTIES[key].default
@@ -221,9 +210,7 @@ def parse_settings(values: Mapping[str, str]) -> JobSettings:
         )
     events_arn = _stream_arn(EVENTS_STREAM_ARN, values.get(EVENTS_STREAM_ARN))
     return JobSettings(
-        watermark_seconds=_int_in_range(
-            WATERMARK_SECONDS, value(WATERMARK_SECONDS), 0, _MAX_WATERMARK_SECONDS
-        ),
+        watermark_seconds=_int_in_range(WATERMARK_SECONDS, value(WATERMARK_SECONDS), 0, _MAX_WATERMARK_SECONDS),
         window_seconds=_int_in_range(WINDOW_SECONDS, value(WINDOW_SECONDS), 1, _MAX_WINDOW_SECONDS),
         warn_threshold=_int_in_range(WARN_THRESHOLD, value(WARN_THRESHOLD), 1, 1_000_000),
         error_markers=_markers(ERROR_MARKERS, value(ERROR_MARKERS)),
@@ -260,9 +247,7 @@ def read_property_groups(path: Path) -> dict[str, dict[str, str]]:
     return groups
 
 
-def settings_from_groups(
-    groups: Mapping[str, Mapping[str, str]], overrides: Mapping[str, str]
-) -> JobSettings:
+def settings_from_groups(groups: Mapping[str, Mapping[str, str]], overrides: Mapping[str, str]) -> JobSettings:
     """Settings from the `uba` group, with local overrides (e.g. `--set key=value`) taking precedence."""
     return parse_settings({**groups.get(PROPERTY_GROUP_ID, {}), **overrides})
 

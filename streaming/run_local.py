@@ -86,9 +86,7 @@ def _table_env(config: Mapping[str, str]) -> Any:
     return create_table_env({**config, **LOCAL_CONFIG})
 
 
-def _run_one_job(
-    config: Mapping[str, str], scenarios: Sequence[Scenario]
-) -> Iterator[tuple[str, dict[str, Any]]]:
+def _run_one_job(config: Mapping[str, str], scenarios: Sequence[Scenario]) -> Iterator[tuple[str, dict[str, Any]]]:
     env = _table_env(config)
     branches = []
     for index, scenario in enumerate(scenarios):

@@ -54,9 +54,7 @@ def contains_any(column: str, markers: Sequence[str]) -> str:
         raise RenderError("at least one marker is needed")
     if not column.isidentifier():
         raise RenderError(f"{column!r} is not a plain column name")
-    terms = [
-        f"{column} LIKE {sql_string(like_contains(m))} ESCAPE {sql_string(LIKE_ESCAPE)}" for m in markers
-    ]
+    terms = [f"{column} LIKE {sql_string(like_contains(m))} ESCAPE {sql_string(LIKE_ESCAPE)}" for m in markers]
     return "(" + " OR ".join(terms) + ")"
 
 

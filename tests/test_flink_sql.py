@@ -57,14 +57,11 @@ def s(seconds: float) -> timedelta:
 
 
 def warnings(count: int, start: float, step: float = 1.0, action: str = "buy") -> list[dict[str, Any]]:
-    return [
-        event(s(start + i * step), action=action, error_msg=f"slow disk WARNING #{i}") for i in range(count)
-    ]
+    return [event(s(start + i * step), action=action, error_msg=f"slow disk WARNING #{i}") for i in range(count)]
 
 
 ERRORS_MIXED = [
-    event(s(i * 2), user=f"u{i % 4}", error_msg=f"db [error] timeout {i}" if i % 2 else "all fine")
-    for i in range(20)
+    event(s(i * 2), user=f"u{i % 4}", error_msg=f"db [error] timeout {i}" if i % 2 else "all fine") for i in range(20)
 ]
 LATE_ERROR = event(s(50), error_msg="[PANIC] late but not forgotten")
 DUPLICATED = event(s(5), error_msg="[ERROR] charged twice?")
@@ -78,10 +75,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "two_actions": {"events": warnings(10, start=1, action="buy") + warnings(9, start=1, action="view")},
     "counts": {
         "events": [
-            *(
-                event(s(i), action="buy", user=u)
-                for i, u in enumerate(["u1", "u1", "u2", "u3", "u3", "u3", "u4"])
-            ),
+            *(event(s(i), action="buy", user=u) for i, u in enumerate(["u1", "u1", "u2", "u3", "u3", "u3", "u4"])),
             *(event(s(10 + i), action="view", user=u) for i, u in enumerate(["u1", "u5", "u5"])),
             *(event(s(70 + i), action="buy", user="u9") for i in range(2)),
         ]
@@ -177,9 +171,7 @@ def test_every_error_event_and_only_those_becomes_one_alert(flink_results):
     expected = [
         {
             "alertType": "error",
-            **{
-                k: e[k] for k in ("action", "eventId", "userId", "objectId", "bizId", "errorMsg", "createdAt")
-            },
+            **{k: e[k] for k in ("action", "eventId", "userId", "objectId", "bizId", "errorMsg", "createdAt")},
         }
         for e in ERRORS_MIXED
         if "[error]" in (e["errorMsg"] or "")
@@ -274,9 +266,7 @@ def test_bad_records_are_skipped_without_stopping_the_job(flink_results):
     assert Counter(r["errorMsg"] for r in of_type(records, "error")) == Counter(
         ["[error] with a clock that lies", "[error] fine"]
     )
-    assert [(r["events"], r["windowStart"]) for r in of_type(records, "counts")] == [
-        (1, window(0)["windowStart"])
-    ]
+    assert [(r["events"], r["windowStart"]) for r in of_type(records, "counts")] == [(1, window(0)["windowStart"])]
 
 
 def test_every_record_has_the_alerts_stream_shape(flink_results):

@@ -11,7 +11,6 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.alert_sink import lambda_package
 from components.flink_app import flink_application_code, verify_connector_jar
 from settings import SettingsError, load_settings
 from streaming.fetch_connector import FETCH_COMMAND, ConnectorError
@@ -19,9 +18,10 @@ from streaming.package import APP_JARFILE, APP_PYTHON_ENTRY, application_files
 from streaming.properties import PROPERTY_GROUP_ID, RUN_OPTIONS_GROUP_ID, parse_settings
 from tests.harness import Resource, StackRun, run_stack
 from tests.test_settings import raw_config
-from tools.mockengine import ACCOUNT_ID, POWERTOOLS_LAYER_ACCOUNT, PROJECT_DIR
+from tools.mockengine import ACCOUNT_ID, PROJECT_DIR
 
 REGION = "eu-west-1"
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"  # where AWS publishes the Powertools layers
 STREAMING_OFF = {"uba:streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}}
 
 
@@ -155,13 +155,11 @@ def test_alerts_reach_the_sink_with_partial_failures_bounded_retries_and_a_dead_
     assert mapping["destinationConfig"] == {"onFailure": {"destinationArn": arn("sqs", f"uba-{stack}-alert-sink-dlq")}}
 
 
-def test_mapping_and_function_wait_for_the_roles_grants() -> None:
+def test_mapping_waits_for_the_roles_grants_which_lambda_checks_at_creation() -> None:
     run = run_stack("dev")
     role_policy = run.children(run.one("aws:iam/role:Role", "alert-sink-role"))[0]
     mapping = run.one("aws:lambda/eventSourceMapping:EventSourceMapping", "alert-sink-mapping")
-    function = run.one("aws:lambda/function:Function", "alert-sink")
-    assert role_policy.urn in mapping.depends_on and role_policy.urn in function.depends_on
-    assert run.one("aws:cloudwatch/logGroup:LogGroup", "alert-sink-logs").urn in function.depends_on
+    assert role_policy.type == "aws:iam/rolePolicy:RolePolicy" and role_policy.urn in mapping.depends_on
 
 
 @pytest.mark.parametrize(("stack", "memory", "tracing", "ttl_days"), [("dev", 256, "PassThrough", 3),
@@ -170,7 +168,7 @@ def test_sink_function_runs_the_handler_with_powertools_and_its_configuration(
     stack: str, memory: int, tracing: str, ttl_days: int
 ) -> None:
     run = run_stack(stack)
-    function = run.one("aws:lambda/function:Function", "alert-sink").inputs
+    function = run.one("aws:lambda/function:Function", "alert-sink-function").inputs
     assert function["name"] == f"uba-{stack}-alert-sink"
     assert (function["runtime"], function["architectures"], function["handler"]) == (
         "python3.12",
@@ -185,6 +183,7 @@ def test_sink_function_runs_the_handler_with_powertools_and_its_configuration(
         layer,
     )
     assert function["memorySize"] == memory and function["timeout"] == 60
+    assert function["kmsKeyArn"] == key_arn(run)
     assert function["tracingConfig"] == {"mode": tracing}
     expected_env = {
         "ALERTS_TABLE_NAME": f"uba-{stack}-realtime-results",
@@ -193,27 +192,20 @@ def test_sink_function_runs_the_handler_with_powertools_and_its_configuration(
         "ALERTS_SUBJECT_PREFIX": f"[uba-{stack}]",
         "POWERTOOLS_SERVICE_NAME": "alert-sink",
         "POWERTOOLS_METRICS_NAMESPACE": f"uba-{stack}",
+        "POWERTOOLS_TRACE_DISABLED": "true" if tracing == "PassThrough" else "false",
     }
-    if tracing == "PassThrough":
-        expected_env["POWERTOOLS_TRACE_DISABLED"] = "true"
     assert function["environment"]["variables"] == expected_env
-    assert function["loggingConfig"] == {"logFormat": "Text", "logGroup": f"/aws/lambda/uba-{stack}-alert-sink"}
+    assert function["loggingConfig"] == {"logFormat": "JSON", "logGroup": f"/aws/lambda/uba-{stack}-alert-sink"}
     logs = run.one("aws:cloudwatch/logGroup:LogGroup", "alert-sink-logs").inputs
     assert logs["name"] == f"/aws/lambda/uba-{stack}-alert-sink"
     assert logs["kmsKeyId"] == key_arn(run) and logs["retentionInDays"] == {"dev": 14, "prod": 365}[stack]
 
 
-def test_sink_code_is_every_module_of_the_lambdas_package_and_nothing_else() -> None:
-    code = run_stack("dev").one("aws:lambda/function:Function", "alert-sink").inputs["code"]
+def test_sink_code_carries_the_handler_module_and_the_event_contract_it_imports() -> None:
+    code = run_stack("dev").one("aws:lambda/function:Function", "alert-sink-function").inputs["code"]
     modules = sorted(p.name for p in (PROJECT_DIR / "lambdas").glob("*.py"))
     assert {"alerts.py", "events.py", "__init__.py"} <= set(modules)
-    assert code == {"archive": {f"lambdas/{m}": {"asset": {"file": f"lambdas/{m}"}} for m in modules}}
-
-
-def test_lambda_package_refuses_a_directory_without_modules(tmp_path: Path) -> None:
-    (tmp_path / "lambdas").mkdir()
-    with pytest.raises(FileNotFoundError, match="no Python modules"):
-        lambda_package(tmp_path)
+    assert code == {"assetArchive": {f"lambdas/{m}": {"fileAsset": f"lambdas/{m}"} for m in modules}}
 
 
 def _sink_grants(stack: str, tracing: bool) -> dict[str, dict[str, Any]]:
@@ -352,9 +344,9 @@ def test_flink_code_is_uploaded_to_a_private_versioned_encrypted_bucket_in_the_p
     assert code.parent == bucket_component.urn
     assert code.inputs["bucket"] == f"uba-prod-flink-artifacts-{ACCOUNT_ID}"
     assert (code.inputs["serverSideEncryption"], code.inputs["kmsKeyId"]) == ("aws:kms", key_arn(run))
-    entries = code.inputs["source"]["archive"]
+    entries = code.inputs["source"]["assetArchive"]
     expected = application_files(PROJECT_DIR / APP_JARFILE)
-    assert {name: e["asset"]["file"] for name, e in entries.items()} == {
+    assert {name: e["fileAsset"] for name, e in entries.items()} == {
         name: str(path.relative_to(PROJECT_DIR)) for name, path in expected.items()
     }
     assert APP_PYTHON_ENTRY in entries and APP_JARFILE in entries  # where the run options point
@@ -464,7 +456,7 @@ def test_alarms_watch_the_real_resources_and_notify_ops(stack: str, iterator_age
         assert inputs["alarmActions"] == inputs["okActions"] == [ops_topic_arn(stack)]
     # The resources the dimensions name are the ones the tier created.
     assert run.one("aws:kinesisanalyticsv2/application:Application").inputs["name"] == application["Application"]
-    assert run.one("aws:lambda/function:Function", "alert-sink").inputs["name"] == function["FunctionName"]
+    assert run.one("aws:lambda/function:Function", "alert-sink-function").inputs["name"] == function["FunctionName"]
     # A stopped application reports nothing; silence must not look healthy.
     assert alarm(run, "flink-downtime").inputs["treatMissingData"] == "breaching"
     assert alarm(run, "alert-sink-dead-letters").inputs["treatMissingData"] == "notBreaching"

@@ -43,19 +43,14 @@ def test_zip_holds_the_entry_point_the_sql_and_the_jar_where_the_run_options_poi
         assert APP_JARFILE == "streaming/lib/flink-sql-connector-kinesis-5.0.0-1.20.jar"
         assert zipped.read(APP_JARFILE) == fake_jar.read_bytes()
         sql_files = {p.name for p in (STREAMING_DIR / "sql").glob("*.sql")}
-        assert {
-            n.removeprefix("streaming/sql/") for n in names if n.startswith("streaming/sql/")
-        } == sql_files
+        assert {n.removeprefix("streaming/sql/") for n in names if n.startswith("streaming/sql/")} == sql_files
         # Everything main.py imports is there; the local tools are not.
         for module in ("__init__", "main", "job", "properties", "statements"):
             assert f"streaming/{module}.py" in names
         for tool in ("run_local", "package", "fetch_connector"):
             assert f"streaming/{tool}.py" not in names
         assert names == sorted(names)
-        assert (
-            zipped.read("streaming/sql/warn_bursts.sql")
-            == (STREAMING_DIR / "sql" / "warn_bursts.sql").read_bytes()
-        )
+        assert zipped.read("streaming/sql/warn_bursts.sql") == (STREAMING_DIR / "sql" / "warn_bursts.sql").read_bytes()
 
 
 def test_zip_is_byte_for_byte_reproducible(tmp_path, fake_jar):

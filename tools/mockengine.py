@@ -20,6 +20,7 @@ them and a stuck program fails with a clear message instead of hanging.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pulumi import asset as pulumi_asset
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ACCOUNT_ID = "123456789012"
@@ -379,37 +381,27 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    asset = _plain_asset(value)
-    if asset is not None:
-        return asset
+    if isinstance(value, pulumi_asset.Asset | pulumi_asset.Archive):
+        return _describe_asset(value)
     urn = getattr(value, "urn", None)
     if urn is not None:
         return f"<resource {type(value).__name__}>"
     return str(value)
 
 
-def _plain_asset(value: Any) -> dict[str, Any] | None:
-    """Assets and archives as the engine would describe them (by path or contents), never read here.
-
-    Like the real engine's preview, the mocks never open an asset's file: a program may point
-    at a build artifact that does not exist on this machine.
-    """
-    import pulumi
-
-    if isinstance(value, pulumi.AssetArchive):
-        return {"archive": {name: _plain(asset) for name, asset in sorted(value.assets.items())}}
-    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
-        kind = "file" if isinstance(value, pulumi.FileAsset) else "path"
-        return {"asset" if kind == "file" else "archive": {kind: str(value.path)}}
-    if isinstance(value, pulumi.StringAsset):
-        return {"asset": {"text": value.text}}
-    return None
-
-
-def _assets_of(raw_inputs: Mapping[str, Any]) -> dict[str, Any]:
-    import pulumi
-
-    return {key: value for key, value in raw_inputs.items() if isinstance(value, pulumi.Asset | pulumi.Archive)}
+def _describe_asset(value: Any) -> dict[str, Any]:
+    """Assets and archives as stable JSON: what they contain, not where they sit in memory."""
+    if isinstance(value, pulumi_asset.AssetArchive):
+        return {"assetArchive": {name: _plain(item) for name, item in sorted(value.assets.items())}}
+    if isinstance(value, pulumi_asset.FileAsset | pulumi_asset.FileArchive):
+        path = Path(str(value.path))
+        with contextlib.suppress(ValueError):
+            path = path.resolve().relative_to(PROJECT_DIR)
+        kind = "fileAsset" if isinstance(value, pulumi_asset.FileAsset) else "fileArchive"
+        return {kind: str(path)}
+    if isinstance(value, pulumi_asset.StringAsset):
+        return {"stringAsset": value.text}
+    return {"asset": type(value).__name__}
 
 
 def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) -> Any:
@@ -439,10 +431,10 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
                 # The real engine refuses this too; children must be named uniquely per parent type chain.
                 raise ProgramError(f"duplicate resource URN {urn}")
             _ensure_event_loop()
-            raw_inputs = rpc.deserialize_properties(request.object)
+            raw_inputs = dict(rpc.deserialize_properties(request.object))
             inputs = _plain(raw_inputs)
-            resource_id, state = _new_resource(request, urn, inputs)
-            state.update(_assets_of(raw_inputs))  # the program reads its assets back as assets, not as dicts
+            # The SDK needs assets back as assets; only the recorded copy is made JSON-friendly.
+            resource_id, state = _new_resource(request, urn, raw_inputs)
             self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
             snapshot.resources.append(
                 RegisteredResource(
@@ -515,33 +507,26 @@ def _invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
         names = [f"{region}{suffix}" for suffix in "abc"]
         return {"names": names, "zoneIds": [f"az{i}" for i in range(1, 4)], "id": region}
     if token == "aws:ssm/getParameter:getParameter":
-        return _ssm_parameter(str(args.get("name", "")), region)
+        return _ssm_parameter(str(args["name"]), region)
     raise ProgramError(f"the offline engine has no mock for invoke {token}; add one to tools/mockengine.py")
 
 
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"  # the account AWS publishes the Powertools layers from
-_POWERTOOLS_PARAMETER = "/aws/service/powertools/python/"
+# Public SSM parameters the program reads, answered as AWS publishes them.
+_POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 
 
 def _ssm_parameter(name: str, region: str) -> dict[str, Any]:
-    """Public SSM parameters the program reads; the Powertools layer ARN for a release, as AWS publishes it."""
-    if not name.startswith(_POWERTOOLS_PARAMETER):
-        raise ProgramError(f"the offline engine has no SSM parameter {name}; add it to tools/mockengine.py")
-    # /aws/service/powertools/python/<arch>/<runtime>/<version>, e.g. .../arm64/python3.12/3.37.0
-    architecture, runtime, version = name.removeprefix(_POWERTOOLS_PARAMETER).split("/")
-    layer_version = int(version.split(".")[1]) - 3  # a stand-in: later releases get later layer versions
-    layer = f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}"
-    value = f"arn:{PARTITION}:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:{layer}:{layer_version}"
-    return {
-        "arn": f"arn:{PARTITION}:ssm:{region}::parameter{name}",
-        "id": name,
-        "name": name,
-        "type": "String",
-        "value": value,
-        "insecureValue": value,
-        "version": 1,
-        "withDecryption": True,
-    }
+    parts = name.split("/")
+    if name.startswith("/aws/service/powertools/python/") and len(parts) == 8:
+        _, _, _, _, _, architecture, runtime, release = parts
+        layer_version = 10 + int(release.split(".")[1])  # any stable number: the mock only needs a real shape
+        value = (
+            f"arn:{PARTITION}:lambda:{region}:{_POWERTOOLS_LAYER_ACCOUNT}:layer:"
+            f"AWSLambdaPowertoolsPythonV3-{runtime.replace('.', '')}-{architecture}:{layer_version}"
+        )
+        arn = f"arn:{PARTITION}:ssm:{region}::parameter{name}"
+        return {"name": name, "value": value, "insecureValue": value, "type": "String", "id": name, "arn": arn}
+    raise ProgramError(f"the offline engine knows no public SSM parameter {name}")
 
 
 def run_program(
@@ -589,28 +574,9 @@ def run_program(
         _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         os.chdir(previous)
-    snapshot.resources = _stable_order(snapshot.resources)
+    # Registration order depends on how Outputs resolve; URN order is stable run to run.
+    snapshot.resources.sort(key=lambda resource: resource.urn)
     return snapshot
-
-
-def _stable_order(resources: list[RegisteredResource]) -> list[RegisteredResource]:
-    """Parents before children, siblings by URN: the same program always gives the same snapshot.
-
-    The SDK sends registrations from worker threads, so their arrival order varies from run
-    to run as soon as independent resources (or invokes) are in flight at the same time.
-    """
-    urns = {r.urn for r in resources}
-    children: dict[str | None, list[RegisteredResource]] = {}
-    for resource in resources:
-        parent = resource.parent if resource.parent in urns else None  # the stack itself is not recorded
-        children.setdefault(parent, []).append(resource)
-    ordered: list[RegisteredResource] = []
-    pending = sorted(children.get(None, []), key=lambda r: r.urn, reverse=True)
-    while pending:
-        resource = pending.pop()
-        ordered.append(resource)
-        pending.extend(sorted(children.get(resource.urn, []), key=lambda r: r.urn, reverse=True))
-    return ordered
 
 
 def _run_main(main: Path) -> None:

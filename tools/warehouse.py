@@ -1,0 +1,214 @@
+"""Build the Redshift warehouse models locally, in DuckDB, from a copy of the lake.
+
+    python -m tools.warehouse --lake DIR --table NAME [--format table|json]
+                              [--lookback-days N] [--state DB] [--full]
+
+Runs the same SQL files the stack deploys to Redshift (`sql/redshift/`), translated
+with sqlglot (`tools.redshift_sql.to_duckdb`): the deploy DDL, then one refresh in one
+transaction, then prints a table. The ODS external schema becomes a schema `ods` whose
+`events` view reads the lake's Parquet files in place. The connection's TimeZone is UTC,
+as Redshift's is, so `event_day` is the UTC date of `created_at`.
+
+Without `--state` every run starts from an empty in-memory database (a full build).
+With `--state FILE` the models and the refresh watermark persist in a DuckDB file, so a
+later run over a lake with new files performs an incremental refresh, as the schedule
+does in Redshift; `--table etl_refresh_days` shows what that refresh rebuilt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import ValidationError
+
+from tools.lakefiles import create_events_view
+from tools.redshift_sql import (
+    DeployParameters,
+    RefreshParameters,
+    deploy_statements,
+    refresh_statements,
+    table_names,
+    to_duckdb,
+)
+
+# The deploy DDL's placeholders only fill the external schema, which DuckDB replaces
+# with a view over local files; these values never reach an engine.
+_LOCAL_DEPLOY = DeployParameters(
+    glue_database="local_lake", spectrum_role_arn="arn:aws:iam::000000000000:role/local-duckdb"
+)
+ODS_EVENTS_VIEW = "ods.events"
+
+
+@cache
+def duckdb_deploy_statements() -> tuple[str, ...]:
+    return tuple(to_duckdb(deploy_statements(_LOCAL_DEPLOY)))
+
+
+@cache
+def duckdb_refresh_statements(parameters: RefreshParameters, full: bool) -> tuple[str, ...]:
+    return tuple(to_duckdb(refresh_statements(parameters, full=full)))
+
+
+def connect(state: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC: in memory, or persisted in the `state` file."""
+    connection = duckdb.connect(str(state) if state else ":memory:")
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+def refresh(
+    connection: duckdb.DuckDBPyConnection,
+    lake: Path,
+    parameters: RefreshParameters | None = None,
+    *,
+    full: bool = False,
+) -> None:
+    """Apply the deploy DDL, point `ods.events` at `lake`, and run one refresh.
+
+    The refresh runs in one transaction, like a BatchExecuteStatement: if a statement
+    fails, nothing of it stays.
+    """
+    for statement in duckdb_deploy_statements():
+        connection.execute(statement)
+    create_events_view(connection, lake, ODS_EVENTS_VIEW)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        for statement in duckdb_refresh_statements(parameters or RefreshParameters(), full):
+            connection.execute(statement)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def fetch_table(connection: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and every row of a model table, ordered by all columns."""
+    if name not in table_names():
+        raise ValueError(f"unknown table {name!r}; choose one of: {', '.join(table_names())}")
+    relation = connection.execute(f"SELECT * FROM {name}")
+    columns = [description[0] for description in relation.description]
+    order = ", ".join(str(position) for position in range(1, len(columns) + 1))
+    rows = connection.execute(f"SELECT * FROM {name} ORDER BY {order}").fetchall()
+    return columns, rows
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        # Stored TIMESTAMPs are UTC without an offset, as in Redshift.
+        return value.isoformat(timespec="milliseconds") + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _text_value(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="milliseconds")
+    return str(value)
+
+
+def format_table(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str:
+    """Rows as aligned text columns under a header."""
+    cells = [list(columns), *[[_text_value(value) for value in row] for row in rows]]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(columns))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def format_json(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str:
+    """Rows as a JSON array of objects keyed by column name."""
+    records = [{column: _json_value(value) for column, value in zip(columns, row, strict=True)} for row in rows]
+    return json.dumps(records, indent=2)
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more days, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.warehouse",
+        description="Build the warehouse models from a local lake in DuckDB and print one table.",
+    )
+    parser.add_argument("--lake", type=Path, required=True, help="lake root (holds events/year=.../)")
+    parser.add_argument("--table", required=True, help=f"table to print: {', '.join(table_names())}")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--lookback-days",
+        type=_non_negative_int,
+        default=RefreshParameters().lookback_days,
+        help="days before the watermark whose deliveries are read again (default %(default)s)",
+    )
+    parser.add_argument("--state", type=Path, help="DuckDB file keeping the models between runs")
+    parser.add_argument("--full", action="store_true", help="ignore the watermark and rebuild every day")
+    parser.add_argument("--conversion-from", default=RefreshParameters().conversion_from_action)
+    parser.add_argument("--conversion-to", default=RefreshParameters().conversion_to_action)
+    return parser
+
+
+def _refresh_parameters(parser: argparse.ArgumentParser, options: argparse.Namespace) -> RefreshParameters:
+    try:
+        return RefreshParameters(
+            lookback_days=options.lookback_days,
+            conversion_from_action=options.conversion_from,
+            conversion_to_action=options.conversion_to,
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}" if problem["loc"] else problem["msg"]
+            for problem in error.errors()
+        )
+        parser.error(problems)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    options = parser.parse_args(argv)
+    if options.table not in table_names():
+        parser.error(f"unknown table {options.table!r}; choose one of: {', '.join(table_names())}")
+    if not options.lake.is_dir():
+        parser.error(f"no lake directory at {options.lake}")
+    if options.state is not None and not options.state.parent.is_dir():
+        parser.error(f"no directory for the state file {options.state}")
+    parameters = _refresh_parameters(parser, options)
+
+    try:
+        connection = connect(options.state)
+    except duckdb.Error as error:
+        parser.error(f"cannot open the state file {options.state}: {error}")
+    try:
+        refresh(connection, options.lake.resolve(), parameters, full=options.full)
+        columns, rows = fetch_table(connection, options.table)
+    except FileNotFoundError as error:
+        parser.error(str(error))
+    except (duckdb.IOException, duckdb.InvalidInputException) as error:
+        parser.error(f"cannot read the lake at {options.lake}: {str(error).splitlines()[0]}")
+    finally:
+        connection.close()
+    render = format_json if options.format == "json" else format_table
+    sys.stdout.write(render(columns, rows) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
