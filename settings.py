@@ -260,12 +260,16 @@ class StreamingSettings(Model):
 class LifecycleSettings(Model):
     infrequent_access_after_days: int = Field(default=30, ge=30, description="S3 requires at least 30.")
     glacier_after_days: int = Field(default=90, ge=1)
-    """Raw events move to Glacier Flexible Retrieval after this many days."""
+    """Raw events move to Glacier Instant Retrieval (still queryable) after this many days."""
     expire_after_days: int | None = Field(default=None, ge=1, description="Raw events expire; never if unset.")
     errors_expire_after_days: int = Field(default=14, ge=1)
     """Firehose error output expires after this many days."""
     athena_results_expire_after_days: int = Field(default=7, ge=1)
     """Athena query results expire after this many days."""
+    access_logs_expire_after_days: int = Field(default=90, ge=1)
+    """S3 server access logs of the lake and results buckets expire after this many days."""
+    noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
+    """With versioning on, overwritten or deleted object versions expire after this many days."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -284,8 +288,8 @@ class LifecycleSettings(Model):
 
 class FirehoseSettings(Model):
     buffer_mb: int = Field(default=64, ge=64, le=128, description="Parquet conversion needs at least 64 MB.")
-    buffer_seconds: int = Field(default=300, ge=0, le=900)
-    """Seconds Firehose buffers before writing."""
+    buffer_seconds: int = Field(default=300, ge=60, le=900)
+    """Seconds Firehose buffers before writing; dynamic partitioning has no zero buffering, so at least 60."""
 
 
 class LakeAlarmSettings(Model):
@@ -305,6 +309,17 @@ class LakeSettings(Model):
     athena_bytes_scanned_cutoff: int = Field(ge=10_485_760, description="Per-query scan limit; at least 10 MB.")
     alarms: LakeAlarmSettings = LakeAlarmSettings()
     """Alarm thresholds; alarms notify the ops topic."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        # With dynamic partitioning Firehose buffers in stages: a record may wait up to 1.5 times the
+        # buffer interval before delivery, so a lower freshness threshold would alarm on healthy delivery.
+        if 2 * self.alarms.freshness_seconds <= 3 * self.firehose.buffer_seconds:
+            raise ValueError(
+                f"alarms.freshness_seconds: must be more than 1.5 x firehose.buffer_seconds "
+                f"({self.firehose.buffer_seconds}), got {self.alarms.freshness_seconds}"
+            )
+        return self
 
 
 # --- warehouse -------------------------------------------------------------------------------------------

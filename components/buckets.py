@@ -5,21 +5,44 @@ split resources: the bucket, SSE-KMS with bucket keys, a full public access bloc
 bucket-owner-enforced ownership (no ACLs), a policy that denies non-TLS requests
 (plus any statements the caller adds), optional versioning, lifecycle rules and
 server access logging.
+
+The one exception to SSE-KMS is a bucket that receives S3 server access logs: S3 log
+delivery supports only SSE-S3 (AES256) default encryption on the target bucket (the
+S3 User Guide, "Enabling Amazon S3 server access logging"; logs sent to an SSE-KMS
+target are not delivered). Such a bucket sets `encryption="sse-s3"` and names the
+buckets that log to it in `access_logs_from`, which lets `logging.s3.amazonaws.com`
+write only under each source's prefix, only for that source bucket and account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, child, deny_insecure_transport, policy_json, stateful
+from components.base import PARTITION, StackContext, child, deny_insecure_transport, policy_json, stateful
 
 # Extra bucket-policy statements, built once the bucket's ARN is known.
 StatementsFor = Callable[[pulumi.Output[str]], Sequence[Mapping[str, Any]]]
+
+S3_LOG_DELIVERY = "logging.s3.amazonaws.com"
+
+
+def bucket_name(context: StackContext, purpose: str) -> pulumi.Output[str]:
+    """The physical name of a stack's bucket: `uba-dev-lake-<account>`.
+
+    Bucket names are global: the account id keeps two accounts' `uba-dev` apart. Known
+    before the bucket exists, so a policy can name a bucket created after it.
+    """
+    return context.account_id.apply(lambda account: f"{context.name(purpose)}-{account}")
+
+
+def bucket_arn(context: StackContext, purpose: str) -> pulumi.Output[str]:
+    """The ARN of `bucket_name(context, purpose)`."""
+    return bucket_name(context, purpose).apply(lambda name: f"arn:{PARTITION}:s3:::{name}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +68,17 @@ class SecureBucketArgs:
     force_destroy: bool = False
     abort_incomplete_uploads_after_days: int = 7
     tags: Mapping[str, str] = field(default_factory=dict)
+    # "kms": SSE-KMS with the platform key (every bucket but one). "sse-s3": AES256, only for a
+    # bucket that receives S3 server access logs, which S3 cannot deliver to an SSE-KMS bucket.
+    encryption: Literal["kms", "sse-s3"] = "kms"
+    # Purposes of the buckets (in this stack) whose server access logs land here, each under `<purpose>/`.
+    access_logs_from: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.encryption == "sse-s3" and not self.access_logs_from:
+            raise ValueError(f"{self.purpose}: sse-s3 is only for access-log buckets; every other bucket uses KMS")
+        if self.access_logs_from and self.encryption != "sse-s3":
+            raise ValueError(f"{self.purpose}: S3 delivers server access logs only to an SSE-S3 (AES256) bucket")
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -57,11 +91,9 @@ class SecureBucket(pulumi.ComponentResource):
         self._name = name  # children are named after the component: URNs must be unique per stack
         context = args.context
         protect = context.protect_stateful and args.keep_data
-        # Bucket names are global: the account id keeps two accounts' `uba-dev` apart.
-        bucket_name = context.account_id.apply(lambda account: f"{context.name(args.purpose)}-{account}")
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
-            bucket=bucket_name,
+            bucket=bucket_name(context, args.purpose),
             force_destroy=args.force_destroy and not protect,
             tags=dict(args.tags) or None,
             opts=stateful(self, protect),
@@ -73,14 +105,7 @@ class SecureBucket(pulumi.ComponentResource):
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=context.kms_key_arn
-                    ),
-                    bucket_key_enabled=True,  # one data key per bucket, not per object: far fewer KMS calls
-                )
-            ],
+            rules=[_encryption_rule(args.encryption, context.kms_key_arn)],
             opts=under_bucket,
         )
         public_access = aws.s3.BucketPublicAccessBlock(
@@ -101,6 +126,7 @@ class SecureBucket(pulumi.ComponentResource):
         statements: list[Mapping[str, Any]] = [
             deny_insecure_transport([self.bucket.arn, pulumi.Output.concat(self.bucket.arn, "/*")], "s3:*")
         ]
+        statements.extend(_log_delivery_statement(context, self.bucket.arn, source) for source in args.access_logs_from)
         if args.extra_statements is not None:
             statements.extend(args.extra_statements(self.bucket.arn))
         aws.s3.BucketPolicy(
@@ -163,3 +189,35 @@ class SecureBucket(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             f"{self._name}-lifecycle", bucket=self.bucket.id, rules=rules, opts=child(self.bucket)
         )
+
+
+def _encryption_rule(
+    encryption: Literal["kms", "sse-s3"], kms_key_arn: pulumi.Output[str]
+) -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
+    if encryption == "sse-s3":
+        return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"
+            ),
+        )
+    return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+        ),
+        bucket_key_enabled=True,  # one data key per bucket, not per object: far fewer KMS calls
+    )
+
+
+def _log_delivery_statement(context: StackContext, target_arn: pulumi.Output[str], source: str) -> dict[str, Any]:
+    """S3 log delivery may write one source bucket's logs under `<source>/`, for that bucket and account only."""
+    return {
+        "Sid": "S3ServerAccessLogsFrom" + "".join(part.title() for part in source.split("-")),
+        "Effect": "Allow",
+        "Principal": {"Service": S3_LOG_DELIVERY},
+        "Action": "s3:PutObject",
+        "Resource": pulumi.Output.concat(target_arn, f"/{source}/*"),
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": bucket_arn(context, source)},
+            "StringEquals": {"aws:SourceAccount": context.account_id},
+        },
+    }

@@ -11,6 +11,7 @@ from components.base import StackContext
 from components.core import Core, CoreArgs
 from components.flink_app import flink_application_code
 from components.ingest import Ingest, IngestArgs
+from components.lake import Lake, LakeArgs
 from components.observability import DashboardTargets, Observability, ObservabilityArgs
 from components.stream import Streaming, StreamingArgs
 from settings import Settings
@@ -32,6 +33,7 @@ class Platform(pulumi.ComponentResource):
     core: Core
     ingest: Ingest | None = None
     streaming: Streaming | None = None
+    lake: Lake | None = None
     observability: Observability | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -78,6 +80,14 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+        if settings.lake.enabled:
+            # Settings refuse a lake without ingest, so the events stream exists here.
+            assert self.ingest is not None
+            self.lake = Lake(
+                "lake",
+                LakeArgs(settings=settings.lake, context=self.context, events_stream=self.ingest.events_stream),
+                opts=child,
+            )
 
         # Last: the dashboard shows every alarm the tiers above created.
         if settings.observability.dashboard:
@@ -102,6 +112,8 @@ class Platform(pulumi.ComponentResource):
                 "sink_function": self.streaming.sink_function.name,
                 "dead_letter_queue": self.streaming.dead_letter_queue.name,
             }
+        if self.lake is not None:
+            targets |= {"delivery_stream": self.lake.delivery_stream.name, "athena_workgroup": self.lake.workgroup.name}
         return DashboardTargets(**targets)  # type: ignore[arg-type]
 
     def outputs(self) -> dict[str, pulumi.Input[str]]:
@@ -121,4 +133,8 @@ class Platform(pulumi.ComponentResource):
             outputs["alerts_stream_name"] = self.streaming.alerts_stream.name
             outputs["realtime_table_name"] = self.streaming.results_table.name
             outputs["business_alerts_topic_arn"] = self.streaming.business_topic.arn
+        if self.lake is not None:
+            outputs["lake_bucket_name"] = self.lake.lake_bucket.name
+            outputs["athena_workgroup_name"] = self.lake.workgroup.name
+            outputs["glue_database_name"] = self.lake.glue_database.name
         return outputs

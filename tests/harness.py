@@ -43,7 +43,7 @@ class StackRun:
         return self.snapshot.resources
 
     def of_type(self, type_token: str) -> list[Resource]:
-        """Every resource of a type token, in URN order (the snapshot's stable order)."""
+        """Every resource of a type token, in URN order (stable from run to run)."""
         return [r for r in self.resources if r.type == type_token]
 
     def one(self, type_token: str, name: str | None = None) -> Resource:

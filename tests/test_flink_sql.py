@@ -267,6 +267,13 @@ def test_bad_records_are_skipped_without_stopping_the_job(flink_results):
         ["[error] with a clock that lies", "[error] fine"]
     )
     assert [(r["events"], r["windowStart"]) for r in of_type(records, "counts")] == [(1, window(0)["windowStart"])]
+    # ...stamped with the time the server received it, since its own time means nothing.
+    liar = next(r for r in of_type(records, "error") if r["errorMsg"] == "[error] with a clock that lies")
+    assert liar["createdAt"] == next(
+        e["receivedAt"]
+        for e in SCENARIOS["bad_records_are_skipped"]["events"]
+        if isinstance(e, dict) and e.get("createdAt") == "yesterday"
+    )
 
 
 def test_every_record_has_the_alerts_stream_shape(flink_results):
@@ -333,3 +340,13 @@ def test_the_application_zip_starts_as_managed_flink_runs_it(tmp_path):
     # It got as far as the properties: the one thing missing is the streams to read and write.
     assert completed.returncode != 0
     assert "needs events.stream.arn, alerts.stream.arn to run against Kinesis" in completed.stderr
+
+
+def test_the_alert_sink_accepts_every_record_the_flink_job_emits(flink_results):
+    """The contract between the two halves: Flink's JSON is exactly what the sink's strict models take."""
+    from lambdas.alerts import parse_alert
+
+    records = [record for name in SCENARIOS for record in flink_results[name]]
+    for record in records:
+        alert = parse_alert(json.dumps(record).encode())
+        assert alert.alertType == record["alertType"] and alert.action == record["action"]

@@ -1,7 +1,9 @@
 -- Port of the first Kinesis Data Analytics query: every event whose errorMsg contains
 -- an error marker becomes one alert. Kinesis delivers at least once and clients may
 -- retry, so an eventId seen again (within dedup.ttl.seconds) raises no second alert.
--- Not windowed: a late event still raises its alert.
+-- Not windowed: a late event still raises its alert. An event whose createdAt does not
+-- parse (no ingest Lambda writes one) still alerts, stamped with the server's receivedAt,
+-- so the alert sink always receives a timestamp it can key on.
 CREATE TEMPORARY VIEW error_alerts AS
 SELECT
   action,
@@ -10,7 +12,7 @@ SELECT
   objectId,
   bizId,
   errorMsg,
-  createdAt
+  CASE WHEN hasEventTime THEN createdAt ELSE receivedAt END AS createdAt
 FROM (
   SELECT
     *,

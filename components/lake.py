@@ -1,0 +1,85 @@
+"""The lake tier: events stream -> Firehose -> Parquet in S3 -> Glue catalog -> Athena.
+
+    Kinesis `events` ──Firehose (JQ partition keys, Parquet against Glue)──▶ s3://<lake>/events/year=…/hour=…/
+                                                            failures ──▶ s3://<lake>/errors/<type>/…
+    Glue `<prefix>_lake.events` (columns from the event contract, partition projection)
+    Athena workgroup `<prefix>-analytics` (enforced results location, SSE-KMS, scan limit),
+        with every `sql/athena/<name>.sql` as prepared statement `<name>`
+
+Split by concern: `lake_storage` (buckets and lifecycle), `lake_catalog` (Glue and
+Athena), `lake_delivery` (Firehose, its role, logs and alarms), `lake_schema` (the
+contract-derived columns and layout, pure functions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.base import StackContext
+from components.buckets import SecureBucket
+from components.lake_catalog import events_table, glue_database, prepared_statements, workgroup
+from components.lake_delivery import DeliveryTargets, events_delivery
+from components.lake_storage import lake_buckets
+from settings import LakeSettings
+
+
+@dataclass(frozen=True)
+class LakeArgs:
+    settings: LakeSettings
+    context: StackContext
+    events_stream: aws.kinesis.Stream
+
+
+class Lake(pulumi.ComponentResource):
+    """Raw events as partitioned Parquet, queryable by Athena; the warehouse reads the same files."""
+
+    lake_bucket: SecureBucket
+    results_bucket: SecureBucket
+    log_bucket: SecureBucket
+    glue_database: aws.glue.CatalogDatabase
+    events_table: aws.glue.CatalogTable
+    workgroup: aws.athena.Workgroup
+    prepared_statements: dict[str, aws.athena.PreparedStatement]
+    delivery_stream: aws.kinesis.FirehoseDeliveryStream
+    firehose_role: aws.iam.Role
+
+    def __init__(self, name: str, args: LakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("uba:lake:Lake", name, None, opts)
+        settings, context = args.settings, args.context
+
+        buckets = lake_buckets(self, context, settings)
+        self.lake_bucket, self.results_bucket, self.log_bucket = buckets.lake, buckets.results, buckets.logs
+
+        self.glue_database = glue_database(self, context)
+        self.events_table = events_table(self, context, self.glue_database, self.lake_bucket.name)
+        self.workgroup = workgroup(self, context, self.results_bucket.name, settings.athena_bytes_scanned_cutoff)
+        self.prepared_statements = prepared_statements(self, context, self.workgroup)
+
+        delivery = events_delivery(
+            self,
+            context,
+            settings,
+            DeliveryTargets(
+                events_stream=args.events_stream,
+                lake_bucket_arn=self.lake_bucket.arn,
+                database=self.glue_database,
+                table=self.events_table,
+            ),
+        )
+        self.delivery_stream = delivery.stream
+        self.firehose_role = delivery.role
+
+        self.register_outputs(
+            {
+                "lake_bucket": self.lake_bucket.name,
+                "results_bucket": self.results_bucket.name,
+                "log_bucket": self.log_bucket.name,
+                "glue_database": self.glue_database.name,
+                "events_table": self.events_table.name,
+                "workgroup": self.workgroup.name,
+                "delivery_stream": self.delivery_stream.name,
+            }
+        )
