@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, child, log_group, role
+from components.base import StackContext, child, log_group, role_with_policy
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 RUNTIME = "python3.12"
@@ -54,6 +54,7 @@ class PythonFunction(pulumi.ComponentResource):
 
     function: aws.lambda_.Function
     role: aws.iam.Role
+    role_policy: aws.iam.RolePolicy  # depend on it where AWS checks the role's grants (event source mappings)
     log_group: aws.cloudwatch.LogGroup
     name: str
 
@@ -82,7 +83,7 @@ class PythonFunction(pulumi.ComponentResource):
                     "Resource": "*",
                 }
             )
-        self.role = role(
+        self.role, self.role_policy = role_with_policy(
             self, context, f"{name}-role", "lambda.amazonaws.com", statements, f"{self.name} Lambda execution role"
         )
         self.function = aws.lambda_.Function(
