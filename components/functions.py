@@ -31,7 +31,8 @@ def powertools_layer_arn(version: str, opts: pulumi.InvokeOutputOptions) -> pulu
     function's own archive holds only our code.
     """
     name = f"/aws/service/powertools/python/{ARCHITECTURE}/{RUNTIME}/{version}"
-    return aws.ssm.get_parameter_output(name=name, opts=opts).value
+    # A public String parameter: `insecure_value` keeps the layer ARN readable in previews and state.
+    return aws.ssm.get_parameter_output(name=name, opts=opts).insecure_value
 
 
 @dataclass(frozen=True)
