@@ -185,7 +185,9 @@ class FlinkSettings(Model):
 class DetectionSettings(Model):
     watermark_seconds: int = Field(default=5, ge=0, le=3600, description="Bounded out-of-orderness of events.")
     window_seconds: int = Field(default=60, ge=1, le=86400, description="Tumbling window length.")
-    warn_threshold: int = Field(default=10, ge=1, description="Warnings per action and window that alert.")
+    warn_threshold: int = Field(
+        default=10, ge=1, le=1_000_000, description="Warnings per action and window that alert."
+    )
     error_markers: list[Marker] = Field(default_factory=lambda: ["[PANIC]", "[panic]", "[ERROR]", "[error]"])
     """An event whose `errorMsg` contains any of these is an error alert."""
     warn_markers: list[Marker] = Field(default_factory=lambda: ["WARNNING", "warnning", "WARNING", "warning"])
@@ -212,11 +214,19 @@ class AlertSinkSettings(Model):
     """Point-in-time recovery on the realtime results table."""
     business_alert_emails: list[Email] = Field(default_factory=list)
     """Email subscribers of the business-alerts topic."""
+    memory_mb: int = Field(default=256, ge=128, le=10240)
+    """Alert-sink Lambda memory (and so CPU share)."""
+    timeout_seconds: int = Field(default=60, ge=3, le=900)
+    """Alert-sink Lambda timeout; a batch that runs longer is retried (and bisected)."""
+    tracing: bool = False
+    """X-Ray active tracing on the alert-sink Lambda."""
 
 
 class StreamingAlarmSettings(Model):
     iterator_age_ms: int = Field(default=60000, ge=1000)
     """Alert-sink iterator age (ms) that raises the alarm."""
+    sink_errors: int = Field(default=1, ge=1)
+    """Alert-sink Lambda errors per 5 minutes that raise the alarm."""
 
 
 class StreamingSettings(Model):
@@ -232,6 +242,18 @@ class StreamingSettings(Model):
     """The alert-sink Lambda, its event source mapping and the realtime table."""
     alarms: StreamingAlarmSettings = StreamingAlarmSettings()
     """Alarm thresholds; alarms notify the ops topic."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        # The sink remembers "already announced" on the item: an item that expires while its alert
+        # can still be redelivered from the stream would announce that alert a second time.
+        retention_hours = self.alerts_stream.retention_hours
+        if self.sink.results_ttl_days * 24 <= retention_hours:
+            raise ValueError(
+                f"sink.results_ttl_days: must outlast the alerts stream's retention ({retention_hours} hours), "
+                f"got {self.sink.results_ttl_days} days"
+            )
+        return self
 
 
 # --- lake ------------------------------------------------------------------------------------------------

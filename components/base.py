@@ -105,6 +105,22 @@ def role(
     description: str,
 ) -> aws.iam.Role:
     """A service role trusted by exactly one service, with one inline least-privilege policy."""
+    return role_with_policy(parent, context, logical_name, service, statements, description)[0]
+
+
+def role_with_policy(
+    parent: pulumi.Resource,
+    context: StackContext,
+    logical_name: str,
+    service: str,
+    statements: Sequence[Mapping[str, Any]],
+    description: str,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """`role()`, also returning its policy: depend on it where AWS checks the role's grants at creation.
+
+    Lambda event source mappings and Managed Flink applications are validated against
+    the role when they are created; depending on the role alone races its policy.
+    """
     service_role = aws.iam.Role(
         logical_name,
         name=context.name(logical_name),
@@ -112,14 +128,14 @@ def role(
         assume_role_policy=assume_role_policy(service, context.account_id),
         opts=child(parent),
     )
-    aws.iam.RolePolicy(
+    policy = aws.iam.RolePolicy(
         f"{logical_name}-policy",
         role=service_role.id,
         name=f"{logical_name}-least-privilege",
         policy=policy_json(statements),
         opts=child(service_role),
     )
-    return service_role
+    return service_role, policy
 
 
 def metric_alarm(

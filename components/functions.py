@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, child, log_group, role
+from components.base import StackContext, child, log_group, role_with_policy
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 RUNTIME = "python3.12"
@@ -31,7 +31,8 @@ def powertools_layer_arn(version: str, opts: pulumi.InvokeOutputOptions) -> pulu
     function's own archive holds only our code.
     """
     name = f"/aws/service/powertools/python/{ARCHITECTURE}/{RUNTIME}/{version}"
-    return aws.ssm.get_parameter_output(name=name, opts=opts).value
+    # A public String parameter: `insecure_value` keeps the layer ARN readable in previews and state.
+    return aws.ssm.get_parameter_output(name=name, opts=opts).insecure_value
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class PythonFunction(pulumi.ComponentResource):
 
     function: aws.lambda_.Function
     role: aws.iam.Role
+    role_policy: aws.iam.RolePolicy  # depend on it where AWS checks the role's grants (event source mappings)
     log_group: aws.cloudwatch.LogGroup
     name: str
 
@@ -82,7 +84,7 @@ class PythonFunction(pulumi.ComponentResource):
                     "Resource": "*",
                 }
             )
-        self.role = role(
+        self.role, self.role_policy = role_with_policy(
             self, context, f"{name}-role", "lambda.amazonaws.com", statements, f"{self.name} Lambda execution role"
         )
         self.function = aws.lambda_.Function(

@@ -12,9 +12,11 @@ from components.access import Access, AccessArgs
 from components.access_policies import AccessTargets
 from components.base import PARTITION, StackContext
 from components.core import Core, CoreArgs
+from components.flink_app import flink_application_code
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.observability import DashboardTargets, Observability, ObservabilityArgs
+from components.stream import Streaming, StreamingArgs
 from components.warehouse import Warehouse, WarehouseArgs
 from settings import Settings
 
@@ -34,6 +36,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    streaming: Streaming | None = None
     lake: Lake | None = None
     warehouse: Warehouse | None = None
     observability: Observability | None = None
@@ -67,6 +70,19 @@ class Platform(pulumi.ComponentResource):
                     settings=settings.ingest,
                     context=self.context,
                     powertools_version=settings.platform.powertools_version,
+                ),
+                opts=child,
+            )
+        if settings.streaming.enabled:
+            assert self.ingest is not None  # settings refuse streaming without ingest
+            self.streaming = Streaming(
+                "streaming",
+                StreamingArgs(
+                    settings=settings.streaming,
+                    context=self.context,
+                    powertools_version=settings.platform.powertools_version,
+                    events_stream=self.ingest.events_stream,
+                    flink_code=flink_application_code(),
                 ),
                 opts=child,
             )
@@ -116,6 +132,13 @@ class Platform(pulumi.ComponentResource):
                 "api_stage": self.ingest.stage_name,
                 "ingest_function": self.ingest.function.name,
                 "events_stream": self.ingest.events_stream.name,
+            }
+        if self.streaming is not None:
+            targets |= {
+                "alerts_stream": self.streaming.alerts_stream.name,
+                "flink_application": self.streaming.application.name,
+                "sink_function": self.streaming.sink_function.name,
+                "dead_letter_queue": self.streaming.dead_letter_queue.name,
             }
         if self.lake is not None:
             targets |= {"delivery_stream": self.lake.delivery_stream.name, "athena_workgroup": self.lake.workgroup.name}
@@ -177,6 +200,10 @@ class Platform(pulumi.ComponentResource):
             outputs["ingest_endpoint_url"] = self.ingest.endpoint_url
             if self.ingest.api_key is not None:
                 outputs["ingest_api_key_id"] = self.ingest.api_key.id
+        if self.streaming is not None:
+            outputs["alerts_stream_name"] = self.streaming.alerts_stream.name
+            outputs["realtime_table_name"] = self.streaming.results_table.name
+            outputs["business_alerts_topic_arn"] = self.streaming.business_topic.arn
         if self.lake is not None:
             outputs["lake_bucket_name"] = self.lake.lake_bucket.name
             outputs["athena_workgroup_name"] = self.lake.workgroup.name

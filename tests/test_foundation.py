@@ -43,7 +43,7 @@ def test_ops_topic_is_encrypted_tls_only_and_subscribed() -> None:
     topic = run.one("aws:sns/topic:Topic", "ops-topic")
     assert topic.inputs["kmsMasterKeyId"] == run.one("aws:kms/key:Key").state["arn"]
     assert topic.state["arn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:uba-prod-ops"
-    statements = run.policy(run.one("aws:sns/topicPolicy:TopicPolicy"))["Statement"]
+    statements = run.policy(run.one("aws:sns/topicPolicy:TopicPolicy", "ops-topic-policy"))["Statement"]
     deny = next(s for s in statements if s["Effect"] == "Deny")
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     subscription = run.one("aws:sns/topicSubscription:TopicSubscription", "ops-email-0")

@@ -103,7 +103,10 @@ def test_ingest_lambda_runs_python_312_on_arm64_with_the_pinned_powertools_layer
     variables = function["environment"]["variables"]
     assert variables["EVENTS_STREAM_NAME"] == "uba-prod-events"
     assert function["loggingConfig"] == {"logFormat": "JSON", "logGroup": "/aws/lambda/uba-prod-ingest"}
-    assert "reservedConcurrentExecutions" not in run_stack("dev").one("aws:lambda/function:Function").inputs
+    assert (
+        "reservedConcurrentExecutions"
+        not in run_stack("dev").one("aws:lambda/function:Function", "ingest-function").inputs
+    )
 
 
 def test_ingest_lambda_may_put_records_to_its_stream_and_nothing_else() -> None:

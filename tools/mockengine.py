@@ -32,6 +32,7 @@ import runpy
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -243,6 +244,17 @@ def _schedule_state(ctx: _Ctx) -> dict[str, Any]:
     return {"arn": ctx.arn("scheduler", f"schedule/{group}/{ctx.name}")}
 
 
+def _log_stream_state(ctx: _Ctx) -> dict[str, Any]:
+    group = str(ctx.inputs.get("logGroupName", "group"))
+    return {"arn": ctx.arn("logs", f"log-group:{group}:log-stream:{ctx.name}")}
+
+
+def _bucket_object_state(ctx: _Ctx) -> dict[str, Any]:
+    # A versioned bucket gives each upload a version id; the Flink application pins it.
+    key = str(ctx.inputs.get("key", ctx.name))
+    return {"id": key, "versionId": _short_hash(ctx.urn, "version", length=32), "etag": _short_hash(ctx.urn, length=32)}
+
+
 _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:s3/bucket:Bucket": _bucket_state,
     "aws:kinesis/stream:Stream": _named_arn("kinesis", "stream/{name}"),
@@ -289,6 +301,8 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2_state("rtbassoc", "route-table-association"),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ec2_state("sgr", "security-group-rule"),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2_state("sgr", "security-group-rule"),
+    "aws:cloudwatch/logStream:LogStream": _log_stream_state,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object_state,
 }
 
 # Resources whose physical name lives in another property than `name`.
@@ -353,6 +367,7 @@ class Snapshot:
     stack: str
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    engine_errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -409,6 +424,9 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
     from pulumi.runtime import mocks as pulumi_mocks
 
     providers_tags: dict[str, dict[str, str]] = {}
+    engine_errors = snapshot.engine_errors
+    registration_lock = threading.Lock()
+    registered_urns: set[str] = set()
 
     class PlatformMocks(pulumi.runtime.Mocks):
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -426,9 +444,15 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
             urn = self.make_urn(request.parent, request.type, request.name)
             if request.type == "pulumi:pulumi:Stack":
                 return resource_pb2.RegisterResourceResponse(urn=urn)
-            if urn in self.resources:
+            with registration_lock:  # the SDK registers from several threads at once
+                duplicate = urn in registered_urns
+                registered_urns.add(urn)
+            if duplicate:
                 # The real engine refuses this too; children must be named uniquely per parent type chain.
-                raise ProgramError(f"duplicate resource URN {urn}")
+                # Recorded as well as raised: an exception in this callback can be lost by the SDK.
+                problem = f"duplicate resource URN {urn}"
+                engine_errors.append(problem)
+                raise ProgramError(problem)
             _ensure_event_loop()
             raw_inputs = dict(rpc.deserialize_properties(request.object))
             inputs = _plain(raw_inputs)
@@ -581,6 +605,8 @@ def run_program(
         _sync_await(run_in_stack(lambda: _run_main(main)))
     finally:
         os.chdir(previous)
+    if snapshot.engine_errors:
+        raise ProgramError("; ".join(snapshot.engine_errors))
     # Registration order depends on how Outputs resolve; URN order is stable run to run.
     snapshot.resources.sort(key=lambda resource: resource.urn)
     return snapshot
