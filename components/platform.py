@@ -169,6 +169,15 @@ class Platform(pulumi.ComponentResource):
                 api_stage=self.ingest.stage.stage_name,
                 api_key_id=self.ingest.api_key.id if self.ingest.api_key is not None else None,
             )
+        if self.streaming is not None:
+            targets.update(
+                alerts_stream_arn=self.streaming.alerts_stream.arn,
+                results_table_arn=self.streaming.results_table.arn,
+                business_topic_arn=self.streaming.business_topic.arn,
+                dead_letter_queue_arn=self.streaming.dead_letter_queue.arn,
+                sink_function_arn=self.streaming.sink_function.arn,
+                flink_application_arn=self.streaming.application.arn,
+            )
         if self.lake is not None:
             targets.update(
                 lake_bucket_arn=self.lake.lake_bucket.arn,

@@ -11,6 +11,7 @@ Findings fail the test unless listed in IGNORED, each with the reason it is deli
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -73,6 +74,18 @@ def _resource_policy(document: Document) -> bool:
     return all("Principal" in s for s in document["Statement"])
 
 
+def _describe_log_groups_in_this_account(document: Document) -> bool:
+    """The statement lists log groups of one account and region (`log-group:*`), not every resource."""
+    statement = next(s for s in document["Statement"] if "logs:DescribeLogGroups" in as_list(s["Action"]))
+    return as_list(statement["Action"]) == ["logs:DescribeLogGroups"] and all(
+        re.fullmatch(r"arn:aws:logs:[a-z0-9-]+:\d{12}:log-group:\*", arn) for arn in as_list(statement["Resource"])
+    )
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 # (issue, text in the finding's detail) -> (why it is deliberate, a check that it is that case and no other)
 IGNORED: dict[tuple[str, str], tuple[str, Callable[[Document], bool]]] = {
     ("MISMATCHED_TYPE", "ArnLike requires a value of type Arn"): (
@@ -85,6 +98,11 @@ IGNORED: dict[tuple[str, str], tuple[str, Callable[[Document], bool]]] = {
         "the data-key actions under the log-group encryption context; Describe calls carry no context, so the "
         "condition only ever narrows (never widens) that grant.",
         _logs_describe_under_encryption_context,
+    ),
+    ("RESOURCE_MISMATCH", "[{'action': 'logs:DescribeLogGroups', 'required_format': '*'}]"): (
+        "parliament's database knows no resource for DescribeLogGroups; AWS authorises it on the account's "
+        "`log-group:*` ARN, which Managed Flink's documented role policy uses and which is narrower than '*'.",
+        _describe_log_groups_in_this_account,
     ),
     ("RESOURCE_STAR", ""): (
         'in a resource policy (here the KMS key policy) `Resource: "*"` means the resource the policy is '
