@@ -16,7 +16,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components.access_policies import ADMINISTRATOR_ACCESS_DOCUMENT, PERSONAS, Persona
 from tests.harness import run_stack
-from tools.access import build_report, matrix, render_table
+from tools.access import build_report, main, matrix, render_table
 from tools.iam_eval import UnmodelledPolicyError, condition_holds, evaluate
 from tools.mockengine import ACCOUNT_ID, load_stack_config
 
@@ -295,3 +295,8 @@ def test_a_provisioned_warehouse_is_reached_through_cluster_credentials_for_its_
     assert {p for p in PERSONAS if found[("warehouse.sql", p)].allowed} == {ADMIN, OP, BIZ}
     assert found[("warehouse.delete", OP)].action == "redshift:DeleteCluster"
     assert not found[("warehouse.delete", OP)].allowed
+
+
+def test_an_unknown_stack_is_refused_with_the_stacks_there_are(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nosuch"]) == 2
+    assert "no stack file Pulumi.nosuch.yaml; stacks here: dev, prod" in capsys.readouterr().err

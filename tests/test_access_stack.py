@@ -298,3 +298,15 @@ def test_ingest_off_removes_every_ingest_grant_from_the_program() -> None:
     text = json.dumps([run.policy(p) for p in run.of_type(POLICY)])
     for absent in ("kinesis:", "lambda:", "execute-api:", "apigateway:", "s3:", "athena:", "dynamodb:", "redshift"):
         assert absent not in text, absent
+
+
+def test_streaming_off_removes_every_streaming_grant_and_nothing_else() -> None:
+    streaming = {**load_stack_config("dev")["uba:streaming"], "enabled": False}
+    run = run_stack("dev", overrides={"uba:streaming": streaming})
+    full = run_stack("dev")
+    text = json.dumps([run.policy(p) for p in run.of_type(POLICY)])
+    for absent in ("kinesisanalytics:", "dynamodb:", "sqs:", "alerts", "anomaly-detection", "alert-sink"):
+        assert absent not in text, absent
+    # The other tiers' grants are untouched: the lake and warehouse statements are the same as with streaming on.
+    for key in ("policy-analyse", "policy-op-guardrails"):
+        assert run.policy(run.one(POLICY, key)) == full.policy(full.one(POLICY, key))
