@@ -133,7 +133,7 @@ class AccessTargets(Generic[V]):
     warehouse_database: V | None = None
 
 
-ValueFields = tuple(f.name for f in fields(AccessTargets) if f.name not in ("prefix", "region"))
+VALUE_FIELDS = tuple(f.name for f in fields(AccessTargets) if f.name not in ("prefix", "region"))
 
 
 @dataclass(frozen=True)
@@ -511,9 +511,9 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
     Policies whose statements are all dropped (their tiers are off) are left out. Admin gets
     AWS's AdministratorAccess besides (attached by the component).
     """
-    dev_policies: tuple[Persona, ...] = ("op", "dev")
+    observers: tuple[Persona, ...] = ("op", "dev")
     specs = [
-        PolicySpec("observe", "Read logs, metrics, alarms, dashboards and configuration", dev_policies, observe(t)),
+        PolicySpec("observe", "Read logs, metrics, alarms, dashboards and configuration", observers, observe(t)),
         PolicySpec("analyse", "Athena queries in the platform workgroup and their results",
                    ("op", "dev", "bizUser"), analyse(t)),
         PolicySpec("op-data", "Read every data store of the platform directly", ("op",), op_data(t)),
@@ -542,7 +542,7 @@ def placeholder_targets(targets: AccessTargets[Any]) -> AccessTargets[str]:
     """Targets with every present value replaced by a stand-in: which policies exist depends only on
     which resources exist, so the program can decide its resources before the ARNs resolve."""
     values: dict[str, Any] = {"prefix": targets.prefix, "region": targets.region}
-    for name in ValueFields:
+    for name in VALUE_FIELDS:
         value = getattr(targets, name)
         values[name] = None if value is None else (value if isinstance(value, str) else f"<{name}>")
     return AccessTargets[str](**values)
