@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, child, deny_insecure_transport, policy_json
+from components.base import StackContext, child, deny_insecure_transport, kms_via, policy_json
 from components.functions import PythonFunction, PythonFunctionArgs
 from settings import AlertSinkSettings
 
@@ -113,7 +113,6 @@ def _environment(args: AlertSinkArgs) -> dict[str, pulumi.Input[str]]:
 def _grants(args: AlertSinkArgs, queue: aws.sqs.Queue) -> list[dict[str, Any]]:
     """What the handler and its event source mapping use; PythonFunction adds its logs (and X-Ray)."""
     context = args.context
-    via = [f"{service}.{context.region}.amazonaws.com" for service in ("kinesis", "dynamodb", "sns", "sqs")]
     return [
         {"Sid": "StoreAlerts", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": args.results_table.arn},
         {"Sid": "AnnounceAlerts", "Effect": "Allow", "Action": TOPIC_ACTIONS, "Resource": args.business_topic.arn},
@@ -130,7 +129,7 @@ def _grants(args: AlertSinkArgs, queue: aws.sqs.Queue) -> list[dict[str, Any]]:
             "Effect": "Allow",
             "Action": KEY_ACTIONS,
             "Resource": context.kms_key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": via}},
+            "Condition": {"StringEquals": {"kms:ViaService": kms_via(context, "kinesis", "dynamodb", "sns", "sqs")}},
         },
     ]
 

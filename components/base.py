@@ -71,6 +71,12 @@ def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = 
     return policy_json([statement])
 
 
+def kms_via(context: StackContext, *services: str) -> str | list[str]:
+    """The `kms:ViaService` value that lets a key be used only through these services in this region."""
+    endpoints = [f"{service}.{context.region}.amazonaws.com" for service in services]
+    return endpoints[0] if len(endpoints) == 1 else endpoints
+
+
 def deny_insecure_transport(resource_arns: Sequence[pulumi.Input[str]], action: str) -> dict[str, Any]:
     """The statement that refuses any request not made over TLS."""
     return {
@@ -115,17 +121,22 @@ def role_with_policy(
     service: str,
     statements: Sequence[Mapping[str, Any]],
     description: str,
+    trust_policy: pulumi.Input[str] | None = None,
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """`role()`, also returning its policy: depend on it where AWS checks the role's grants at creation.
 
-    Lambda event source mappings and Managed Flink applications are validated against
-    the role when they are created; depending on the role alone races its policy.
+    Lambda event source mappings, Firehose delivery streams, Redshift and Managed Flink
+    validate the role when they are created; depending on the role alone races its policy.
+    `trust_policy` replaces the default trust (`service`, pinned to this account) for
+    services that document another confused-deputy guard, or none.
     """
     service_role = aws.iam.Role(
         logical_name,
         name=context.name(logical_name),
         description=description,
-        assume_role_policy=assume_role_policy(service, context.account_id),
+        assume_role_policy=trust_policy
+        if trust_policy is not None
+        else assume_role_policy(service, context.account_id),
         opts=child(parent),
     )
     policy = aws.iam.RolePolicy(

@@ -20,7 +20,7 @@ import pulumi_aws as aws
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import get_monitor
 
-from components.base import StackContext, child, log_group, role_with_policy
+from components.base import StackContext, child, kms_via, log_group, role_with_policy
 from components.buckets import LifecycleRule, SecureBucket, SecureBucketArgs
 from settings import StreamingSettings
 from streaming import properties
@@ -252,7 +252,6 @@ def _grants(
     args: FlinkAppArgs, artifacts: SecureBucket, logs: aws.cloudwatch.LogGroup, log_stream: aws.cloudwatch.LogStream
 ) -> list[dict[str, Any]]:
     context = args.context
-    region = context.region
     return [
         {"Sid": "ReadEvents", "Effect": "Allow", "Action": EVENTS_READ_ACTIONS, "Resource": args.events_stream.arn},
         {"Sid": "WriteAlerts", "Effect": "Allow", "Action": ALERTS_WRITE_ACTIONS, "Resource": args.alerts_stream.arn},
@@ -268,9 +267,7 @@ def _grants(
             "Effect": "Allow",
             "Action": KEY_ACTIONS,
             "Resource": context.kms_key_arn,
-            "Condition": {
-                "StringEquals": {"kms:ViaService": [f"{s}.{region}.amazonaws.com" for s in ("kinesis", "s3")]}
-            },
+            "Condition": {"StringEquals": {"kms:ViaService": kms_via(context, "kinesis", "s3")}},
         },
         {
             # Managed Flink looks its log group up by listing; DescribeLogGroups has no narrower resource.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, child, log_group, metric_alarm
+from components.base import StackContext, assume_role_policy, child, log_group, metric_alarm
 from components.functions import PythonFunction, PythonFunctionArgs
 from components.streams import kinesis_stream
 from settings import IngestSettings
@@ -205,18 +205,8 @@ class Ingest(pulumi.ComponentResource):
             "apigateway-logging-role",
             name=context.name("apigateway-logs"),
             description="Lets API Gateway write access and execution logs in this account and region",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "apigateway.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            # No aws:SourceAccount: API Gateway documents none for its account-wide logging role.
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
             opts=child(self),
         )
         aws.iam.RolePolicyAttachment(

@@ -17,14 +17,14 @@ the (KMS-encrypted) source stream, and the objects Firehose writes are SSE-KMS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, child, log_group, metric_alarm, policy_json
+from components.base import StackContext, child, kms_via, log_group, metric_alarm, policy_json, role_with_policy
 from components.lake_schema import (
     ERRORS_PREFIX,
     EVENTS_PREFIX,
@@ -89,7 +89,7 @@ def firehose_statements(
             "Resource": context.kms_key_arn,
             "Condition": {
                 "StringEquals": {
-                    "kms:ViaService": f"kinesis.{context.region}.amazonaws.com",
+                    "kms:ViaService": kms_via(context, "kinesis"),
                     "kms:EncryptionContext:aws:kinesis:arn": targets.events_stream.arn,
                 }
             },
@@ -112,7 +112,7 @@ def firehose_statements(
             "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
             "Resource": context.kms_key_arn,
             "Condition": {
-                "StringEquals": {"kms:ViaService": f"s3.{context.region}.amazonaws.com"},
+                "StringEquals": {"kms:ViaService": kms_via(context, "s3")},
                 # With S3 Bucket Keys the encryption context is the bucket ARN, without them the object ARN.
                 "ArnLike": {"kms:EncryptionContext:aws:s3:arn": [lake, *prefixes]},
             },
@@ -146,27 +146,6 @@ def firehose_trust_policy(context: StackContext) -> pulumi.Output[str]:
     )
 
 
-def _role(
-    parent: pulumi.Resource, context: StackContext, statements: Sequence[Mapping[str, Any]]
-) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-    """The role and its inline policy, both returned: Firehose checks its access when it is created."""
-    firehose_role = aws.iam.Role(
-        "lake-firehose",
-        name=context.name("lake-firehose"),
-        description="Firehose: events stream -> Parquet in the lake bucket",
-        assume_role_policy=firehose_trust_policy(context),
-        opts=child(parent),
-    )
-    policy = aws.iam.RolePolicy(
-        "lake-firehose-policy",
-        role=firehose_role.id,
-        name="lake-firehose-least-privilege",
-        policy=policy_json(statements),
-        opts=child(firehose_role),
-    )
-    return firehose_role, policy
-
-
 def events_delivery(
     parent: pulumi.Resource, context: StackContext, settings: LakeSettings, targets: DeliveryTargets
 ) -> Delivery:
@@ -176,7 +155,16 @@ def events_delivery(
         "lake-firehose-log-stream", name=LOG_STREAM, log_group_name=logs.name, opts=child(logs)
     )
     log_stream_arn = pulumi.Output.concat(logs.arn, f":log-stream:{LOG_STREAM}")
-    firehose_role, policy = _role(parent, context, firehose_statements(context, targets, log_stream_arn))
+    # Firehose checks its access when the delivery stream is created, so it waits for the policy too.
+    firehose_role, policy = role_with_policy(
+        parent,
+        context,
+        "lake-firehose",
+        "firehose.amazonaws.com",
+        firehose_statements(context, targets, log_stream_arn),
+        "Firehose: events stream -> Parquet in the lake bucket",
+        trust_policy=firehose_trust_policy(context),
+    )
 
     stream = aws.kinesis.FirehoseDeliveryStream(
         "events-to-lake",

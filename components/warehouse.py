@@ -19,14 +19,14 @@ raises the refresh alarm, which is how operators learn the limit was hit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, assume_role_policy, child, log_group, policy_json, stateful
+from components.base import StackContext, assume_role_policy, child, kms_via, log_group, role_with_policy, stateful
 from components.warehouse_network import REDSHIFT_PORT, EndpointPolicies, WarehouseNetwork, build_network
 from components.warehouse_schedule import (
     DataApiTarget,
@@ -100,8 +100,16 @@ class Warehouse(pulumi.ComponentResource):
         )
         self.vpc_id, self.subnet_ids = network.vpc_id, network.subnet_ids
         self.security_group_id = network.security_group_id
-        self.spectrum_role, self._spectrum_grants = self._spectrum_role(
-            context, [*s3_reads, *catalog_reads, _decrypt_lake(context)]
+        # Redshift documents no aws:SourceAccount on its AssumeRole; the role is usable only by a
+        # namespace or cluster it is associated with (which needs iam:PassRole).
+        self.spectrum_role, self._spectrum_grants = role_with_policy(
+            self,
+            context,
+            "warehouse-spectrum",
+            "redshift.amazonaws.com",
+            [*s3_reads, *catalog_reads, _decrypt_lake(context)],
+            "Redshift reads the lake's raw events and their Glue catalog (Spectrum, COPY)",
+            trust_policy=assume_role_policy("redshift.amazonaws.com"),
         )
         self.spectrum_role_arn = self.spectrum_role.arn
         self.database_name = settings.database_name
@@ -141,27 +149,6 @@ class Warehouse(pulumi.ComponentResource):
                 "vpc_id": self.vpc_id,
             }
         )
-
-    def _spectrum_role(
-        self, context: StackContext, statements: Sequence[Mapping[str, Any]]
-    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-        # Not `base.role()`: Redshift documents no aws:SourceAccount on its AssumeRole, and the role can
-        # only be used by a namespace or cluster it is associated with (which needs iam:PassRole).
-        spectrum = aws.iam.Role(
-            "warehouse-spectrum",
-            name=context.name("warehouse-spectrum"),
-            description="Redshift reads the lake's raw events and their Glue catalog (Spectrum, COPY)",
-            assume_role_policy=assume_role_policy("redshift.amazonaws.com"),
-            opts=child(self),
-        )
-        grants = aws.iam.RolePolicy(
-            "warehouse-spectrum-policy",
-            role=spectrum.id,
-            name="warehouse-spectrum-least-privilege",
-            policy=policy_json(statements),
-            opts=child(spectrum),
-        )
-        return spectrum, grants
 
     def _audit_log_groups(self, context: StackContext, prefix: str) -> list[aws.cloudwatch.LogGroup]:
         """Created before Redshift exports to them, so they are encrypted and expire (Redshift's own never do)."""
@@ -352,9 +339,5 @@ def _decrypt_lake(context: StackContext) -> dict[str, Any]:
         "Effect": "Allow",
         "Action": "kms:Decrypt",
         "Resource": context.kms_key_arn,
-        "Condition": {
-            "StringEquals": {
-                "kms:ViaService": [f"s3.{context.region}.amazonaws.com", f"glue.{context.region}.amazonaws.com"]
-            }
-        },
+        "Condition": {"StringEquals": {"kms:ViaService": kms_via(context, "s3", "glue")}},
     }
