@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tools.local_lambda import ApiCallCounter, FakeLambdaContext, local_kinesis, read_stream, rest_api_event
+from tools.local.lambdas import ApiCallCounter, FakeLambdaContext, local_kinesis, read_stream, rest_api_event
 
 STREAM = "uba-bench-events"
 BATCH = 500

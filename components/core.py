@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import PARTITION, child, deny_insecure_transport, policy_json, stateful
+from components.shared.arns import PARTITION
+from components.shared.context import child, stateful
+from components.shared.dashboard import Widget
+from components.shared.iam import deny_insecure_transport, policy_json
 from settings import PlatformSettings
 
 
@@ -66,6 +70,7 @@ class Core(pulumi.ComponentResource):
     key_alias: aws.kms.Alias
     ops_topic: aws.sns.Topic
     ops_topic_arn: pulumi.Output[str]
+    account_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: CoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:core:Core", name, None, opts)
@@ -123,6 +128,16 @@ class Core(pulumi.ComponentResource):
                 opts=child(self.ops_topic),
             )
 
+        self.account_id = args.account_id
         self.register_outputs(
             {"key_arn": self.key_arn, "key_alias": self.key_alias.name, "ops_topic_arn": self.ops_topic_arn}
         )
+
+    def stack_outputs(self) -> Mapping[str, pulumi.Input[str]]:
+        return {"kms_key_arn": self.key_arn, "ops_topic_arn": self.ops_topic_arn}
+
+    def dashboard_widgets(self) -> Sequence[Widget]:
+        return []  # the key and the topic have no metrics worth a widget; the alarm catalogue covers the topic
+
+    def access_targets(self) -> Mapping[str, pulumi.Input[str]]:
+        return {"account_id": self.account_id, "kms_key_arn": self.key_arn, "ops_topic_arn": self.ops_topic_arn}

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.base import StackContext, assume_role_policy, child, log_group, metric_alarm
-from components.functions import PythonFunction, PythonFunctionArgs
-from components.streams import kinesis_stream
+from components.shared.alarms import AlarmSpec, metric_alarms
+from components.shared.context import StackContext, child
+from components.shared.dashboard import Widget, lambda_widget, stream_widgets
+from components.shared.functions import PythonFunction, PythonFunctionArgs
+from components.shared.iam import assume_role_policy
+from components.shared.kinesis import kinesis_stream
+from components.shared.logs import log_group
 from settings import IngestSettings
 
 # One JSON object per request; fields are API Gateway's $context variables.
@@ -61,6 +66,7 @@ class Ingest(pulumi.ComponentResource):
     api_key: aws.apigateway.ApiKey | None
     api_name: str
     stage_name: str
+    alarms: list[aws.cloudwatch.MetricAlarm]
 
     def __init__(self, name: str, args: IngestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:ingest:Ingest", name, None, opts)
@@ -70,12 +76,12 @@ class Ingest(pulumi.ComponentResource):
         self.events_stream = kinesis_stream(self, context, "events-stream", settings.stream)
         self.function = self._function(args)
         self._api(settings, context)
-        self._alarms(settings, context)
+        self.alarms = metric_alarms(self, context, self._alarm_specs(settings))
         self.register_outputs(
             {
                 "events_stream_arn": self.events_stream.arn,
                 "endpoint_url": self.endpoint_url,
-                "function_name": self.function.function.name,
+                "function_name": self.function.function_name,
             }
         )
 
@@ -149,13 +155,13 @@ class Ingest(pulumi.ComponentResource):
             http_method=method.http_method,
             type="AWS_PROXY",
             integration_http_method="POST",
-            uri=self.function.function.invoke_arn,
+            uri=self.function.invoke_arn,
             opts=child(self.api),
         )
         aws.lambda_.Permission(
             "api-invokes-ingest",
             action="lambda:InvokeFunction",
-            function=self.function.function.name,
+            function=self.function.function_name,
             principal="apigateway.amazonaws.com",
             source_arn=pulumi.Output.concat(self.api.execution_arn, "/*/POST/events"),
             opts=child(self.function),
@@ -244,37 +250,60 @@ class Ingest(pulumi.ComponentResource):
                                     opts=child(plan))  # fmt: skip
         return key
 
-    def _alarms(self, settings: IngestSettings, context: StackContext) -> None:
+    def _alarm_specs(self, settings: IngestSettings) -> list[AlarmSpec]:
         alarms = settings.alarms
-        api_dimensions = {"ApiName": self.api_name, "Stage": self.stage_name}
-        metric_alarm(
-            self, context, "ingest-api-5xx-rate",
-            f"More than {alarms.api_5xx_rate_percent}% of ingest requests failed with 5XX over 5 minutes",
-            namespace="AWS/ApiGateway", metric_name="5XXError", dimensions=api_dimensions,
-            statistic="Average", period=300, evaluation_periods=1,
-            threshold=alarms.api_5xx_rate_percent / 100, comparison_operator="GreaterThanThreshold",
-        )  # fmt: skip
-        function_dimensions = {"FunctionName": self.function.name}
-        metric_alarm(
-            self, context, "ingest-lambda-errors", "The ingest Lambda is failing",
-            namespace="AWS/Lambda", metric_name="Errors", dimensions=function_dimensions,
-            statistic="Sum", period=300, evaluation_periods=1,
-            threshold=alarms.lambda_errors, comparison_operator="GreaterThanOrEqualToThreshold",
-        )  # fmt: skip
-        metric_alarm(
-            self, context, "ingest-lambda-throttles", "The ingest Lambda is being throttled",
-            namespace="AWS/Lambda", metric_name="Throttles", dimensions=function_dimensions,
-            statistic="Sum", period=300, evaluation_periods=1,
-            threshold=alarms.lambda_throttles, comparison_operator="GreaterThanOrEqualToThreshold",
-        )  # fmt: skip
-        metric_alarm(
-            self, context, "events-stream-write-throttled",
-            "Writes to the events stream are throttled: add shards or switch to on-demand",
-            namespace="AWS/Kinesis", metric_name="WriteProvisionedThroughputExceeded",
-            dimensions={"StreamName": self.events_stream.name},
-            statistic="Sum", period=60, evaluation_periods=1,
-            threshold=alarms.write_throttled_records, comparison_operator="GreaterThanOrEqualToThreshold",
-        )  # fmt: skip
+        on_api = {"ApiName": self.api_name, "Stage": self.stage_name}
+        on_function = {"FunctionName": self.function.name}
+        return [
+            AlarmSpec("ingest-api-5xx-rate",
+                      f"More than {alarms.api_5xx_rate_percent}% of ingest requests failed with 5XX over 5 minutes",
+                      "AWS/ApiGateway", "5XXError", on_api, "Average", period=300,
+                      threshold=alarms.api_5xx_rate_percent / 100, comparison="GreaterThanThreshold"),
+            AlarmSpec("ingest-lambda-errors", "The ingest Lambda is failing",
+                      "AWS/Lambda", "Errors", on_function, "Sum", period=300,
+                      threshold=alarms.lambda_errors, comparison="GreaterThanOrEqualToThreshold"),
+            AlarmSpec("ingest-lambda-throttles", "The ingest Lambda is being throttled",
+                      "AWS/Lambda", "Throttles", on_function, "Sum", period=300,
+                      threshold=alarms.lambda_throttles, comparison="GreaterThanOrEqualToThreshold"),
+            AlarmSpec("events-stream-write-throttled",
+                      "Writes to the events stream are throttled: add shards or switch to on-demand",
+                      "AWS/Kinesis", "WriteProvisionedThroughputExceeded", {"StreamName": self.events_stream.name},
+                      "Sum", period=60,
+                      threshold=alarms.write_throttled_records, comparison="GreaterThanOrEqualToThreshold"),
+        ]  # fmt: skip
+
+    # --- the tier contract -------------------------------------------------------------------------------
+
+    def stack_outputs(self) -> Mapping[str, pulumi.Input[str]]:
+        outputs: dict[str, pulumi.Input[str]] = {
+            "events_stream_name": self.events_stream.name,
+            "ingest_endpoint_url": self.endpoint_url,
+        }
+        if self.api_key is not None:
+            outputs["ingest_api_key_id"] = self.api_key.id
+        return outputs
+
+    def dashboard_widgets(self) -> Sequence[Widget]:
+        api = ["ApiName", self.api_name, "Stage", self.stage_name]
+        return [
+            Widget("Ingest requests and errors",
+                   [["AWS/ApiGateway", m, *api] for m in ("Count", "4XXError", "5XXError")]),
+            Widget("Ingest latency (p99, ms)",
+                   [["AWS/ApiGateway", "Latency", *api], ["AWS/ApiGateway", "IntegrationLatency", *api]], "p99"),
+            lambda_widget(self.function.name, "Ingest Lambda"),
+            *stream_widgets("events", self.events_stream.name),
+        ]  # fmt: skip
+
+    def access_targets(self) -> Mapping[str, pulumi.Input[str]]:
+        targets: dict[str, pulumi.Input[str]] = {
+            "events_stream_arn": self.events_stream.arn,
+            "ingest_function_arn": self.function.arn,
+            "api_id": self.api.id,
+            "api_stage": self.stage.stage_name,
+        }
+        if self.api_key is not None:
+            targets["api_key_id"] = self.api_key.id
+        return targets
 
 
 def _api_fingerprint(

@@ -79,15 +79,15 @@ def kinesis_client() -> KinesisClient:
 
 
 @dataclass(frozen=True)
-class IngestSettings:
-    """Runtime configuration, from the environment the Pulumi component sets."""
+class HandlerConfig:
+    """The handler's runtime configuration, read from the environment the ingest tier sets (not stack settings)."""
 
     stream_name: str
     retry: RetryPolicy
     retry_after_seconds: int
 
     @classmethod
-    def from_env(cls) -> IngestSettings:
+    def from_env(cls) -> HandlerConfig:
         stream_name = os.environ.get("EVENTS_STREAM_NAME", "")
         if not stream_name:
             raise RuntimeError("EVENTS_STREAM_NAME is not set; the ingest Lambda has nowhere to write")
@@ -136,15 +136,15 @@ def _refuse(error: RefusedRequestError) -> Response[str]:
 @app.post("/events")
 def post_events() -> Response[str]:
     request = app.current_event
-    settings = IngestSettings.from_env()
+    config = HandlerConfig.from_env()
     items = parse_body(request)
     envelope = _envelope(request)
     records, rejected = validate_events(items, envelope)
     metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=len(rejected))
     if not records:
         return _json_response(400, _summary(0, rejected, []) | {"message": "no event in the request is valid"})
-    outcome = write_records(records, settings, app.lambda_context)
-    return _answer(outcome, rejected, settings)
+    outcome = write_records(records, config, app.lambda_context)
+    return _answer(outcome, rejected, config)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
@@ -280,9 +280,9 @@ def _json_type(value: Any) -> str:
 
 
 @tracer.capture_method(capture_response=False)
-def write_records(records: list[PendingRecord], settings: IngestSettings, context: LambdaContext) -> WriteOutcome:
+def write_records(records: list[PendingRecord], config: HandlerConfig, context: LambdaContext) -> WriteOutcome:
     writer = KinesisBatchWriter(
-        kinesis_client(), settings.stream_name, settings.retry, context.get_remaining_time_in_millis
+        kinesis_client(), config.stream_name, config.retry, context.get_remaining_time_in_millis
     )
     outcome = writer.write(records)
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=outcome.written)
@@ -304,7 +304,7 @@ def write_records(records: list[PendingRecord], settings: IngestSettings, contex
 # --- answering ------------------------------------------------------------------------
 
 
-def _answer(outcome: WriteOutcome, rejected: list[dict[str, Any]], settings: IngestSettings) -> Response[str]:
+def _answer(outcome: WriteOutcome, rejected: list[dict[str, Any]], config: HandlerConfig) -> Response[str]:
     failed = [
         {"index": r.index, "eventId": r.event_id, "error": r.last_error, "retryable": True} for r in outcome.failed
     ]
@@ -315,7 +315,7 @@ def _answer(outcome: WriteOutcome, rejected: list[dict[str, Any]], settings: Ing
     )
     if outcome.written == 0:
         body["message"] = "the events stream accepted none of the valid events; send them again later"
-        return _json_response(503, body, {"Retry-After": str(settings.retry_after_seconds)})
+        return _json_response(503, body, {"Retry-After": str(config.retry_after_seconds)})
     return _json_response(200, body)
 
 

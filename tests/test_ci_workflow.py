@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.mockengine import PROJECT_DIR, available_stacks
+from tools.engine.mocks import PROJECT_DIR, available_stacks
 
 WORKFLOW_FILE = PROJECT_DIR / ".github" / "workflows" / "pulumi.yml"
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.kinesis_events import kinesis_event
-from tests.lambda_events import STREAM_NAME, ingest_environment, invoke, kinesis_for_handler, user_event
-from tests.test_alert_sink import Sink, alerts, sink  # noqa: F401 (pytest fixtures)
-from tests.test_flink_sql import FLINK_PYTHON, REPO
-from tools.local_lambda import read_stream
+from tests.support.alert_sink import Sink
+from tests.support.flink import FLINK_PYTHON, REPO
+from tests.support.kinesis_events import kinesis_event
+from tests.support.lambda_events import STREAM_NAME, ingest_environment, invoke, kinesis_for_handler, user_event
+from tools.local.lambdas import read_stream
 
 pytestmark = pytest.mark.flink
 
@@ -55,7 +55,7 @@ def run_flink(stream_records: list[dict[str, Any]], tmp_path: Path) -> list[dict
 
 
 def test_a_client_batch_becomes_stored_alerts_and_business_notifications(
-    sink: Sink,  # noqa: F811 (pytest fixture)
+    sink: Sink,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:

@@ -1,11 +1,11 @@
-"""The README stays true: its config reference matches settings.py, its commands are CI's."""
+"""The docs stay true: the README's config reference matches settings, its commands are CI's, its links resolve."""
 
 from __future__ import annotations
 
 import re
 
 from tools.config_reference import README, readme_block, render
-from tools.mockengine import PROJECT_DIR
+from tools.engine.mocks import PROJECT_DIR
 
 
 def test_config_reference_in_readme_matches_settings() -> None:
@@ -31,3 +31,20 @@ def test_every_setting_is_documented_in_the_reference() -> None:
             cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
             assert len(cells) == 4, line
             assert cells[3], f"setting without a description in settings.py: {cells[0]}"
+
+
+def test_the_docs_link_each_other_by_relative_paths_that_exist() -> None:
+    architecture = (PROJECT_DIR / "docs" / "architecture.md").read_text()
+    assert "```mermaid" in architecture and "flowchart" in architecture
+    for document in (PROJECT_DIR / "README.md", PROJECT_DIR / "policies" / "README.md"):
+        text = document.read_text()
+        assert "/work/" not in text and "DESIGN.md" not in text, f"{document.name} points outside the repository"
+        links = re.findall(r"\]\(([^)#]+)\)", text)
+        assert any(link.endswith("docs/architecture.md") for link in links), (
+            f"{document} does not link the architecture"
+        )
+        for link in links:
+            if not link.startswith("http"):
+                assert (document.parent / link).resolve().exists(), (
+                    f"{document.name} links {link}, which does not exist"
+                )

@@ -1,14 +1,14 @@
 """`python -m tools.access <stack> [--format table|json]`: who is in which group, and what each group may do.
 
-Runs the program for the stack offline (`tools.mockengine.run_isolated`), reads the staff
+Runs the program for the stack offline (`tools.engine.mocks.run_isolated`), reads the staff
 memberships and the policies attached to each group from what the program registered,
 and decides concrete capabilities — one AWS action on one resource of this stack (or,
-for the cross-stack rows, of the other stacks) — for each persona with `tools.iam_eval`,
+for the cross-stack rows, of the other stacks) — for each persona with `tools.iam.evaluate`,
 i.e. moto's IAM policy engine. Nothing here restates what a group ought to do: every
 answer comes from the policy documents the program generates.
 
 Requests are those of a console session signed in with MFA, unless a row says otherwise.
-Only identity policies are evaluated; see `tools.iam_eval` for what is not modelled.
+Only identity policies are evaluated; see `tools.iam.evaluate` for what is not modelled.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from components.access_policies import PERSONAS, Persona
-from tools.access_capabilities import Landmarks, capabilities
-from tools.access_snapshot import group_documents, staff, targets_from_snapshot
-from tools.iam_eval import RequestContext, evaluate
-from tools.mockengine import ProgramError, Snapshot, available_stacks, run_isolated
+from settings import PERSONAS, Persona
+from tools.engine.mocks import ProgramError, Snapshot, available_stacks, run_isolated
+from tools.iam.capabilities import Landmarks, capabilities
+from tools.iam.evaluate import RequestContext, evaluate
+from tools.iam.snapshot import group_documents, staff, targets_from_snapshot
 
 # A console session signed in with MFA; `aws:username` feeds the self-service MFA statements.
 SESSION: dict[str, str] = {"aws:MultiFactorAuthPresent": "true", "aws:username": "staff.member"}

@@ -1,8 +1,8 @@
-"""`python -m tools.config_reference [--write]`: the README's config reference, generated from `settings.py`.
+"""`python -m tools.config_reference [--write]`: the README's config reference, generated from `settings`.
 
 Prints a Markdown table per tier key (`uba:platform`, `uba:ingest`, ...) listing every
 setting's path, type, default and description. `--write` replaces the block between
-the markers in README.md; a test fails when the README and `settings.py` disagree.
+the markers in README.md; a test fails when the README and `settings` disagree.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def render() -> str:
     """The whole generated reference, Markdown."""
     sections: list[str] = [
         "Every key below lives in a stack file under `config:`; `aws:region` sets the region.",
-        "Unknown keys are errors. Cross-field rules are listed in `settings.py` validators.",
+        "Unknown keys are errors. Cross-field rules are listed in the `settings` validators.",
     ]
     for key in TIER_KEYS:
         field = Settings.model_fields[key]

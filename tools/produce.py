@@ -254,7 +254,7 @@ def run_local(args: argparse.Namespace, faker: EventFaker) -> Summary:
     }.items():
         os.environ.setdefault(name, value)
     from lambdas import ingest
-    from tools.local_lambda import FakeLambdaContext, local_kinesis, read_answer, read_stream, rest_api_event
+    from tools.local.lambdas import FakeLambdaContext, local_kinesis, read_answer, read_stream, rest_api_event
 
     def send(body: bytes) -> Answer:
         event = rest_api_event(body, content_type="application/json; charset=utf-8", user_agent="uba-produce/1.0")

@@ -6,7 +6,7 @@
 
 It runs the very file Athena runs (`sql/athena/<name>.sql`), translated from Trino to DuckDB
 by sqlglot, over `DIR/events/year=…/month=…/day=…/hour=…/*.parquet` (the layout Firehose
-writes; see `tools.lakefiles`). The session time zone is UTC, as Athena's is.
+writes; see `tools.local.lake`). The session time zone is UTC, as Athena's is.
 Exit status: 0 with rows printed; 2 for bad input (query name, parameters, lake directory);
 1 when the lake cannot be read.
 """
@@ -23,8 +23,8 @@ from typing import Any
 
 import duckdb
 
-from tools.athena_sql import QueryError, query_names, render_for_duckdb
-from tools.lakefiles import EVENTS_PREFIX, create_events_view
+from sql.athena import QueryError, query_names, render_for_duckdb
+from tools.local.lake import EVENTS_PREFIX, create_events_view
 
 EXIT_BAD_INPUT = 2
 EXIT_QUERY_FAILED = 1

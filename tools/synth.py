@@ -1,12 +1,20 @@
-"""`python -m tools.synth <stack> [--json PATH]`: see what a stack would create, offline.
+"""`python -m tools.synth <stack> [--json PATH] [--compare OLD.json]`: see what a stack would create, offline.
 
 Runs the real program for the stack under the mock engine (no Pulumi CLI, no
 credentials, no network), prints a tree of components and resources with counts
 per type, checks it against the policy pack (`policies/`, with the stack's
 `policies/config/<stack>.json`), and optionally writes the whole registration as JSON:
 the property maps exactly as the engine would send them to the provider, and the
-policy violations. Exits 1 on any mandatory violation; invalid config (stack or
-policy) exits 2 with one line per problem.
+policy violations.
+
+`--compare OLD.json` compares this synth with an earlier `--json` document (e.g. made
+from main before a change) and lists the resources added, removed, renamed through an
+alias, re-parented and changed, with the input paths that changed: what the change would
+do to a stack deployed from the older program. Run it on every pull request.
+
+Exit status: 0; 1 on any mandatory policy violation; 2 for invalid config (stack or
+policy) or an unreadable compare document, one line per problem; 3 when `--compare`
+finds a difference.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tools.mockengine import (
+from tools.engine.compare import compare
+from tools.engine.compare import render as render_comparison
+from tools.engine.mocks import (
     PROJECT_DIR,
     ProgramError,
     RegisteredResource,
@@ -26,7 +36,7 @@ from tools.mockengine import (
     available_stacks,
     run_isolated,
 )
-from tools.policy_check import (
+from tools.engine.policy import (
     PolicyConfigError,
     Violation,
     evaluate,
@@ -50,6 +60,7 @@ def document(snapshot: Snapshot, violations: list[Violation]) -> dict[str, Any]:
                 "parent": r.parent,
                 "custom": r.custom,
                 "protect": r.protect,
+                "aliases": r.aliases,
                 "inputs": r.inputs,
                 "state": r.state,
             }
@@ -106,17 +117,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="policy config JSON, as for `pulumi preview --policy-pack-config` (default: policies/config/<stack>.json)",
     )
+    parser.add_argument(
+        "--compare", type=Path, metavar="OLD.json", help="list what differs from an earlier `--json` document"
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a stuck program fails")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     try:
+        earlier = _read_document(args.compare) if args.compare else None
         if args.policy_pack_config:
             policy_config = load_policy_config(args.policy_pack_config)
         else:
             policy_config = stack_policy_config(args.stack)
         snapshot = run_isolated(args.stack, project_dir=args.project_dir, timeout=args.timeout)
-    except (ProgramError, PolicyConfigError) as error:
+    except (ProgramError, PolicyConfigError, CompareInputError) as error:
         print(f"synth failed: {error}", file=sys.stderr)
         return 2
 
@@ -124,10 +139,33 @@ def main(argv: list[str] | None = None) -> int:
     print(render_tree(snapshot))
     print()
     print(render(violations))
+    synthesized = document(snapshot, violations)
     if args.json:
-        args.json.write_text(json.dumps(document(snapshot, violations), indent=2, sort_keys=False) + "\n")
+        args.json.write_text(json.dumps(synthesized, indent=2, sort_keys=False) + "\n")
         print(f"\nwrote {args.json}")
-    return 1 if mandatory(violations) else 0
+    if mandatory(violations):
+        return 1
+    if earlier is not None:
+        comparison = compare(earlier, synthesized)
+        print()
+        print(render_comparison(comparison, args.stack, str(args.compare)))
+        if not comparison.identical:
+            return 3
+    return 0
+
+
+class CompareInputError(ValueError):
+    """The document given to `--compare` cannot be read as a synth document."""
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CompareInputError(f"cannot read {path} as JSON: {error}") from None
+    if not isinstance(loaded, dict) or not isinstance(loaded.get("resources"), list):
+        raise CompareInputError(f"{path} is not a synth document (`python -m tools.synth <stack> --json PATH`)")
+    return loaded
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
                               [--lookback-days N] [--state DB] [--full]
 
 Runs the same SQL files the stack deploys to Redshift (`sql/redshift/`), translated
-with sqlglot (`tools.redshift_sql.to_duckdb`): the deploy DDL, then one refresh in one
+with sqlglot (`sql.redshift.to_duckdb`): the deploy DDL, then one refresh in one
 transaction, then prints a table. The ODS external schema becomes a schema `ods` whose
 `events` view reads the lake's Parquet files in place. The connection's TimeZone is UTC,
 as Redshift's is, so `event_day` is the UTC date of `created_at`.
@@ -30,8 +30,7 @@ from typing import Any
 import duckdb
 from pydantic import ValidationError
 
-from tools.lakefiles import create_events_view
-from tools.redshift_sql import (
+from sql.redshift import (
     DeployParameters,
     RefreshParameters,
     deploy_statements,
@@ -39,6 +38,7 @@ from tools.redshift_sql import (
     table_names,
     to_duckdb,
 )
+from tools.local.lake import create_events_view
 
 # The deploy DDL's placeholders only fill the external schema, which DuckDB replaces
 # with a view over local files; these values never reach an engine.

@@ -76,7 +76,7 @@ def check_access_logged(args: ResourceValidationArgs, report: ReportViolation) -
         return
     report(
         f"API Gateway stage {label_of(args)} writes no access logs: set access_log_settings with destination_arn "
-        f"(a KMS-encrypted log group from components.base.log_group) and a JSON format.",
+        f"(a KMS-encrypted log group from components.shared.logs.log_group) and a JSON format.",
         None,
     )
 

@@ -23,7 +23,7 @@ def check_kinesis(args: ResourceValidationArgs, report: ReportViolation) -> None
         report(
             f"Kinesis stream {label_of(args)} is not encrypted with KMS (encryptionType={encryption_type!r}): set "
             f"encryption_type='KMS' and kms_key_id to {PLATFORM_KEY}, or build it with "
-            f"components.streams.kinesis_stream.",
+            f"components.shared.kinesis.kinesis_stream.",
             None,
         )
 
@@ -64,7 +64,7 @@ def check_log_group_encryption(args: ResourceValidationArgs, report: ReportViola
     if not is_set(lookup(args.props, "kmsKeyId")):
         report(
             f"CloudWatch log group {label_of(args)} is not encrypted with KMS: set kms_key_id to {PLATFORM_KEY}, "
-            f"or build it with components.base.log_group.",
+            f"or build it with components.shared.logs.log_group.",
             None,
         )
 
@@ -88,7 +88,7 @@ def check_log_group_retention(args: ResourceValidationArgs, report: ReportViolat
     found = "never expires" if not days else f"keeps logs {number(days)} days"
     report(
         f"CloudWatch log group {label_of(args)} {found}; this stack requires a retention of at least {minimum} "
-        f"days: set retention_in_days (components.base.log_group uses `uba:platform.log_retention_days`).",
+        f"days: set retention_in_days (components.shared.logs.log_group uses `uba:platform.log_retention_days`).",
         None,
     )
 

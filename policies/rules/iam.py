@@ -225,7 +225,7 @@ def check_single_service_trust(args: ResourceValidationArgs, report: ReportViola
     if problems:
         report(
             f"IAM role {label_of(args)} is not a single-service role: {'; '.join(problems)}. Trust exactly one "
-            f"service principal (components.base.assume_role_policy(service, account_id)); people use groups.",
+            f"service principal (components.shared.iam.assume_role_policy(service, account_id)); people use groups.",
             None,
         )
 

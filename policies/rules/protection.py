@@ -46,7 +46,7 @@ def check_protected(args: ResourceValidationArgs, report: ReportViolation) -> No
         return
     report(
         f"{args.resource_type} {label_of(args)} holds data but is not protected in a stack that protects data: "
-        f"create it with opts=components.base.stateful(parent, context.protect_stateful) (protect=True and "
+        f"create it with opts=components.shared.context.stateful(parent, context.protect_stateful) (protect=True and "
         f"retain_on_delete=True), or list it in require-protection.exemptResources if losing it is acceptable.",
         None,
     )

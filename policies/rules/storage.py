@@ -2,7 +2,7 @@
 
 pulumi-aws 7 configures a bucket through separate resources that name the bucket in
 their `bucket` input, so these are stack checks: each `aws:s3/bucket:Bucket` must have
-the right companions. `components.buckets.SecureBucket` creates all of them.
+the right companions. `components.shared.buckets.SecureBucket` creates all of them.
 
 One exception is AWS's, not ours: S3 delivers server access logs only to a bucket whose
 default encryption is SSE-S3 (S3 User Guide, "Enabling Amazon S3 server access
@@ -26,7 +26,7 @@ LOGGING: Final = "aws:s3/bucketLogging:BucketLogging"
 
 KMS_ALGORITHMS: Final = ("aws:kms", "aws:kms:dsse")
 PUBLIC_ACCESS_FLAGS: Final = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-FIX_BY_SECURE_BUCKET: Final = "create buckets with components.buckets.SecureBucket, which adds it"
+FIX_BY_SECURE_BUCKET: Final = "create buckets with components.shared.buckets.SecureBucket, which adds it"
 
 
 def companions(args: StackValidationArgs, bucket: PolicyResource, companion_type: str) -> list[PolicyResource]:
@@ -117,7 +117,7 @@ def check_tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
         report(
             f"S3 bucket {label_of(bucket)} accepts requests without TLS: attach an aws.s3.BucketPolicy with a "
             f"statement Effect=Deny, Principal='*', Action='s3:*' on the bucket ARN and '<ARN>/*' when "
-            f"aws:SecureTransport is 'false' (components.base.deny_insecure_transport; {FIX_BY_SECURE_BUCKET}).",
+            f"aws:SecureTransport is 'false' (components.shared.iam.deny_insecure_transport; {FIX_BY_SECURE_BUCKET}).",
             bucket.urn,
         )
 

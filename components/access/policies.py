@@ -1,0 +1,546 @@
+"""The staff groups' IAM policy documents, as pure functions of the stack's resource ARNs.
+
+`AccessTargets` names every resource a group may be granted on. The program fills it
+with Outputs (`AccessTargets[pulumi.Input[str]]`) and resolves it before rendering;
+tests and `tools.access` use plain strings (`AccessTargets[str]`). A tier that is
+switched off leaves its fields None, and every statement that would name one of its
+resources simply drops out, so a switched-off tier contributes no grants.
+
+Every Allow names this stack's own resources: exact ARNs, or a name pattern under the
+stack's prefix where resources are many and all carry the prefix (log groups, alarms).
+`Resource: "*"` appears only for the few read and list actions AWS authorises on no
+narrower resource (`ACCOUNT_WIDE_ACTIONS`, checked against
+parliament's IAM database by the tests). Only the admin group holds a real wildcard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Generic, Literal, TypeVar
+
+from components.shared.arns import PARTITION, service_endpoints
+from settings import PERSONAS, DevAccess, Persona
+
+V = TypeVar("V")
+Statement = dict[str, Any]
+
+ADMINISTRATOR_ACCESS_ARN = f"arn:{PARTITION}:iam::aws:policy/AdministratorAccess"
+# What the AWS-managed AdministratorAccess policy says; `tools.access` evaluates it as this.
+ADMINISTRATOR_ACCESS_DOCUMENT: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+# IAM's limit for a customer-managed policy, counted without whitespace.
+MANAGED_POLICY_MAX_CHARS = 6144
+
+# Read and list actions AWS authorises only on "*" (no resource-level permissions): the only
+# actions a non-admin group is granted on "*". Each is account-wide by AWS's design.
+ACCOUNT_WIDE_ACTIONS = frozenset(
+    {
+        "cloudwatch:GetMetricData",  # metric reads have no resource type
+        "cloudwatch:GetMetricStatistics",
+        "cloudwatch:ListMetrics",
+        "cloudwatch:ListDashboards",
+        "logs:DescribeLogGroups",
+        "athena:ListWorkGroups",
+        "redshift-data:DescribeStatement",  # AWS returns only statements the caller ran
+        "redshift-data:GetStatementResult",
+        "redshift-data:ListStatements",
+        "redshift:DescribeClusters",
+        "iam:GetAccountPasswordPolicy",  # self-service sign-in and MFA set-up
+        "iam:ListVirtualMFADevices",
+    }
+)
+
+# The self-service actions a console user needs before signing in with MFA (AWS's documented set,
+# plus changing the initial password).
+MFA_SELF_SERVICE_ACTIONS = (
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:ListVirtualMFADevices",
+    "iam:ResyncMFADevice",
+    "iam:ChangePassword",
+    "iam:GetAccountPasswordPolicy",
+    "sts:GetSessionToken",
+)
+
+# Managing identities and policies: denied to op whatever else it is granted. The MFA self-service
+# actions are deliberately absent so op users can still enrol their own device.
+IAM_ADMINISTRATION_ACTIONS = (
+    "iam:CreateUser", "iam:DeleteUser", "iam:UpdateUser", "iam:TagUser", "iam:UntagUser",
+    "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:DeleteLoginProfile",
+    "iam:CreateAccessKey", "iam:UpdateAccessKey", "iam:DeleteAccessKey",
+    "iam:CreateGroup", "iam:DeleteGroup", "iam:UpdateGroup", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
+    "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:PassRole",
+    "iam:CreatePolicy", "iam:DeletePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachUserPolicy", "iam:DetachUserPolicy", "iam:PutUserPolicy", "iam:DeleteUserPolicy",
+    "iam:AttachGroupPolicy", "iam:DetachGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy",
+    "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+    "iam:PutUserPermissionsBoundary", "iam:DeleteUserPermissionsBoundary",
+    "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+    "iam:CreateServiceLinkedRole", "iam:CreateSAMLProvider", "iam:CreateOpenIDConnectProvider",
+)  # fmt: skip
+
+KEY_DESTRUCTION_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:DisableKeyRotation", "kms:PutKeyPolicy")
+# An expiry rule or a deleted bucket deletes objects just as surely as DeleteObject does.
+LAKE_DELETION_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration",
+                         "s3:DeleteBucket")  # fmt: skip
+
+ATHENA = "athena.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class AccessTargets(Generic[V]):
+    """ARNs and names of this stack's resources; None where the tier that owns it is switched off."""
+
+    prefix: str
+    region: str
+    account_id: V
+    kms_key_arn: V
+    ops_topic_arn: V
+    dashboard_arn: V | None = None  # the ops dashboard (observability)
+    # ingest
+    events_stream_arn: V | None = None
+    ingest_function_arn: V | None = None
+    api_id: V | None = None
+    api_stage: V | None = None
+    api_key_id: V | None = None  # the test client's key (API-key authorisation only)
+    # streaming
+    alerts_stream_arn: V | None = None
+    results_table_arn: V | None = None  # the realtime results table
+    business_topic_arn: V | None = None
+    dead_letter_queue_arn: V | None = None
+    sink_function_arn: V | None = None
+    flink_application_arn: V | None = None
+    # lake
+    lake_bucket_arn: V | None = None
+    results_bucket_arn: V | None = None  # Athena query results
+    log_bucket_arn: V | None = None  # S3 access logs
+    glue_database_name: V | None = None
+    athena_workgroup_arn: V | None = None
+    delivery_stream_arn: V | None = None
+    # warehouse
+    warehouse_mode: V | None = None  # "serverless" or "provisioned"
+    warehouse_arn: V | None = None  # the serverless workgroup or the cluster
+    warehouse_name: V | None = None  # the workgroup name or the cluster identifier
+    warehouse_database: V | None = None
+
+
+VALUE_FIELDS = tuple(f.name for f in fields(AccessTargets) if f.name not in ("prefix", "region"))
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """One customer-managed policy: a concern, the groups it is attached to, and its statements."""
+
+    key: str  # the policy is named `<prefix>-<key>`
+    description: str
+    personas: tuple[Persona, ...]
+    statements: list[Statement]
+
+    def document(self) -> dict[str, Any]:
+        return {"Version": "2012-10-17", "Statement": self.statements}
+
+
+# --- small builders --------------------------------------------------------------------------------------
+
+
+def _present(values: Iterable[str | None]) -> list[str]:
+    return [value for value in values if value is not None]
+
+
+def _statement(
+    effect: Literal["Allow", "Deny"],
+    sid: str,
+    actions: Sequence[str],
+    resources: Iterable[str | None],
+    condition: Mapping[str, Any] | None = None,
+) -> Statement | None:
+    """A statement over the resources that exist, or None when none does (the tier is off)."""
+    present = _present(resources)
+    if not present:
+        return None
+    statement: Statement = {"Sid": sid, "Effect": effect, "Action": list(actions), "Resource": present}
+    if condition:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
+def allow(
+    sid: str, actions: Sequence[str], resources: Iterable[str | None], condition: Mapping[str, Any] | None = None
+) -> Statement | None:
+    return _statement("Allow", sid, actions, resources, condition)
+
+
+def deny(sid: str, actions: Sequence[str], resources: Iterable[str | None]) -> Statement | None:
+    return _statement("Deny", sid, actions, resources)
+
+
+def statements(*candidates: Statement | None) -> list[Statement]:
+    return [candidate for candidate in candidates if candidate is not None]
+
+
+def _under(arn: str | None, suffix: str) -> str | None:
+    return None if arn is None else f"{arn}{suffix}"
+
+
+def _via(t: AccessTargets[str], *services: str) -> dict[str, Any]:
+    """Use of the platform key only through these services on the caller's behalf, never directly."""
+    return {"StringEquals": {"kms:ViaService": service_endpoints(t.region, *services)}}
+
+
+def _called_via_athena() -> dict[str, Any]:
+    """Only when Athena makes the call for the caller (the object is read by a query, not downloaded)."""
+    return {"ForAnyValue:StringEquals": {"aws:CalledVia": [ATHENA]}}
+
+
+# --- ARNs derived from the targets -----------------------------------------------------------------------
+
+
+def iam_path(prefix: str) -> str:
+    """IAM path of the stack's groups and policies: `uba-prod` -> `/uba/prod/`."""
+    return "/" + prefix.replace("-", "/") + "/"
+
+
+def group_name(prefix: str, persona: Persona) -> str:
+    return f"{prefix}-{persona.lower()}"
+
+
+def log_group_arns(t: AccessTargets[str]) -> list[str]:
+    """The stack's log groups (`/aws/<service>/<prefix>-...`) and API Gateway's execution logs, with streams."""
+    base = f"arn:{PARTITION}:logs:{t.region}:{t.account_id}:log-group:"
+    groups = [f"{base}/aws/*/{t.prefix}-*"]
+    if t.api_id is not None and t.api_stage is not None:
+        groups.append(f"{base}API-Gateway-Execution-Logs_{t.api_id}/{t.api_stage}")
+    return [arn for group in groups for arn in (group, f"{group}:log-stream:*")]
+
+
+def alarm_arns(t: AccessTargets[str]) -> list[str]:
+    return [f"arn:{PARTITION}:cloudwatch:{t.region}:{t.account_id}:alarm:{t.prefix}-*"]
+
+
+def dashboard_arns(t: AccessTargets[str]) -> list[str]:
+    return _present([t.dashboard_arn])
+
+
+def events_route_arn(t: AccessTargets[str]) -> str | None:
+    if t.api_id is None or t.api_stage is None:
+        return None
+    return f"arn:{PARTITION}:execute-api:{t.region}:{t.account_id}:{t.api_id}/{t.api_stage}/POST/events"
+
+
+def rest_api_arns(t: AccessTargets[str]) -> list[str]:
+    if t.api_id is None:
+        return []
+    api = f"arn:{PARTITION}:apigateway:{t.region}::/restapis/{t.api_id}"
+    return [api, f"{api}/*"]
+
+
+def stage_arn(t: AccessTargets[str]) -> str | None:
+    if t.api_id is None or t.api_stage is None:
+        return None
+    return f"arn:{PARTITION}:apigateway:{t.region}::/restapis/{t.api_id}/stages/{t.api_stage}"
+
+
+def api_key_arn(t: AccessTargets[str]) -> str | None:
+    return None if t.api_key_id is None else f"arn:{PARTITION}:apigateway:{t.region}::/apikeys/{t.api_key_id}"
+
+
+def glue_arns(t: AccessTargets[str]) -> list[str]:
+    """Glue authorises a table read on the catalog, the database and the table together."""
+    if t.glue_database_name is None:
+        return []
+    base = f"arn:{PARTITION}:glue:{t.region}:{t.account_id}"
+    database = t.glue_database_name
+    return [f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/*"]
+
+
+def athena_catalog_arn(t: AccessTargets[str]) -> str | None:
+    """Athena's view of the Glue catalog; Glue's own grants above decide which databases show."""
+    if t.athena_workgroup_arn is None:
+        return None
+    return f"arn:{PARTITION}:athena:{t.region}:{t.account_id}:datacatalog/AwsDataCatalog"
+
+
+def table_arns(t: AccessTargets[str]) -> list[str]:
+    return _present([t.results_table_arn, _under(t.results_table_arn, "/index/*")])
+
+
+def streams(t: AccessTargets[str]) -> list[str]:
+    return _present([t.events_stream_arn, t.alerts_stream_arn])
+
+
+def functions(t: AccessTargets[str]) -> list[str]:
+    return _present([t.ingest_function_arn, t.sink_function_arn])
+
+
+def warehouse_credentials_arn(t: AccessTargets[str]) -> str | None:
+    """What temporary database credentials are issued on: the workgroup, or the cluster's database."""
+    if t.warehouse_mode == "provisioned" and t.warehouse_name and t.warehouse_database:
+        return f"arn:{PARTITION}:redshift:{t.region}:{t.account_id}:dbname:{t.warehouse_name}/{t.warehouse_database}"
+    return t.warehouse_arn
+
+
+# --- concerns --------------------------------------------------------------------------------------------
+
+
+def observe(t: AccessTargets[str]) -> list[Statement]:
+    """Logs, metrics, alarms, dashboards and the configuration of every platform resource: read only."""
+    account_wide = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics",
+                    "cloudwatch:ListDashboards", "logs:DescribeLogGroups"]  # fmt: skip
+    if t.warehouse_mode == "provisioned":
+        account_wide.append("redshift:DescribeClusters")
+    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn])
+    return statements(
+        allow("ReadPlatformLogs", ["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents",
+                                   "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogGroupFields"],
+              log_group_arns(t)),
+        allow("ReadMetricsAccountWide", account_wide, ["*"]),
+        allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
+        allow("ReadDashboards", ["cloudwatch:GetDashboard"], dashboard_arns(t)),
+        allow("ReadKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.kms_key_arn]),
+        allow("ReadTopicConfiguration", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
+              [t.ops_topic_arn, t.business_topic_arn]),
+        allow("ReadStreamConfiguration", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], streams(t)),
+        allow("ReadFunctionConfiguration", ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
+                                            "lambda:GetFunctionConcurrency"], functions(t)),
+        allow("ReadApiConfiguration", ["apigateway:GET"], rest_api_arns(t)),
+        allow("ReadFlinkConfiguration", ["kinesisanalytics:DescribeApplication",
+                                         "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
+        allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
+                                         "dynamodb:DescribeContinuousBackups"], [t.results_table_arn]),
+        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
+        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
+        allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
+                                          "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
+        allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
+              [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
+    )  # fmt: skip
+
+
+def analyse(t: AccessTargets[str]) -> list[Statement]:
+    """Athena queries in the platform's workgroup over this stack's catalog, and their results.
+
+    The lake's `events/` objects are readable only when Athena reads them for a query, and
+    results are written only by Athena: a direct download or upload of lake data is refused.
+    """
+    if t.athena_workgroup_arn is None:
+        return []
+    lake, results = t.lake_bucket_arn, t.results_bucket_arn
+    return statements(
+        allow("ListWorkgroups", ["athena:ListWorkGroups"], ["*"]),
+        allow("RunQueriesInThePlatformWorkgroup",
+              ["athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
+               "athena:GetQueryResults", "athena:GetQueryRuntimeStatistics", "athena:BatchGetQueryExecution",
+               "athena:ListQueryExecutions", "athena:GetWorkGroup", "athena:ListPreparedStatements",
+               "athena:GetPreparedStatement"],
+              [t.athena_workgroup_arn]),
+        allow("BrowseTheCatalogThroughAthena", ["athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
+                                                "athena:ListTableMetadata", "athena:GetTableMetadata"],
+              [athena_catalog_arn(t)]),
+        allow("ReadTheLakeCatalog", ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition",
+                                     "glue:GetPartitions", "glue:BatchGetPartition"], glue_arns(t)),
+        allow("ListLakeEventsThroughAthena", ["s3:ListBucket", "s3:GetBucketLocation"], [lake],
+              condition=_called_via_athena()),
+        allow("ReadLakeEventsThroughAthena", ["s3:GetObject"], [_under(lake, "/events/*")],
+              condition=_called_via_athena()),
+        allow("WriteQueryResultsThroughAthena", ["s3:PutObject", "s3:AbortMultipartUpload",
+                                                 "s3:ListMultipartUploadParts"], [_under(results, "/*")],
+              condition=_called_via_athena()),
+        allow("ReadQueryResults", ["s3:ListBucket", "s3:GetBucketLocation"], [results]),
+        allow("DownloadQueryResults", ["s3:GetObject"], [_under(results, "/*")]),
+        allow("UseTheKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], [t.kms_key_arn],
+              condition=_via(t, "s3")),
+    )  # fmt: skip
+
+
+def query_warehouse(t: AccessTargets[str]) -> list[Statement]:
+    """Connect to the warehouse with temporary IAM credentials, or run SQL through the Data API.
+
+    What a connection may read or write inside Redshift is decided by database grants.
+    """
+    if t.warehouse_arn is None:
+        return []
+    credentials_action = (
+        "redshift:GetClusterCredentialsWithIAM" if t.warehouse_mode == "provisioned"
+        else "redshift-serverless:GetCredentials"
+    )  # fmt: skip
+    return statements(
+        allow("ConnectToTheWarehouse", [credentials_action], [warehouse_credentials_arn(t)]),
+        allow("QueryTheWarehouseThroughTheDataApi", ["redshift-data:ExecuteStatement"], [t.warehouse_arn]),
+        allow("ReadOwnDataApiStatements", ["redshift-data:DescribeStatement", "redshift-data:GetStatementResult",
+                                           "redshift-data:ListStatements"], ["*"]),
+    )  # fmt: skip
+
+
+def realtime_read(t: AccessTargets[str]) -> list[Statement]:
+    return statements(
+        allow("ReadRealtimeResults", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                                      "dynamodb:Scan", "dynamodb:DescribeTable"], table_arns(t)),
+        allow("UseTheKeyThroughDynamoDb", ["kms:Decrypt"], [t.kms_key_arn if t.results_table_arn else None],
+              condition=_via(t, "dynamodb")),
+    )  # fmt: skip
+
+
+def dashboards_read(t: AccessTargets[str]) -> list[Statement]:
+    return statements(
+        allow("ReadDashboards", ["cloudwatch:GetDashboard"], dashboard_arns(t)),
+        allow("ReadDashboardMetrics", ["cloudwatch:GetMetricData", "cloudwatch:ListDashboards"],
+              ["*"] if t.dashboard_arn else []),
+    )  # fmt: skip
+
+
+def op_data(t: AccessTargets[str]) -> list[Statement]:
+    """Op reads every piece of data the platform holds, directly."""
+    buckets = _present([t.lake_bucket_arn, t.log_bucket_arn])
+    services = ["s3", "kinesis", "dynamodb", "sqs"]
+    stores = _present([*streams(t), *buckets, t.results_table_arn, t.dead_letter_queue_arn])
+    return statements(
+        allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
+                              "kinesis:ListShards"], streams(t)),
+        allow("ListLakeAndAccessLogs", ["s3:ListBucket", "s3:GetBucketLocation"], buckets),
+        allow("ReadLakeAndAccessLogs", ["s3:GetObject", "s3:GetObjectVersion"],
+              [_under(bucket, "/*") for bucket in buckets]),
+        allow("ReadRealtimeResults", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                                      "dynamodb:Scan"], table_arns(t)),
+        allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
+        allow("UseTheKeyToReadPlatformData", ["kms:Decrypt"], [t.kms_key_arn if stores else None],
+              condition=_via(t, *services)),
+        *query_warehouse(t),
+    )  # fmt: skip
+
+
+def op_operate(t: AccessTargets[str]) -> list[Statement]:
+    """Op starts, stops, updates and tunes the running platform, and manages its alarms and dashboards."""
+    return statements(
+        allow("ManageAlarms", ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:EnableAlarmActions",
+                               "cloudwatch:DisableAlarmActions", "cloudwatch:SetAlarmState"], alarm_arns(t)),
+        allow("ManageDashboards", ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"], dashboard_arns(t)),
+        allow("OperateFunctions", ["lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode",
+                                   "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"],
+              functions(t)),
+        allow("OperateFlinkApplication", ["kinesisanalytics:StartApplication", "kinesisanalytics:StopApplication",
+                                          "kinesisanalytics:UpdateApplication",
+                                          "kinesisanalytics:CreateApplicationSnapshot",
+                                          "kinesisanalytics:RollbackApplication",
+                                          "kinesisanalytics:CreateApplicationPresignedUrl"],
+              [t.flink_application_arn]),
+        allow("TuneApiThrottling", ["apigateway:PATCH"], [stage_arn(t)]),
+        allow("TuneRealtimeTable", ["dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
+                                    "dynamodb:UpdateContinuousBackups"], [t.results_table_arn]),
+        allow("TuneDelivery", ["firehose:UpdateDestination"], [t.delivery_stream_arn]),
+        allow("TuneWorkgroup", ["athena:UpdateWorkGroup"], [t.athena_workgroup_arn]),
+        allow("SubscribeToPlatformTopics", ["sns:Subscribe"], [t.ops_topic_arn, t.business_topic_arn]),
+        allow("ScaleServerlessWarehouse", ["redshift-serverless:UpdateWorkgroup"],
+              [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
+        allow("PauseAndResumeCluster", ["redshift:PauseCluster", "redshift:ResumeCluster"],
+              [t.warehouse_arn if t.warehouse_mode == "provisioned" else None]),
+    )  # fmt: skip
+
+
+def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
+    """What op must never do, as explicit denies that no other policy or group can override."""
+    lake = t.lake_bucket_arn
+    return statements(
+        deny("DenyIdentityAndPolicyManagement", IAM_ADMINISTRATION_ACTIONS, ["*"]),
+        deny("DenyDisablingOrDeletingThePlatformKey", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn]),
+        deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
+    )
+
+
+def dev_build(t: AccessTargets[str]) -> list[Statement]:
+    """A builder sends test events, reads the streams, ships Lambda code and works with dev data."""
+    lake = t.lake_bucket_arn
+    return statements(
+        allow("SendTestEventsThroughTheApi", ["execute-api:Invoke"], [events_route_arn(t)]),
+        allow("ReadTheTestClientApiKey", ["apigateway:GET"], [api_key_arn(t)]),
+        allow("SendTestEventsToTheStream", ["kinesis:PutRecord", "kinesis:PutRecords"], [t.events_stream_arn]),
+        allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
+                              "kinesis:ListShards"], streams(t)),
+        allow("UpdateFunctionCode", ["lambda:UpdateFunctionCode"], functions(t)),
+        allow("ListTheDevLake", ["s3:ListBucket", "s3:GetBucketLocation"], [lake]),
+        allow("ReadAndWriteTheDevLake", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+              [_under(lake, "/*")]),
+        allow("ReadAndWriteTheRealtimeTable", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                                               "dynamodb:Scan", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                               "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], table_arns(t)),
+        allow("UseTheKeyForDevData", ["kms:Decrypt", "kms:GenerateDataKey"],
+              [t.kms_key_arn if streams(t) or lake or t.results_table_arn else None],
+              condition=_via(t, "kinesis", "s3", "dynamodb")),
+    )  # fmt: skip
+
+
+def require_mfa(t: AccessTargets[str]) -> list[Statement]:
+    """Console users set up their own MFA device, and can do nothing else until they sign in with it.
+
+    Created users sit at the root path; `user/*/<name>` also covers people whose IAM user has a path.
+    """
+    iam = f"arn:{PARTITION}:iam::{t.account_id}"
+    own_user = [f"{iam}:user/${{aws:username}}", f"{iam}:user/*/${{aws:username}}"]
+    deny_without_mfa: Statement = {
+        "Sid": "DenyAllExceptMfaSetUpWithoutMfa",
+        "Effect": "Deny",
+        "NotAction": list(MFA_SELF_SERVICE_ACTIONS),
+        "Resource": "*",
+        "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+    }
+    return statements(
+        allow("ViewAccountSignInSettings", ["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"], ["*"]),
+        # Any device name, as AWS's own example: a new device is unassigned until EnableMFADevice, which only
+        # attaches to the caller's own user.
+        allow("CreateVirtualMfaDevice", ["iam:CreateVirtualMFADevice"], [f"{iam}:mfa/*"]),
+        allow("ManageOwnMfaAndPassword", ["iam:EnableMFADevice", "iam:ResyncMFADevice", "iam:DeactivateMFADevice",
+                                          "iam:ListMFADevices", "iam:GetUser", "iam:ChangePassword"], own_user),
+        deny_without_mfa,
+    )  # fmt: skip
+
+
+# --- the policies each stack creates ---------------------------------------------------------------------
+
+
+def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> list[PolicySpec]:
+    """Every customer-managed policy of the stack's groups, by concern, with the groups it attaches to.
+
+    Policies whose statements are all dropped (their tiers are off) are left out. Admin gets
+    AWS's AdministratorAccess besides (attached by the component).
+    """
+    observers: tuple[Persona, ...] = ("op", "dev")
+    specs = [
+        PolicySpec("observe", "Read logs, metrics, alarms, dashboards and configuration", observers, observe(t)),
+        PolicySpec("analyse", "Athena queries in the platform workgroup and their results",
+                   ("op", "dev", "bizUser"), analyse(t)),
+        PolicySpec("op-data", "Read every data store of the platform directly", ("op",), op_data(t)),
+        PolicySpec("op-operate", "Start, stop, update and tune the platform; manage alarms and dashboards",
+                   ("op",), op_operate(t)),
+        PolicySpec("op-guardrails", "Never manage IAM, destroy the key or delete lake objects", ("op",),
+                   op_guardrails(t)),
+        PolicySpec("bizuser", "Realtime results, dashboards and warehouse connections for analysts",
+                   ("bizUser",), [*realtime_read(t), *dashboards_read(t), *query_warehouse(t)]),
+    ]  # fmt: skip
+    if dev_access == "builder":
+        specs.append(PolicySpec("dev-build", "Send test events, ship Lambda code, read and write dev data",
+                                ("dev",), dev_build(t)))  # fmt: skip
+    if mfa:
+        specs.append(PolicySpec("require-mfa", "Deny everything but MFA set-up until signed in with MFA",
+                                PERSONAS, require_mfa(t)))  # fmt: skip
+    return [spec for spec in specs if spec.statements]
+
+
+def render(document: Mapping[str, Any]) -> str:
+    """A policy document as the JSON IAM stores (stable, compact)."""
+    return json.dumps(document, separators=(",", ":"))
+
+
+def placeholder_targets(targets: AccessTargets[Any]) -> AccessTargets[str]:
+    """Targets with every present value replaced by a stand-in: which policies exist depends only on
+    which resources exist, so the program can decide its resources before the ARNs resolve."""
+    values: dict[str, Any] = {"prefix": targets.prefix, "region": targets.region}
+    for name in VALUE_FIELDS:
+        value = getattr(targets, name)
+        values[name] = None if value is None else (value if isinstance(value, str) else f"<{name}>")
+    return AccessTargets[str](**values)

@@ -1,0 +1,156 @@
+"""The lake's catalog and query side: the Glue database and `events` table, the Athena workgroup
+and the analyses as prepared statements in it.
+
+The table's columns come from the event contract (`schema.glue_columns`); its
+partitions are projected by Athena from the Firehose layout, so nothing ever has to
+discover or register a partition. The workgroup forces every query's result location,
+SSE-KMS encryption and per-query scan limit, whatever a client asks for. Each
+`sql/athena/<name>.sql` becomes the prepared statement `<name>`, rendered by
+`sql.athena` with positional `?` parameters.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.lake.schema import (
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    events_location,
+    glue_columns,
+    projection_parameters,
+)
+from components.shared.context import StackContext, child, stateful
+from sql.athena import load_query, query_names, render_for_athena
+from sql.lake import PARTITION_KEYS
+
+EVENTS_TABLE = "events"
+# Redshift Spectrum reads only partitions registered in Glue and ignores partition projection,
+# so the warehouse reads the same files through a table without partition keys: Spectrum
+# scans the location's subfolders, and Parquet statistics on received_at let the refresh
+# skip row groups it has already loaded.
+SPECTRUM_TABLE = "events_spectrum"
+ATHENA_ENGINE = "Athena engine version 3"
+
+
+def glue_database_name(context: StackContext) -> str:
+    """Glue and Athena want lowercase letters, digits and underscores: `uba-dev` -> `uba_dev_lake`."""
+    return context.name("lake").replace("-", "_")
+
+
+def glue_database(parent: pulumi.Resource, context: StackContext) -> aws.glue.CatalogDatabase:
+    return aws.glue.CatalogDatabase(
+        "lake-database",
+        name=glue_database_name(context),
+        description=f"{context.prefix}: user behaviour events delivered by Firehose",
+        opts=stateful(parent, context.protect_stateful),
+    )
+
+
+def events_storage(lake_bucket: pulumi.Output[str]) -> aws.glue.CatalogTableStorageDescriptorArgs:
+    """Parquet files under `events/` with the contract's columns: what Firehose writes."""
+    return aws.glue.CatalogTableStorageDescriptorArgs(
+        location=lake_bucket.apply(events_location),
+        input_format=PARQUET_INPUT_FORMAT,
+        output_format=PARQUET_OUTPUT_FORMAT,
+        ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
+            name="parquet", serialization_library=PARQUET_SERDE, parameters={"serialization.format": "1"}
+        ),
+        columns=[
+            aws.glue.CatalogTableStorageDescriptorColumnArgs(name=c.name, type=c.type, comment=c.comment)
+            for c in glue_columns()
+        ],
+    )
+
+
+def events_table(
+    parent: pulumi.Resource, context: StackContext, database: aws.glue.CatalogDatabase, lake_bucket: pulumi.Output[str]
+) -> aws.glue.CatalogTable:
+    """Parquet `events` over `s3://<lake>/events/`, partitioned by year/month/day/hour of event time (UTC)."""
+    return aws.glue.CatalogTable(
+        "events-table",
+        name=EVENTS_TABLE,
+        database_name=database.name,
+        description="User behaviour events, one row per stored record; partitions are UTC hours of created_at",
+        table_type="EXTERNAL_TABLE",
+        parameters=lake_bucket.apply(
+            lambda bucket: {"EXTERNAL": "TRUE", "classification": "parquet", **projection_parameters(bucket)}
+        ),
+        partition_keys=[
+            aws.glue.CatalogTablePartitionKeyArgs(name=key, type="string", comment=f"UTC {key} of created_at")
+            for key in PARTITION_KEYS
+        ],
+        storage_descriptor=events_storage(lake_bucket),
+        # The schema Firehose converts against: protected with the database it lives in.
+        opts=stateful(parent, context.protect_stateful),
+    )
+
+
+def spectrum_table(
+    parent: pulumi.Resource, context: StackContext, database: aws.glue.CatalogDatabase, lake_bucket: pulumi.Output[str]
+) -> aws.glue.CatalogTable:
+    """The same Parquet files as `events`, unpartitioned, for Redshift Spectrum (`ods.events_spectrum`)."""
+    return aws.glue.CatalogTable(
+        "events-spectrum-table",
+        name=SPECTRUM_TABLE,
+        database_name=database.name,
+        description="The events files without partition keys, for Redshift Spectrum (which ignores projection)",
+        table_type="EXTERNAL_TABLE",
+        parameters={"EXTERNAL": "TRUE", "classification": "parquet"},
+        storage_descriptor=events_storage(lake_bucket),
+        opts=child(parent),
+    )
+
+
+def workgroup(
+    parent: pulumi.Resource, context: StackContext, results_bucket: pulumi.Output[str], bytes_scanned_cutoff: int
+) -> aws.athena.Workgroup:
+    return aws.athena.Workgroup(
+        "athena-workgroup",
+        name=context.name("analytics"),
+        description=f"{context.prefix}: analyses of the event lake; settings override clients",
+        configuration=aws.athena.WorkgroupConfigurationArgs(
+            enforce_workgroup_configuration=True,
+            publish_cloudwatch_metrics_enabled=True,
+            bytes_scanned_cutoff_per_query=bytes_scanned_cutoff,
+            engine_version=aws.athena.WorkgroupConfigurationEngineVersionArgs(selected_engine_version=ATHENA_ENGINE),
+            result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
+                output_location=results_bucket.apply(lambda bucket: f"s3://{bucket}/"),
+                encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
+                    encryption_option="SSE_KMS", kms_key_arn=context.kms_key_arn
+                ),
+            ),
+        ),
+        opts=child(parent),
+    )
+
+
+# Athena limits a prepared statement's description to 1024 characters.
+_DESCRIPTION_LIMIT = 1024
+
+
+def statement_description(name: str, database: str) -> str:
+    """What the statement answers, and how to run it: the `?` values in order, and the database."""
+    _, order = render_for_athena(name)
+    usage = f" Run in database {database}: EXECUTE {name} USING " + ", ".join(order) + " (one SQL literal per ?)."
+    return (load_query(name).description + usage)[:_DESCRIPTION_LIMIT]
+
+
+def prepared_statements(
+    parent: pulumi.Resource, context: StackContext, athena_workgroup: aws.athena.Workgroup
+) -> dict[str, aws.athena.PreparedStatement]:
+    """Every analysis in `sql/athena/`, as written there, ready to EXECUTE in the workgroup."""
+    statements: dict[str, aws.athena.PreparedStatement] = {}
+    for name in query_names():
+        text, _ = render_for_athena(name)
+        statements[name] = aws.athena.PreparedStatement(
+            f"athena-query-{name}",
+            name=name,
+            workgroup=athena_workgroup.name,
+            query_statement=text,
+            description=statement_description(name, glue_database_name(context)),
+            opts=child(athena_workgroup),
+        )
+    return statements

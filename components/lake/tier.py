@@ -1,0 +1,121 @@
+"""The lake tier: events stream -> Firehose -> Parquet in S3 -> Glue catalog -> Athena.
+
+    Kinesis `events` ──Firehose (JQ partition keys, Parquet against Glue)──▶ s3://<lake>/events/year=…/hour=…/
+                                                            failures ──▶ s3://<lake>/errors/<type>/…
+    Glue `<prefix>_lake.events` (columns from the event contract, partition projection)
+    Athena workgroup `<prefix>-analytics` (enforced results location, SSE-KMS, scan limit),
+        with every `sql/athena/<name>.sql` as prepared statement `<name>`
+
+Split by concern: `storage` (buckets and lifecycle), `catalog` (Glue and Athena),
+`delivery` (Firehose, its role, logs and alarms), `schema` (the contract-derived columns,
+pure functions); the layout itself is `sql.lake`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.lake.catalog import events_table, glue_database, prepared_statements, spectrum_table, workgroup
+from components.lake.delivery import DeliveryTargets, events_delivery
+from components.lake.storage import lake_buckets
+from components.shared.buckets import SecureBucket
+from components.shared.context import StackContext
+from components.shared.dashboard import Widget
+from settings import LakeSettings
+
+
+@dataclass(frozen=True)
+class LakeArgs:
+    settings: LakeSettings
+    context: StackContext
+    events_stream: aws.kinesis.Stream
+
+
+class Lake(pulumi.ComponentResource):
+    """Raw events as partitioned Parquet, queryable by Athena; the warehouse reads the same files."""
+
+    lake_bucket: SecureBucket
+    results_bucket: SecureBucket
+    log_bucket: SecureBucket
+    glue_database: aws.glue.CatalogDatabase
+    events_table: aws.glue.CatalogTable
+    spectrum_table: aws.glue.CatalogTable
+    workgroup: aws.athena.Workgroup
+    prepared_statements: dict[str, aws.athena.PreparedStatement]
+    delivery_stream: aws.kinesis.FirehoseDeliveryStream
+    firehose_role: aws.iam.Role
+    alarms: list[aws.cloudwatch.MetricAlarm]
+
+    def __init__(self, name: str, args: LakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("uba:lake:Lake", name, None, opts)
+        settings, context = args.settings, args.context
+
+        buckets = lake_buckets(self, context, settings)
+        self.lake_bucket, self.results_bucket, self.log_bucket = buckets.lake, buckets.results, buckets.logs
+
+        self.glue_database = glue_database(self, context)
+        self.events_table = events_table(self, context, self.glue_database, self.lake_bucket.name)
+        self.spectrum_table = spectrum_table(self, context, self.glue_database, self.lake_bucket.name)
+        self.workgroup = workgroup(self, context, self.results_bucket.name, settings.athena_bytes_scanned_cutoff)
+        self.prepared_statements = prepared_statements(self, context, self.workgroup)
+
+        delivery = events_delivery(
+            self,
+            context,
+            settings,
+            DeliveryTargets(
+                events_stream=args.events_stream,
+                lake_bucket_arn=self.lake_bucket.arn,
+                database=self.glue_database,
+                table=self.events_table,
+            ),
+        )
+        self.delivery_stream = delivery.stream
+        self.firehose_role = delivery.role
+        self.alarms = delivery.alarms
+
+        self.register_outputs(
+            {
+                "lake_bucket": self.lake_bucket.name,
+                "results_bucket": self.results_bucket.name,
+                "log_bucket": self.log_bucket.name,
+                "glue_database": self.glue_database.name,
+                "events_table": self.events_table.name,
+                "workgroup": self.workgroup.name,
+                "delivery_stream": self.delivery_stream.name,
+            }
+        )
+
+    # --- the tier contract -------------------------------------------------------------------------------
+
+    def stack_outputs(self) -> Mapping[str, pulumi.Input[str]]:
+        return {
+            "lake_bucket_name": self.lake_bucket.name,
+            "athena_workgroup_name": self.workgroup.name,
+            "glue_database_name": self.glue_database.name,
+        }
+
+    def dashboard_widgets(self) -> Sequence[Widget]:
+        delivery = ["DeliveryStreamName", self.delivery_stream.name]
+        return [
+            Widget("Firehose: freshness (max, s)", [["AWS/Firehose", "DeliveryToS3.DataFreshness", *delivery]],
+                   "Maximum"),
+            Widget("Firehose: delivered and failed conversions",
+                   [["AWS/Firehose", m, *delivery]
+                    for m in ("DeliveryToS3.Records", "SucceedConversion.Records", "FailedConversion.Records")]),
+            Widget("Athena: bytes scanned", [["AWS/Athena", "ProcessedBytes", "WorkGroup", self.workgroup.name]]),
+        ]  # fmt: skip
+
+    def access_targets(self) -> Mapping[str, pulumi.Input[str]]:
+        return {
+            "lake_bucket_arn": self.lake_bucket.arn,
+            "results_bucket_arn": self.results_bucket.arn,
+            "log_bucket_arn": self.log_bucket.arn,
+            "glue_database_name": self.glue_database.name,
+            "athena_workgroup_arn": self.workgroup.arn,
+            "delivery_stream_arn": self.delivery_stream.arn,
+        }

@@ -1,0 +1,94 @@
+"""IAM documents and service roles, built one way by every tier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.shared.arns import service_endpoints
+from components.shared.context import StackContext, child
+
+
+def policy_json(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:
+    """An IAM policy document from statements that may contain Outputs."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+    """Trust policy for one AWS service, optionally pinned to this account (confused-deputy guard)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return policy_json([statement])
+
+
+def kms_via(context: StackContext, *services: str) -> str | list[str]:
+    """The `kms:ViaService` value that lets a key be used only through these services in this region."""
+    endpoints = service_endpoints(context.region, *services)
+    return endpoints[0] if len(endpoints) == 1 else endpoints
+
+
+def deny_insecure_transport(resource_arns: Sequence[pulumi.Input[str]], action: str) -> dict[str, Any]:
+    """The statement that refuses any request not made over TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": action,
+        "Resource": list(resource_arns),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def role(
+    parent: pulumi.Resource,
+    context: StackContext,
+    logical_name: str,
+    service: str,
+    statements: Sequence[Mapping[str, Any]],
+    description: str,
+) -> aws.iam.Role:
+    """A service role trusted by exactly one service, with one inline least-privilege policy."""
+    return role_with_policy(parent, context, logical_name, service, statements, description)[0]
+
+
+def role_with_policy(
+    parent: pulumi.Resource,
+    context: StackContext,
+    logical_name: str,
+    service: str,
+    statements: Sequence[Mapping[str, Any]],
+    description: str,
+    trust_policy: pulumi.Input[str] | None = None,
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """`role()`, also returning its policy: depend on it where AWS checks the role's grants at creation.
+
+    Lambda event source mappings, Firehose delivery streams, Redshift and Managed Flink
+    validate the role when they are created; depending on the role alone races its policy.
+    `trust_policy` replaces the default trust (`service`, pinned to this account) for
+    services that document another confused-deputy guard, or none.
+    """
+    service_role = aws.iam.Role(
+        logical_name,
+        name=context.name(logical_name),
+        description=description,
+        assume_role_policy=trust_policy
+        if trust_policy is not None
+        else assume_role_policy(service, context.account_id),
+        opts=child(parent),
+    )
+    policy = aws.iam.RolePolicy(
+        f"{logical_name}-policy",
+        role=service_role.id,
+        name=f"{logical_name}-least-privilege",
+        policy=policy_json(statements),
+        opts=child(service_role),
+    )
+    return service_role, policy

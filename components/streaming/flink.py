@@ -1,0 +1,256 @@
+"""The Managed Service for Apache Flink application that turns events into alerts.
+
+The application code is the `streaming` package plus the pinned Kinesis SQL connector
+JAR (layout in `streaming/package.py`), uploaded as a zip to a private, versioned,
+KMS-encrypted artifacts bucket; the application pins the object version, so new code
+means a new version and Pulumi updates (and restarts) the application. Its runtime
+properties come from `streaming/properties.py`, the single definition of their names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.shared.buckets import LifecycleRule, SecureBucket, SecureBucketArgs
+from components.shared.context import StackContext, child
+from components.shared.iam import kms_via, role_with_policy
+from components.shared.logs import log_group
+from settings import StreamingSettings
+from streaming import properties
+from streaming.package import application_property_groups
+
+RUNTIME = "FLINK-1_20"
+APPLICATION = "anomaly-detection"
+CODE_KEY = f"flink/{APPLICATION}.zip"
+LOG_STREAM = "application"
+OLD_CODE_VERSIONS_EXPIRE_AFTER_DAYS = 30
+
+# What the job does with each resource: the connector's polling source reads the events
+# stream, its sink batches into the alerts stream, Managed Flink fetches the code and writes logs.
+EVENTS_READ_ACTIONS = [
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+]
+ALERTS_WRITE_ACTIONS = ["kinesis:PutRecords"]
+CODE_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+# --- the code ----------------------------------------------------------------------------------------------
+
+
+def flink_code_archive(files: Mapping[str, Path], project_dir: Path) -> pulumi.AssetArchive:
+    """The application zip as Pulumi uploads it: each built file (`streaming.package`) at its zip path.
+
+    `files` is what the streaming package's build step verified (`verified_application_files`);
+    project files are named by path relative to `project_dir`, where Pulumi runs the program.
+    """
+    return pulumi.AssetArchive({name: pulumi.FileAsset(_relative(path, project_dir)) for name, path in files.items()})
+
+
+def _relative(path: Path, project_dir: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(project_dir)) if resolved.is_relative_to(project_dir) else str(path)
+
+
+# --- the application ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlinkAppArgs:
+    settings: StreamingSettings
+    context: StackContext
+    code: pulumi.Archive
+    events_stream: aws.kinesis.Stream
+    alerts_stream: aws.kinesis.Stream
+
+
+@dataclass(frozen=True)
+class FlinkApp:
+    application: aws.kinesisanalyticsv2.Application
+    application_name: str
+    role: aws.iam.Role
+    artifacts: SecureBucket
+    code_object: aws.s3.BucketObjectv2
+    log_group: aws.cloudwatch.LogGroup
+
+
+PropertyGroup = aws.kinesisanalyticsv2.ApplicationApplicationConfigurationEnvironmentPropertiesPropertyGroupArgs
+
+
+def runtime_properties(args: FlinkAppArgs) -> pulumi.Output[list[PropertyGroup]]:
+    """The `uba` group (from settings and the streams) and the run options, validated by the job's own parser."""
+    detection = args.settings.detection
+
+    def groups(arns: list[str]) -> list[PropertyGroup]:
+        events_arn, alerts_arn = arns
+        built = application_property_groups(
+            {
+                properties.EVENTS_STREAM_ARN: events_arn,
+                properties.ALERTS_STREAM_ARN: alerts_arn,
+                properties.AWS_REGION: args.context.region,
+                properties.WATERMARK_SECONDS: str(detection.watermark_seconds),
+                properties.WINDOW_SECONDS: str(detection.window_seconds),
+                properties.WARN_THRESHOLD: str(detection.warn_threshold),
+                properties.ERROR_MARKERS: json.dumps(detection.error_markers),
+                properties.WARN_MARKERS: json.dumps(detection.warn_markers),
+            }
+        )
+        return [PropertyGroup(property_group_id=g["property_group_id"], property_map=g["property_map"]) for g in built]
+
+    return pulumi.Output.all(args.events_stream.arn, args.alerts_stream.arn).apply(groups)
+
+
+def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
+    context, flink = args.context, args.settings.flink
+    application_name = context.name(APPLICATION)
+
+    artifacts = SecureBucket(
+        "flink-artifacts",
+        SecureBucketArgs(
+            context=context,
+            purpose="flink-artifacts",
+            versioning=True,  # each upload is a new version; the application pins the one it runs
+            keep_data=False,  # rebuilt from the repository at every deployment
+            force_destroy=True,
+            lifecycle=[
+                LifecycleRule("expire-old-code", "", noncurrent_expire_after_days=OLD_CODE_VERSIONS_EXPIRE_AFTER_DAYS)
+            ],
+        ),
+        opts=child(parent),
+    )
+    code_object = aws.s3.BucketObjectv2(
+        "flink-app-code",
+        bucket=artifacts.name,
+        key=CODE_KEY,
+        source=args.code,
+        content_type="application/zip",
+        server_side_encryption="aws:kms",
+        kms_key_id=context.kms_key_arn,
+        opts=child(artifacts),
+    )
+    logs = log_group(parent, context, "flink-logs", f"/aws/kinesis-analytics/{application_name}")
+    log_stream = aws.cloudwatch.LogStream(
+        "flink-log-stream", name=LOG_STREAM, log_group_name=logs.name, opts=child(logs)
+    )
+    service_role, role_policy = role_with_policy(
+        parent,
+        context,
+        "flink-role",
+        "kinesisanalytics.amazonaws.com",
+        _grants(args, artifacts, logs, log_stream),
+        description=f"{application_name}: read events, write alerts, read its code, write its logs",
+    )
+    application = aws.kinesisanalyticsv2.Application(
+        "flink-app",
+        name=application_name,
+        description="Flink SQL anomaly detection: error events and warning bursts become alerts",
+        runtime_environment=RUNTIME,
+        service_execution_role=service_role.arn,
+        application_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationArgs(
+            application_code_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationApplicationCodeConfigurationArgs(
+                code_content_type="ZIPFILE",
+                code_content=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationApplicationCodeConfigurationCodeContentArgs(
+                    s3_content_location=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationApplicationCodeConfigurationCodeContentS3ContentLocationArgs(
+                        bucket_arn=artifacts.arn,
+                        file_key=code_object.key,
+                        object_version=code_object.version_id,
+                    )
+                ),
+            ),
+            environment_properties=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationEnvironmentPropertiesArgs(
+                property_groups=runtime_properties(args)
+            ),
+            flink_application_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationArgs(
+                checkpoint_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationCheckpointConfigurationArgs(
+                    configuration_type="CUSTOM",
+                    checkpointing_enabled=True,
+                    checkpoint_interval=flink.checkpoint_interval_ms,
+                    # AWS's default pause, but never longer than the interval the stack asks for.
+                    min_pause_between_checkpoints=min(5000, flink.checkpoint_interval_ms),
+                ),
+                monitoring_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationMonitoringConfigurationArgs(
+                    configuration_type="CUSTOM", log_level="INFO", metrics_level="APPLICATION"
+                ),
+                parallelism_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationParallelismConfigurationArgs(
+                    configuration_type="CUSTOM",
+                    parallelism=flink.parallelism,
+                    parallelism_per_kpu=flink.parallelism_per_kpu,
+                    auto_scaling_enabled=flink.autoscaling,
+                ),
+            ),
+            application_snapshot_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationApplicationSnapshotConfigurationArgs(
+                snapshots_enabled=flink.snapshots
+            ),
+            run_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationArgs(
+                application_restore_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationApplicationRestoreConfigurationArgs(
+                    # With snapshots, an update resumes where the job was; without, it starts afresh.
+                    application_restore_type="RESTORE_FROM_LATEST_SNAPSHOT"
+                    if flink.snapshots
+                    else "SKIP_RESTORE_FROM_SNAPSHOT"
+                )
+            ),
+        ),
+        cloudwatch_logging_options=aws.kinesisanalyticsv2.ApplicationCloudwatchLoggingOptionsArgs(
+            log_stream_arn=log_stream.arn
+        ),
+        # Deployed means running: the alerts tier is pointless with a stopped detector.
+        start_application=True,
+        # The service checks the role's grants (code, logs) when it creates and starts the application.
+        opts=child(parent, depends_on=[role_policy]),
+    )
+    return FlinkApp(
+        application=application,
+        application_name=application_name,
+        role=service_role,
+        artifacts=artifacts,
+        code_object=code_object,
+        log_group=logs,
+    )
+
+
+def _grants(
+    args: FlinkAppArgs, artifacts: SecureBucket, logs: aws.cloudwatch.LogGroup, log_stream: aws.cloudwatch.LogStream
+) -> list[dict[str, Any]]:
+    context = args.context
+    return [
+        {"Sid": "ReadEvents", "Effect": "Allow", "Action": EVENTS_READ_ACTIONS, "Resource": args.events_stream.arn},
+        {"Sid": "WriteAlerts", "Effect": "Allow", "Action": ALERTS_WRITE_ACTIONS, "Resource": args.alerts_stream.arn},
+        {
+            "Sid": "ReadApplicationCode",
+            "Effect": "Allow",
+            "Action": CODE_READ_ACTIONS,
+            "Resource": pulumi.Output.concat(artifacts.arn, "/", CODE_KEY),
+        },
+        {
+            # Both streams and the code object are encrypted with the platform key; only through those services.
+            "Sid": "UseThePlatformKeyThroughItsServices",
+            "Effect": "Allow",
+            "Action": KEY_ACTIONS,
+            "Resource": context.kms_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": kms_via(context, "kinesis", "s3")}},
+        },
+        {
+            # Managed Flink looks its log group up by listing; DescribeLogGroups has no narrower resource.
+            "Sid": "FindLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:DescribeLogGroups"],
+            "Resource": context.arn("logs", "log-group:*"),
+        },
+        {
+            "Sid": "FindLogStream",
+            "Effect": "Allow",
+            "Action": ["logs:DescribeLogStreams"],
+            "Resource": pulumi.Output.concat(logs.arn, ":log-stream:*"),
+        },
+        {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": log_stream.arn},
+    ]

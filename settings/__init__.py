@@ -1,0 +1,648 @@
+"""Typed settings: the stack's config, validated once, frozen, and handed to components.
+
+Each tier has one structured config key in the `uba` namespace (`uba:platform`,
+`uba:ingest`, ...); `aws:region` comes from the provider's namespace. Every model
+forbids unknown keys, so a typo in a stack file is an error, and every problem is
+reported as one line naming the key path, the bad value and what is allowed.
+Nothing else in the program reads `pulumi.Config()`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PROJECT = "uba"
+TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability")
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)  # fmt: skip
+# The four staff groups of every stack, in the order reports list them (the access tier creates them).
+Persona = Literal["admin", "op", "dev", "bizUser"]
+PERSONAS: tuple[Persona, ...] = get_args(Persona)
+# What the dev group may do: `builder` sends test events and writes dev data; `read_only` reads.
+DevAccess = Literal["builder", "read_only"]
+
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
+Marker = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# An event action as the warehouse can put it in a Redshift string literal: no backslash or control characters.
+ActionName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\\\x00-\x1f\x7f]+$")]
+
+
+class Model(BaseModel):
+    """Base for every settings model: frozen, strict about unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True)
+
+
+# --- shared ----------------------------------------------------------------------------------------------
+
+
+class PlatformSettings(Model):
+    environment: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,11}$")] = Field(
+        description="Environment name, e.g. `dev` or `prod`; tagged as `Environment`."
+    )
+    prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")] = Field(
+        description="Prefix of every physical name, e.g. `uba-dev`; lowercase, 3-20 characters."
+    )
+    production: bool = Field(
+        description="Whether this stack serves production: it must name an admin, and dev gets read-only."
+    )
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="Team that owns the stack; tagged as `Owner`."
+    )
+    cost_center: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="Cost centre; tagged as `CostCenter`."
+    )
+    extra_tags: dict[str, str] = Field(default_factory=dict, description="More default tags for every resource.")
+    protect_stateful: bool = Field(
+        description="Protect buckets, tables, streams, the warehouse and the KMS key and retain them on delete."
+    )
+    log_retention_days: int = Field(description="Retention of every CloudWatch log group the platform creates.")
+    kms_deletion_window_days: int = Field(default=30, ge=7, le=30, description="KMS key deletion waiting period.")
+    ops_alarm_emails: list[Email] = Field(default_factory=list, description="Email subscribers of the ops topic.")
+    powertools_version: Annotated[str, StringConstraints(pattern=r"^3\.\d+\.\d+$")] = Field(
+        description="Powertools for AWS Lambda (Python) release; its published arm64 layer is resolved "
+        "from SSM, and tests pin the same version."
+    )
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_allowed(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {list(LOG_RETENTION_DAYS)}, got {days}")
+        return days
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        reserved = {"Project", "Environment", "Owner", "CostCenter"} & set(self.extra_tags)
+        if reserved:
+            raise ValueError(f"extra_tags: must not redefine the platform tags {sorted(reserved)}")
+        return self
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The default tags every taggable resource carries (through the provider)."""
+        return {
+            "Project": PROJECT,
+            "Environment": self.environment,
+            "Owner": self.owner,
+            "CostCenter": self.cost_center,
+            **self.extra_tags,
+        }
+
+
+class StreamSettings(Model):
+    mode: Literal["on_demand", "provisioned"] = Field(description="Kinesis capacity mode.")
+    shard_count: int | None = Field(default=None, ge=1, le=500, description="Shards; provisioned mode only.")
+    retention_hours: int = Field(default=24, ge=24, le=8760, description="Record retention, 24 to 8760 hours.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.mode == "provisioned" and self.shard_count is None:
+            raise ValueError("shard_count: required when mode is provisioned")
+        if self.mode == "on_demand" and self.shard_count is not None:
+            raise ValueError("shard_count: must be omitted when mode is on_demand")
+        return self
+
+
+# --- ingest ----------------------------------------------------------------------------------------------
+
+
+class ApiSettings(Model):
+    authorization: Literal["api_key", "iam"] = Field(
+        default="api_key", description="`api_key` with a usage plan, or `iam` for server-to-server callers."
+    )
+    rate_limit_rps: float = Field(gt=0, le=10000, description="Steady-state requests per second.")
+    burst_limit: int = Field(ge=1, le=5000, description="Burst of requests.")
+    daily_quota: int | None = Field(default=None, ge=1, description="Requests per day per API key; none if unset.")
+    tracing: bool = Field(default=False, description="X-Ray tracing on the stage and the ingest Lambda.")
+    stage_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}$")] = Field(
+        default="v1", description="API Gateway stage; part of the endpoint URL."
+    )
+    manage_account_logging_role: bool = Field(
+        default=True,
+        description="Set API Gateway's account-wide CloudWatch role (needed for access logs). One stack per "
+        "account and region may do this; turn it off in the others.",
+    )
+
+
+class IngestLambdaSettings(Model):
+    memory_mb: int = Field(default=512, ge=128, le=10240)
+    """Lambda memory (and so CPU share)."""
+    timeout_seconds: int = Field(default=20, ge=3, le=29, description="At most API Gateway's 29 s.")
+    reserved_concurrency: int | None = Field(default=None, ge=1)
+    """Reserved concurrency; unreserved if unset."""
+
+
+class IngestAlarmSettings(Model):
+    api_5xx_rate_percent: float = Field(default=1.0, gt=0, le=100)
+    """API 5XX responses, percent of requests over 5 minutes."""
+    lambda_errors: int = Field(default=1, ge=1, description="Errors per 5 minutes that raise the alarm.")
+    lambda_throttles: int = Field(default=1, ge=1)
+    """Ingest Lambda throttles per 5 minutes."""
+    write_throttled_records: int = Field(default=1, ge=1, description="Throttled records per minute.")
+
+
+class IngestSettings(Model):
+    enabled: bool = True
+    """Build the ingest tier (API, Lambda, events stream); streaming and lake need it."""
+    stream: StreamSettings
+    """The Kinesis `events` stream."""
+    api: ApiSettings
+    """The HTTPS endpoint `POST /events`."""
+    function: IngestLambdaSettings
+    """The ingest Lambda (Python 3.12, arm64)."""
+    alarms: IngestAlarmSettings = IngestAlarmSettings()
+    """Alarm thresholds; alarms notify the ops topic."""
+
+
+# --- streaming -------------------------------------------------------------------------------------------
+
+
+class FlinkSettings(Model):
+    parallelism: int = Field(default=1, ge=1, le=64)
+    """Initial parallelism (KPUs = parallelism / parallelism_per_kpu)."""
+    parallelism_per_kpu: int = Field(default=1, ge=1, le=8)
+    """Parallel tasks per KPU."""
+    autoscaling: bool = False
+    """Let the service scale parallelism with load."""
+    checkpoint_interval_ms: int = Field(default=60000, ge=1000)
+    """Checkpoint interval in milliseconds."""
+    snapshots: bool = Field(default=False, description="Application snapshots on update and stop.")
+
+
+class DetectionSettings(Model):
+    watermark_seconds: int = Field(default=5, ge=0, le=3600, description="Bounded out-of-orderness of events.")
+    window_seconds: int = Field(default=60, ge=1, le=86400, description="Tumbling window length.")
+    warn_threshold: int = Field(
+        default=10, ge=1, le=1_000_000, description="Warnings per action and window that alert."
+    )
+    error_markers: list[Marker] = Field(default_factory=lambda: ["[PANIC]", "[panic]", "[ERROR]", "[error]"])
+    """An event whose `errorMsg` contains any of these is an error alert."""
+    warn_markers: list[Marker] = Field(default_factory=lambda: ["WARNNING", "warnning", "WARNING", "warning"])
+    """Markers of a warning; N per action and window is a burst."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        for key in ("error_markers", "warn_markers"):
+            if not getattr(self, key):
+                raise ValueError(f"{key}: must list at least one marker")
+        return self
+
+
+class AlertSinkSettings(Model):
+    batch_size: int = Field(default=100, ge=1, le=10000)
+    """Records per Lambda invocation from the alerts stream."""
+    maximum_retry_attempts: int = Field(default=3, ge=0, le=10000)
+    """Retries of a failing batch before it goes to the dead-letter queue."""
+    maximum_record_age_seconds: int = Field(default=3600, ge=60, le=604800)
+    """Records older than this go to the dead-letter queue."""
+    results_ttl_days: int = Field(default=7, ge=1, le=365)
+    """Realtime results expire (DynamoDB TTL) after this many days."""
+    point_in_time_recovery: bool = False
+    """Point-in-time recovery on the realtime results table."""
+    business_alert_emails: list[Email] = Field(default_factory=list)
+    """Email subscribers of the business-alerts topic."""
+    memory_mb: int = Field(default=256, ge=128, le=10240)
+    """Alert-sink Lambda memory (and so CPU share)."""
+    timeout_seconds: int = Field(default=60, ge=3, le=900)
+    """Alert-sink Lambda timeout; a batch that runs longer is retried (and bisected)."""
+    tracing: bool = False
+    """X-Ray active tracing on the alert-sink Lambda."""
+
+
+class StreamingAlarmSettings(Model):
+    iterator_age_ms: int = Field(default=60000, ge=1000)
+    """Alert-sink iterator age (ms) that raises the alarm."""
+    sink_errors: int = Field(default=1, ge=1)
+    """Alert-sink Lambda errors per 5 minutes that raise the alarm."""
+
+
+class StreamingSettings(Model):
+    enabled: bool = True
+    """Build the real-time tier; switch off to save Flink's hourly cost in dev."""
+    flink: FlinkSettings = FlinkSettings()
+    """The Managed Service for Apache Flink application."""
+    detection: DetectionSettings = DetectionSettings()
+    """What counts as an alert."""
+    alerts_stream: StreamSettings
+    """The Kinesis `alerts` stream Flink writes to."""
+    sink: AlertSinkSettings = AlertSinkSettings()
+    """The alert-sink Lambda, its event source mapping and the realtime table."""
+    alarms: StreamingAlarmSettings = StreamingAlarmSettings()
+    """Alarm thresholds; alarms notify the ops topic."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        # The sink remembers "already announced" on the item: an item that expires while its alert
+        # can still be redelivered from the stream would announce that alert a second time.
+        retention_hours = self.alerts_stream.retention_hours
+        if self.sink.results_ttl_days * 24 <= retention_hours:
+            raise ValueError(
+                f"sink.results_ttl_days: must outlast the alerts stream's retention ({retention_hours} hours), "
+                f"got {self.sink.results_ttl_days} days"
+            )
+        return self
+
+
+# --- lake ------------------------------------------------------------------------------------------------
+
+
+class LifecycleSettings(Model):
+    infrequent_access_after_days: int = Field(default=30, ge=30, description="S3 requires at least 30.")
+    glacier_after_days: int = Field(default=90, ge=1)
+    """Raw events move to Glacier Instant Retrieval (still queryable) after this many days."""
+    expire_after_days: int | None = Field(default=None, ge=1, description="Raw events expire; never if unset.")
+    errors_expire_after_days: int = Field(default=14, ge=1)
+    """Firehose error output expires after this many days."""
+    athena_results_expire_after_days: int = Field(default=7, ge=1)
+    """Athena query results expire after this many days."""
+    access_logs_expire_after_days: int = Field(default=90, ge=1)
+    """S3 server access logs of the lake and results buckets expire after this many days."""
+    noncurrent_versions_expire_after_days: int = Field(default=30, ge=1)
+    """With versioning on, overwritten or deleted object versions expire after this many days."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.glacier_after_days <= self.infrequent_access_after_days:
+            raise ValueError(
+                f"glacier_after_days: must be after infrequent_access_after_days "
+                f"({self.infrequent_access_after_days}), got {self.glacier_after_days}"
+            )
+        if self.expire_after_days is not None and self.expire_after_days <= self.glacier_after_days:
+            raise ValueError(
+                f"expire_after_days: must be after glacier_after_days ({self.glacier_after_days}), "
+                f"got {self.expire_after_days}"
+            )
+        return self
+
+
+class FirehoseSettings(Model):
+    buffer_mb: int = Field(default=64, ge=64, le=128, description="Parquet conversion needs at least 64 MB.")
+    buffer_seconds: int = Field(default=300, ge=60, le=900)
+    """Seconds Firehose buffers before writing; dynamic partitioning has no zero buffering, so at least 60."""
+
+
+class LakeAlarmSettings(Model):
+    freshness_seconds: int = Field(default=900, ge=60)
+    """Age (s) of the oldest undelivered record that raises the alarm."""
+
+
+class LakeSettings(Model):
+    enabled: bool = True
+    """Build the lake tier (buckets, Firehose, Glue, Athena); the warehouse needs it."""
+    versioning: bool = False
+    """Versioning on the lake and results buckets."""
+    lifecycle: LifecycleSettings = LifecycleSettings()
+    """Storage classes and expiry of lake objects."""
+    firehose: FirehoseSettings = FirehoseSettings()
+    """Firehose buffering before a Parquet file is written."""
+    athena_bytes_scanned_cutoff: int = Field(ge=10_485_760, description="Per-query scan limit; at least 10 MB.")
+    alarms: LakeAlarmSettings = LakeAlarmSettings()
+    """Alarm thresholds; alarms notify the ops topic."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        # With dynamic partitioning Firehose buffers in stages: a record may wait up to 1.5 times the
+        # buffer interval before delivery, so a lower freshness threshold would alarm on healthy delivery.
+        if 2 * self.alarms.freshness_seconds <= 3 * self.firehose.buffer_seconds:
+            raise ValueError(
+                f"alarms.freshness_seconds: must be more than 1.5 x firehose.buffer_seconds "
+                f"({self.firehose.buffer_seconds}), got {self.alarms.freshness_seconds}"
+            )
+        return self
+
+
+# --- warehouse -------------------------------------------------------------------------------------------
+
+
+class ServerlessSettings(Model):
+    base_capacity_rpu: int = Field(default=8, ge=8, le=1024)
+    """Base Redshift Processing Units, a multiple of 8."""
+    max_capacity_rpu: int = Field(default=64, ge=8, le=1024)
+    """Maximum RPUs, a multiple of 8."""
+    usage_limit_rpu_hours: int = Field(ge=1, description="Daily RPU-hours before queries are turned off.")
+
+    @field_validator("base_capacity_rpu", "max_capacity_rpu")
+    @classmethod
+    def _multiple_of_eight(cls, rpu: int) -> int:
+        if rpu % 8:
+            raise ValueError(f"must be a multiple of 8, got {rpu}")
+        return rpu
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.max_capacity_rpu < self.base_capacity_rpu:
+            raise ValueError(
+                f"max_capacity_rpu: must be >= base_capacity_rpu ({self.base_capacity_rpu}), "
+                f"got {self.max_capacity_rpu}"
+            )
+        return self
+
+
+class ProvisionedSettings(Model):
+    node_type: Literal["ra3.large", "ra3.xlplus", "ra3.4xlarge", "ra3.16xlarge"] = "ra3.xlplus"
+    """Cluster node type."""
+    number_of_nodes: int = Field(default=1, ge=1, le=128)
+    """Cluster nodes."""
+
+
+class NetworkSettings(Model):
+    vpc_cidr: Cidr = "10.42.0.0/16"
+    """CIDR of the warehouse VPC the program creates."""
+    existing_vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]+$")] | None = None
+    """Use this VPC instead of creating one."""
+    existing_subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]+$")]] = Field(
+        default_factory=list
+    )
+    """Private subnets of the existing VPC, in distinct AZs."""
+    allowed_cidrs: list[Cidr] = Field(default_factory=list, description="Clients admitted on port 5439.")
+    allowed_security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]+$")]] = Field(
+        default_factory=list
+    )
+    """Security groups admitted on port 5439."""
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _carvable(cls, cidr: str) -> str:
+        # The warehouse subnets are the first quarters of the VPC; /22 still leaves each 250 addresses,
+        # and Redshift Serverless needs more free addresses the higher its base capacity.
+        try:
+            network = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            raise ValueError(f"must be a network address (host bits zero), got {cidr}") from None
+        if not 16 <= network.prefixlen <= 22:
+            raise ValueError(f"must have a prefix from /16 to /22, got {cidr}")
+        return cidr
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if bool(self.existing_vpc_id) != bool(self.existing_subnet_ids):
+            raise ValueError("existing_subnet_ids: an existing VPC needs its subnets, and subnets need the VPC")
+        if "0.0.0.0/0" in self.allowed_cidrs:
+            raise ValueError("allowed_cidrs: 0.0.0.0/0 would open the warehouse to every address")
+        return self
+
+
+class RefreshSettings(Model):
+    schedule_expression: Annotated[str, StringConstraints(pattern=r"^(rate|cron)\(.+\)$")] = "rate(1 hour)"
+    """EventBridge Scheduler expression of the refresh."""
+    lookback_days: int = Field(default=3, ge=0, le=90)
+    """A refresh also rebuilds the last N days."""
+    conversion_from_action: ActionName = "viewDoc"
+    """Action A of the conversion rate."""
+    conversion_to_action: ActionName = "buy"
+    """Action B of the conversion rate."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.conversion_from_action == self.conversion_to_action:
+            raise ValueError(
+                f"conversion_to_action: must differ from conversion_from_action, both are {self.conversion_to_action!r}"
+            )
+        return self
+
+
+class WarehouseSettings(Model):
+    enabled: bool = True
+    """Build the warehouse tier (VPC, Redshift, scheduled models)."""
+    mode: Literal["serverless", "provisioned"] = "serverless"
+    """Redshift Serverless, or a provisioned cluster."""
+    serverless: ServerlessSettings | None = None
+    """Serverless capacity; required when mode is serverless."""
+    provisioned: ProvisionedSettings | None = None
+    """Cluster size; required when mode is provisioned."""
+    network: NetworkSettings = NetworkSettings()
+    """Where the warehouse lives and who may connect."""
+    database_name: Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$")] = "analytics"
+    """The warehouse database."""
+    admin_username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,126}$")] = "uba_admin"
+    """Admin user; its password is managed by Redshift in Secrets Manager."""
+    snapshot_retention_days: int = Field(default=7, ge=1, le=35)
+    """Days a cluster's automated snapshots, or Serverless's daily snapshots, are kept."""
+    refresh: RefreshSettings = RefreshSettings()
+    """The scheduled model refresh."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        chosen = self.serverless if self.mode == "serverless" else self.provisioned
+        if chosen is None:
+            raise ValueError(f"{self.mode}: required when mode is {self.mode}")
+        other = "provisioned" if self.mode == "serverless" else "serverless"
+        if getattr(self, other) is not None:
+            raise ValueError(f"{other}: must be omitted when mode is {self.mode}")
+        needed = self.required_subnets
+        given = len(self.network.existing_subnet_ids)
+        if self.network.existing_vpc_id and given < needed:
+            raise ValueError(
+                f"network.existing_subnet_ids: {self.mode} Redshift needs {needed} subnets in distinct "
+                f"Availability Zones, got {given}"
+            )
+        return self
+
+    @property
+    def required_subnets(self) -> int:
+        """Subnets in distinct AZs: Redshift Serverless needs three. A cluster runs in one AZ, but its
+        subnet group spans two so the cluster can be relocated to another AZ (and AWS Config's
+        `redshift-cluster-subnet-group-multi-az` passes)."""
+        return 3 if self.mode == "serverless" else 2
+
+
+# --- access ----------------------------------------------------------------------------------------------
+
+# IAM user names: alphanumerics and +=,.@_- up to 64 characters.
+IamUserName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")]
+
+
+class StaffMember(Model):
+    user: IamUserName
+    """IAM user name."""
+    groups: list[Persona] = Field(min_length=1)
+    """Groups: `admin`, `op`, `dev`, `bizUser`."""
+    create_user: bool = Field(
+        default=False, description="Create the IAM user (no password, no keys), or only manage its groups."
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if len(set(self.groups)) != len(self.groups):
+            raise ValueError(f"groups: lists a group twice for {self.user}")
+        return self
+
+
+class AccessSettings(Model):
+    enabled: bool = True
+    """Build the IAM groups and staff memberships."""
+    require_mfa: bool = True
+    """Deny console users everything but MFA set-up until they sign in with MFA."""
+    dev_access: DevAccess = Field(
+        description="`builder`: dev may send test events and write dev data; `read_only`: reads only."
+    )
+    staff: list[StaffMember] = Field(default_factory=list)
+    """Who is in which group."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        seen: set[str] = set()
+        for member in self.staff:
+            key = member.user.lower()  # IAM user names are case-insensitive
+            if key in seen:
+                raise ValueError(f"staff: user {member.user} is listed twice")
+            seen.add(key)
+        return self
+
+
+# --- observability ---------------------------------------------------------------------------------------
+
+
+class ObservabilitySettings(Model):
+    dashboard: bool = True
+    """Create the ops CloudWatch dashboard."""
+
+
+# --- the whole stack -------------------------------------------------------------------------------------
+
+
+class Settings(Model):
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+    platform: PlatformSettings
+    ingest: IngestSettings
+    streaming: StreamingSettings
+    lake: LakeSettings
+    warehouse: WarehouseSettings
+    access: AccessSettings
+    observability: ObservabilitySettings = ObservabilitySettings()
+
+    @model_validator(mode="after")
+    def _check_dependencies(self) -> Self:
+        if not self.ingest.enabled:
+            for tier in ("streaming", "lake"):
+                if getattr(self, tier).enabled:
+                    raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
+        if self.warehouse.enabled and not self.lake.enabled:
+            raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
+        if self.platform.production:
+            if self.access.enabled and not any("admin" in m.groups for m in self.access.staff):
+                raise ValueError("access.staff: a production stack must name at least one admin")
+            if self.access.dev_access != "read_only":
+                raise ValueError("access.dev_access: must be read_only in a production stack")
+        return self
+
+
+class SettingsError(ValueError):
+    """Invalid stack config: one readable line per problem."""
+
+    def __init__(self, stack: str, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        super().__init__(f"invalid config for stack '{stack}':\n{lines}")
+
+
+def _format_location(location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in location:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        else:
+            parts.append(f".{part}" if parts else part)
+    return "".join(parts)
+
+
+def _value_at(raw: Any, location: tuple[int | str, ...]) -> Any:
+    value = raw
+    for part in location:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+_MESSAGE_PREFIX = re.compile(r"^(Value error|Assertion failed), ")
+
+
+def _problem(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
+    location = tuple(error["loc"])
+    message = _MESSAGE_PREFIX.sub("", str(error["msg"]))
+    if error["type"] == "value_error" and not message.startswith("must "):
+        # Model validators name the key themselves: `shard_count: required when ...`.
+        key, _, reason = message.partition(": ")
+        full = _format_location((*location, *key.split(".")))
+        return f"{full}: {reason}"
+    path = _format_location(location)
+    if error["type"] == "value_error":
+        return f"{path}: {message}"  # a field validator's message already carries the value
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key (check the spelling; allowed keys are the documented ones)"
+    if error["type"] == "missing":
+        return f"{path}: required, but missing"
+    got = _value_at(raw, location)
+    return f"{path}: {_reason(error, message)}, got {got!r}"
+
+
+_REASONS: dict[str, str] = {
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "string_too_short": "must have at least {min_length} characters",
+    "string_too_long": "must have at most {max_length} characters",
+    "string_pattern_mismatch": "must match {pattern}",
+    "too_short": "must have at least {min_length} items",
+    "literal_error": "must be one of {expected}",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping of settings",
+}
+
+
+def _reason(error: Mapping[str, Any], message: str) -> str:
+    template = _REASONS.get(str(error["type"]))
+    if template is None:
+        return f"{message[0].lower()}{message[1:]}"
+    return template.format(**(error.get("ctx") or {}))
+
+
+def load_settings(raw: Mapping[str, Any], stack: str = "?") -> Settings:
+    """Validate a stack's config (tier key -> object, plus `region`) into frozen settings."""
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        problems = [_problem(e, raw) for e in error.errors(include_url=False)]
+        raise SettingsError(stack, problems) from None
+
+
+def from_pulumi_config() -> Settings:
+    """Read the stack's config through Pulumi and validate it. Called once, by `__main__.py`."""
+    import pulumi
+
+    config = pulumi.Config(PROJECT)
+    raw: dict[str, Any] = {"region": pulumi.Config("aws").get("region")}
+    for key in TIER_KEYS:
+        value = config.get_object(key)
+        if value is not None:
+            raw[key] = value
+    return load_settings(raw, pulumi.get_stack())

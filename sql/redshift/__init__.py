@@ -1,0 +1,296 @@
+"""Load the Redshift warehouse SQL: file order, placeholders, statement splitting, rendering.
+
+`sql/redshift/` holds plain Redshift SQL:
+
+- `NN_*.sql` (two-digit prefix): deploy-time DDL, applied in file-name order, every
+  statement idempotent (`CREATE ... IF NOT EXISTS`). `deploy_statements()` renders it.
+- `refresh.sql`: the scheduled incremental refresh. `refresh_statements()` renders it as
+  the `Sqls` list of one Redshift Data API `BatchExecuteStatement` (one transaction).
+
+Placeholders are written `{{name}}` and may appear only inside single-quoted string
+literals (the loader refuses them anywhere else), so every file parses as SQL before
+rendering and a value can never change the shape of a statement: values are validated,
+then rendered with `'` doubled. Placeholders in comments are left alone.
+
+| placeholder                  | file         | meaning                                        |
+| ---------------------------- | ------------ | ---------------------------------------------- |
+| `{{glue_database}}`          | deploy DDL   | the stack's Glue database holding `events`     |
+| `{{spectrum_role_arn}}`      | deploy DDL   | IAM role Redshift assumes for Glue and S3      |
+| `{{lookback_days}}`          | refresh      | days before the watermark read again (int >= 0)|
+| `{{conversion_from_action}}` | refresh      | first action of the conversion (`viewDoc`)     |
+| `{{conversion_to_action}}`   | refresh      | second action of the conversion (`buy`)        |
+
+This module needs only the standard library and Pydantic, so the Pulumi program can
+import it; `to_duckdb()` (the local runner's translation) imports sqlglot when called.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SQL_DIR = Path(__file__).resolve().parent  # the .sql files sit beside this loader
+REFRESH_FILE = "refresh.sql"
+# The Data API refuses a BatchExecuteStatement with more than 40 statements.
+MAX_BATCH_STATEMENTS = 40
+# Prepended by a full refresh: with no watermark the refresh reads the whole lake.
+FULL_REFRESH_RESET = "UPDATE etl_refresh_state SET watermark = NULL"
+
+_DEPLOY_FILE = re.compile(r"^\d{2}_[a-z0-9_]+\.sql$")
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+_CREATE_TABLE = re.compile(r"^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+([a-z_][a-z0-9_]*)\s*\(", re.IGNORECASE)
+_EXTERNAL_SCHEMA = re.compile(r"^CREATE\s+EXTERNAL\s+SCHEMA\s+IF\s+NOT\s+EXISTS\s+([a-z_][a-z0-9_]*)\s", re.IGNORECASE)
+
+# Glue database names: letters, digits, `_` and `-` (Glue stores them lower-cased).
+GlueDatabase = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
+RoleArn = Annotated[str, Field(max_length=2048, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")]
+# An action as the event contract allows it, minus what cannot sit safely in a Redshift
+# string literal (backslash, control characters).
+ConversionAction = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[^\\\x00-\x1f\x7f]+$")]
+
+
+class DeployParameters(BaseModel):
+    """Values of the deploy DDL's placeholders."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    glue_database: GlueDatabase
+    spectrum_role_arn: RoleArn
+
+
+class RefreshParameters(BaseModel):
+    """Values of the refresh's placeholders; defaults are the documented ones."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lookback_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 3
+    conversion_from_action: ConversionAction = "viewDoc"
+    conversion_to_action: ConversionAction = "buy"
+
+    @model_validator(mode="after")
+    def _distinct_actions(self) -> RefreshParameters:
+        if self.conversion_from_action == self.conversion_to_action:
+            raise ValueError(
+                f"conversion_from_action and conversion_to_action are both "
+                f"{self.conversion_from_action!r}; a conversion needs two different actions"
+            )
+        return self
+
+
+class SqlFileError(ValueError):
+    """A SQL file the loader cannot use as written (raised with the file and position)."""
+
+
+@dataclass(frozen=True)
+class _Segment:
+    kind: Literal["code", "string", "identifier", "comment", "end"]
+    text: str
+    start: int
+
+
+def _closing(sql: str, start: int, quote: str) -> int:
+    """Index just past a quoted run opened at `start`; a doubled quote stays inside."""
+    index = start + 1
+    while True:
+        index = sql.find(quote, index)
+        if index < 0:
+            raise SqlFileError(f"unterminated {quote} quote opened at offset {start}")
+        if sql.startswith(quote * 2, index):
+            index += 2
+            continue
+        return index + 1
+
+
+def _segments(sql: str) -> list[_Segment]:
+    """Cut SQL into code, string literals, quoted identifiers, comments and `;` ends.
+
+    Redshift's lexical rules are small enough for this: `'...'` strings and `"..."`
+    identifiers escape their quote by doubling it, comments are `--` to end of line
+    or `/* ... */`. Dollar-quoted bodies are not used in these files.
+    """
+    segments: list[_Segment] = []
+    code_start = index = 0
+
+    def flush_code(until: int) -> None:
+        if until > code_start:
+            segments.append(_Segment("code", sql[code_start:until], code_start))
+
+    while index < len(sql):
+        char = sql[index]
+        if sql.startswith("--", index):
+            end = sql.find("\n", index)
+            end = len(sql) if end < 0 else end
+            kind: Literal["code", "string", "identifier", "comment", "end"] = "comment"
+        elif sql.startswith("/*", index):
+            end = sql.find("*/", index + 2)
+            if end < 0:
+                raise SqlFileError(f"unterminated /* comment opened at offset {index}")
+            end += 2
+            kind = "comment"
+        elif char == "'":
+            end, kind = _closing(sql, index, "'"), "string"
+        elif char == '"':
+            end, kind = _closing(sql, index, '"'), "identifier"
+        elif char == ";":
+            end, kind = index + 1, "end"
+        else:
+            index += 1
+            continue
+        flush_code(index)
+        segments.append(_Segment(kind, sql[index:end], index))
+        code_start = index = end
+    flush_code(len(sql))
+    return segments
+
+
+def _check_placeholders(segments: list[_Segment]) -> None:
+    for segment in segments:
+        if segment.kind in ("code", "identifier") and _PLACEHOLDER.search(segment.text):
+            raise SqlFileError(
+                f"placeholder outside a string literal at offset {segment.start}: "
+                f"{segment.text.strip()[:60]!r}; write it as '{{{{name}}}}'"
+            )
+
+
+def _is_blank(segment: _Segment) -> bool:
+    return segment.kind == "comment" or (segment.kind == "code" and not segment.text.strip())
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a SQL text, without their `;` or the comments before them.
+
+    A `;` inside a string, a quoted identifier or a comment does not end a statement;
+    pieces holding only comments and white space are dropped.
+    """
+    segments = _segments(sql)
+    _check_placeholders(segments)
+    statements: list[str] = []
+    current: list[_Segment] = []
+    for segment in [*segments, _Segment("end", "", len(sql))]:
+        if segment.kind != "end":
+            current.append(segment)
+            continue
+        while current and _is_blank(current[0]):
+            current.pop(0)
+        text = "".join(part.text for part in current).strip()
+        if text:
+            statements.append(text)
+        current = []
+    return statements
+
+
+def _literal_text(value: str | int) -> str:
+    """A value as it goes between the quotes of a Redshift string literal."""
+    return str(value).replace("'", "''")
+
+
+def render(sql: str, values: Mapping[str, str | int]) -> str:
+    """Fill `{{name}}` placeholders inside string literals; other text is unchanged."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise SqlFileError(f"no value for placeholder {{{{{name}}}}}; known: {sorted(values)}")
+        return _literal_text(values[name])
+
+    segments = _segments(sql)
+    _check_placeholders(segments)
+    return "".join(
+        _PLACEHOLDER.sub(substitute, segment.text) if segment.kind == "string" else segment.text for segment in segments
+    )
+
+
+def deploy_files(sql_dir: Path = SQL_DIR) -> list[Path]:
+    """The deploy DDL files in the order they are applied (by their two-digit prefix)."""
+    files = sorted(path for path in sql_dir.iterdir() if _DEPLOY_FILE.match(path.name))
+    if not files:
+        raise SqlFileError(f"no deploy DDL (NN_name.sql) under {sql_dir}")
+    return files
+
+
+@cache
+def _file_statements(path: Path) -> tuple[str, ...]:
+    try:
+        return tuple(split_statements(path.read_text(encoding="utf-8")))
+    except SqlFileError as error:
+        raise SqlFileError(f"{path}: {error}") from error
+
+
+def deploy_statements(parameters: DeployParameters, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Every deploy DDL statement, rendered, in order; safe to apply on every deploy."""
+    values = parameters.model_dump()
+    return [render(statement, values) for path in deploy_files(sql_dir) for statement in _file_statements(path)]
+
+
+def refresh_statements(
+    parameters: RefreshParameters | None = None, *, full: bool = False, sql_dir: Path = SQL_DIR
+) -> list[str]:
+    """The refresh, rendered: the `Sqls` of one BatchExecuteStatement.
+
+    `full=True` first clears the watermark, so the refresh reads the whole lake and
+    rebuilds every day (for files that landed later than the look-back covers).
+    """
+    values = (parameters or RefreshParameters()).model_dump()
+    statements = [render(statement, values) for statement in _file_statements(sql_dir / REFRESH_FILE)]
+    if full:
+        statements.insert(0, FULL_REFRESH_RESET)
+    if len(statements) > MAX_BATCH_STATEMENTS:
+        raise SqlFileError(
+            f"{sql_dir / REFRESH_FILE} has {len(statements)} statements; "
+            f"one BatchExecuteStatement takes at most {MAX_BATCH_STATEMENTS}"
+        )
+    return statements
+
+
+def table_names(sql_dir: Path = SQL_DIR) -> list[str]:
+    """Names of the local tables the deploy DDL creates, in DDL order."""
+    names: list[str] = []
+    for path in deploy_files(sql_dir):
+        for statement in _file_statements(path):
+            match = _CREATE_TABLE.match(statement)
+            if match:
+                names.append(match.group(1).lower())
+    return names
+
+
+def _external_schema_for_duckdb(statement: str) -> str | None:
+    """DuckDB has no Spectrum: the external schema becomes a plain schema.
+
+    The caller then creates `<schema>.events` as a view over the local lake files
+    (`tools.local.lake.create_events_view`).
+    """
+    match = _EXTERNAL_SCHEMA.match(statement)
+    return f"CREATE SCHEMA IF NOT EXISTS {match.group(1).lower()}" if match else None
+
+
+def to_duckdb(statements: Iterable[str]) -> list[str]:
+    """Translate rendered Redshift statements to DuckDB with sqlglot.
+
+    Two Redshift-only things are translated by rule, not dropped silently: the external
+    schema (see `_external_schema_for_duckdb`) and the physical layout clauses
+    (DISTSTYLE, DISTKEY, SORTKEY), which do not change results. Anything else sqlglot
+    cannot express in DuckDB raises.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ErrorLevel
+
+    translated: list[str] = []
+    for statement in statements:
+        schema = _external_schema_for_duckdb(statement)
+        if schema is not None:
+            translated.append(schema)
+            continue
+        tree = sqlglot.parse_one(statement, read="redshift")
+        if isinstance(tree, exp.Command):
+            raise SqlFileError(f"sqlglot cannot model this statement for DuckDB: {statement[:80]!r}")
+        for layout in list(tree.find_all(exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty)):
+            layout.pop()
+        translated.append(tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
+    return translated

@@ -1,0 +1,97 @@
+"""The ops dashboard and the alarm catalogue: every alarm is wired right and shown."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi_aws as aws
+import pytest
+
+from tests.support.harness import StackRun, run_stack
+from tests.support.tokens import type_token
+
+# What CloudWatch needs to find each namespace's metrics for one resource.
+REQUIRED_DIMENSIONS: dict[str, set[str]] = {
+    "AWS/ApiGateway": {"ApiName", "Stage"},
+    "AWS/Lambda": {"FunctionName"},
+    "AWS/Kinesis": {"StreamName"},
+    "AWS/KinesisAnalytics": {"Application"},
+    "AWS/SQS": {"QueueName"},
+    "AWS/Firehose": {"DeliveryStreamName"},
+    "AWS/Athena": {"WorkGroup"},
+    "AWS/Redshift-Serverless": {"Workgroup"},
+    "AWS/Redshift": {"ClusterIdentifier"},
+    "AWS/Events": {"RuleName"},
+    "AWS/Scheduler": {"ScheduleGroup"},
+    "AWS/States": {"StateMachineArn"},
+}
+
+
+def physical_names(run: StackRun) -> set[str]:
+    """Every name a resource is known by in AWS (what a dimension value must match)."""
+    names: set[str] = set()
+    for resource in run.custom():
+        for key in ("name", "stageName", "workgroupName", "clusterIdentifier", "dashboardName", "bucket", "groupName"):
+            value = resource.state.get(key)
+            if isinstance(value, str):
+                names.add(value)
+    return names
+
+
+def dashboard(run: StackRun) -> dict:
+    return json.loads(run.one(type_token(aws.cloudwatch.Dashboard)).inputs["dashboardBody"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_alarm_has_its_metric_dimensions_pointing_at_real_resources_and_notifies_ops(stack: str) -> None:
+    run = run_stack(stack)
+    ops = run.one(type_token(aws.sns.Topic), "ops-topic").state["arn"]
+    names = physical_names(run)
+    alarms = run.of_type(type_token(aws.cloudwatch.MetricAlarm))
+    assert len(alarms) >= 4
+    for alarm in alarms:
+        inputs = alarm.inputs
+        assert inputs["alarmActions"] == [ops], alarm.name
+        assert inputs["okActions"] == [ops], alarm.name
+        if "metricQueries" in inputs:  # metric math: check each metric it reads
+            metrics = [q["metric"] for q in inputs["metricQueries"] if "metric" in q]
+        else:
+            metrics = [{"namespace": inputs["namespace"], "metricName": inputs["metricName"],
+                        "dimensions": inputs.get("dimensions", {})}]  # fmt: skip
+        for metric in metrics:
+            required = REQUIRED_DIMENSIONS[metric["namespace"]]
+            assert required <= set(metric["dimensions"]), f"{alarm.name}: {metric['dimensions']} lacks {required}"
+            for key, value in metric["dimensions"].items():
+                assert value in names, f"{alarm.name}: dimension {key}={value} names no resource of the stack"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_alarm_is_on_the_ops_dashboard(stack: str) -> None:
+    run = run_stack(stack)
+    board = dashboard(run)
+    alarm_widget = next(w for w in board["widgets"] if w["type"] == "alarm")
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(
+        a.state["arn"] for a in run.of_type(type_token(aws.cloudwatch.MetricAlarm))
+    )
+    assert run.one(type_token(aws.cloudwatch.Dashboard)).inputs["dashboardName"] == f"uba-{stack}-ops"
+
+
+def test_dashboard_metric_widgets_watch_the_real_resources() -> None:
+    run = run_stack("prod")
+    names = physical_names(run)
+    metric_widgets = [w for w in dashboard(run)["widgets"] if w["type"] == "metric"]
+    titles = {w["properties"]["title"] for w in metric_widgets}
+    assert {"Ingest requests and errors", "Ingest Lambda", "Stream events: records in and throttling"} <= titles
+    for widget in metric_widgets:
+        assert widget["properties"]["region"] == "eu-west-1"
+        for line in widget["properties"]["metrics"]:
+            namespace, _metric, *dimensions = line
+            pairs = dict(zip(dimensions[::2], dimensions[1::2], strict=True))
+            assert REQUIRED_DIMENSIONS[namespace] <= set(pairs), line
+            assert all(value in names for value in pairs.values()), line
+
+
+def test_dashboard_can_be_switched_off() -> None:
+    run = run_stack("dev", overrides={"uba:observability": {"dashboard": False}})
+    assert not run.of_type(type_token(aws.cloudwatch.Dashboard))
+    assert "ops_dashboard_name" not in run.outputs

@@ -1,0 +1,337 @@
+"""A Pulumi program of deliberately good and bad resources, for the policy tests (run under the mock engine).
+
+Every rule meets at least one `good-*`/platform-built resource that must pass and one
+`bad-*` resource that must fail. `tests/test_policies.py` copies this file into a
+scratch project as `__main__.py` and runs it with `tools.engine.mocks.run_isolated`.
+"""
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.shared.buckets import SecureBucket, SecureBucketArgs
+from components.shared.context import StackContext
+from components.shared.iam import role
+from components.shared.logs import log_group
+from tools.local import ACCOUNT_ID as ACCOUNT
+from tools.local import REGION
+
+KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+ALL_AUDIT_LOGS = ["connectionlog", "userlog", "useractivitylog"]
+
+tagged = aws.Provider(
+    "tagged",
+    region=REGION,
+    default_tags=aws.ProviderDefaultTagsArgs(
+        tags={"Project": "uba", "Environment": "test", "Owner": "probe", "CostCenter": "CC-0000"}
+    ),
+)
+plain = pulumi.ResourceOptions(provider=tagged)
+kept = pulumi.ResourceOptions(provider=tagged, protect=True)
+components = pulumi.ResourceOptions(providers={"aws": tagged})
+context = StackContext(
+    prefix="uba-test",
+    region=REGION,
+    account_id=pulumi.Output.from_input(ACCOUNT),
+    protect_stateful=True,
+    log_retention_days=14,
+    kms_key_arn=pulumi.Output.from_input(KEY),
+    ops_topic_arn=pulumi.Output.from_input(f"arn:aws:sns:{REGION}:{ACCOUNT}:uba-test-ops"),
+)
+
+
+def policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def trust(principal: Any) -> str:
+    return policy({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
+
+
+EVERYTHING = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+
+# --- S3 ------------------------------------------------------------------------------------------------------
+# S3 delivers server access logs only to an SSE-S3 bucket: AES256 is right here, and only here.
+access_logs = aws.s3.Bucket("good-access-logs-bucket", bucket="uba-test-access-logs", opts=kept)
+aws.s3.BucketServerSideEncryptionConfiguration(
+    "good-access-logs-encryption",
+    bucket=access_logs.id,
+    rules=[
+        aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"
+            )
+        )
+    ],
+    opts=plain,
+)
+aws.s3.BucketPublicAccessBlock(
+    "good-access-logs-public-access", bucket=access_logs.id, block_public_acls=True, block_public_policy=True,
+    ignore_public_acls=True, restrict_public_buckets=True, opts=plain,
+)  # fmt: skip
+aws.s3.BucketPolicy(
+    "good-access-logs-policy",
+    bucket=access_logs.id,
+    policy=access_logs.arn.apply(
+        lambda arn: policy(
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        )
+    ),
+    opts=plain,
+)
+aws.s3.BucketVersioning(
+    "good-access-logs-versioning",
+    bucket=access_logs.id,
+    versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+    opts=plain,
+)
+SecureBucket(
+    "kept", SecureBucketArgs(context=context, purpose="kept", versioning=True, access_log_bucket=access_logs),
+    opts=components,
+)  # fmt: skip
+SecureBucket("scratch", SecureBucketArgs(context=context, purpose="scratch", keep_data=False), opts=components)
+aws.s3.Bucket("bad-bare-bucket", bucket="uba-test-bare", opts=kept)
+weak = aws.s3.Bucket("bad-weak-bucket", bucket="uba-test-weak", opts=kept)
+aws.s3.BucketServerSideEncryptionConfiguration(
+    "bad-weak-encryption",
+    bucket=weak.id,
+    rules=[
+        aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"
+            )
+        )
+    ],
+    opts=plain,
+)
+aws.s3.BucketPublicAccessBlock(
+    "bad-weak-public-access",
+    bucket=weak.id,
+    block_public_acls=True,
+    block_public_policy=True,
+    ignore_public_acls=True,
+    restrict_public_buckets=False,
+    opts=plain,
+)
+aws.s3.BucketPolicy(
+    "bad-weak-policy",
+    bucket=weak.id,
+    policy=policy({"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "s3:GetObject", "Resource": "*"}),
+    opts=plain,
+)
+aws.s3.BucketVersioning(
+    "bad-weak-versioning",
+    bucket=weak.id,
+    versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Suspended"),
+    opts=plain,
+)
+
+# --- streams, queues, topics, tables, logs, keys ------------------------------------------------------------
+good_stream = aws.kinesis.Stream("good-stream", shard_count=1, encryption_type="KMS", kms_key_id=KEY, opts=kept)
+bad_stream = aws.kinesis.Stream("bad-stream", shard_count=1, encryption_type="NONE", opts=plain)
+good_queue = aws.sqs.Queue("good-queue", kms_master_key_id=KEY, opts=plain)
+aws.sqs.Queue("bad-queue", sqs_managed_sse_enabled=True, opts=plain)
+aws.sns.Topic("good-topic", kms_master_key_id=KEY, opts=plain)
+aws.sns.Topic("bad-topic", opts=plain)
+# No provider: the engine's default provider sets no default tags, and the topic sets none either.
+aws.sns.Topic("bad-untagged-topic", kms_master_key_id=KEY)
+aws.sns.Topic(
+    "good-self-tagged-topic",
+    kms_master_key_id=KEY,
+    tags={"Project": "uba", "Environment": "test", "Owner": "probe", "CostCenter": "CC-0000"},
+)
+aws.sns.Topic("bad-blank-owner-topic", kms_master_key_id=KEY, tags={"Owner": ""}, opts=plain)
+key_attribute = [aws.dynamodb.TableAttributeArgs(name="pk", type="S")]
+aws.dynamodb.Table(
+    "good-table",
+    billing_mode="PAY_PER_REQUEST",
+    hash_key="pk",
+    attributes=key_attribute,
+    server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=KEY),
+    point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+    opts=kept,
+)
+aws.dynamodb.Table(
+    "bad-table",
+    billing_mode="PAY_PER_REQUEST",
+    hash_key="pk",
+    attributes=key_attribute,
+    server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+    opts=kept,
+)
+log_group(pulumi.ComponentResource("uba:test:Logs", "logs", None, components), context, "good-logs", "/uba/good")
+aws.cloudwatch.LogGroup("bad-logs", name="/uba/bad", opts=plain)
+aws.cloudwatch.LogGroup("bad-short-logs", name="/uba/short", retention_in_days=3, kms_key_id=KEY, opts=plain)
+aws.kms.Key("good-key", enable_key_rotation=True, deletion_window_in_days=30, opts=kept)
+aws.kms.Key("bad-key", enable_key_rotation=False, deletion_window_in_days=7, opts=plain)
+aws.kms.Key("good-signing-key", customer_master_key_spec="RSA_2048", key_usage="SIGN_VERIFY", opts=kept)
+
+# --- warehouse ----------------------------------------------------------------------------------------------
+aws.redshiftserverless.Namespace(
+    "good-namespace", namespace_name="uba-test-good", kms_key_id=KEY, log_exports=ALL_AUDIT_LOGS, opts=kept
+)
+aws.redshiftserverless.Namespace("bad-namespace", namespace_name="uba-test-bad", log_exports=["userlog"], opts=kept)
+aws.redshiftserverless.Workgroup(
+    "good-workgroup", namespace_name="uba-test-good", workgroup_name="uba-test-good", publicly_accessible=False,
+    opts=plain,
+)  # fmt: skip
+aws.redshiftserverless.Workgroup(
+    "bad-workgroup", namespace_name="uba-test-bad", workgroup_name="uba-test-public", publicly_accessible=True,
+    opts=plain,
+)  # fmt: skip
+good_cluster = aws.redshift.Cluster(
+    "good-cluster", cluster_identifier="uba-test-good", node_type="ra3.xlplus", manage_master_password=True,
+    master_username="uba_admin", encrypted="true", kms_key_id=KEY, publicly_accessible=False, opts=kept,
+)  # fmt: skip
+aws.redshift.Logging(
+    "good-cluster-logging", cluster_identifier=good_cluster.cluster_identifier, log_destination_type="cloudwatch",
+    log_exports=ALL_AUDIT_LOGS, opts=plain,
+)  # fmt: skip
+aws.redshift.Cluster(
+    "bad-cluster", cluster_identifier="uba-test-bad", node_type="ra3.xlplus", manage_master_password=True,
+    master_username="uba_admin", encrypted="false", publicly_accessible=True, opts=kept,
+)  # fmt: skip
+
+
+def athena(name: str, **configuration: Any) -> None:
+    aws.athena.Workgroup(
+        name, name=f"uba-test-{name}", configuration=aws.athena.WorkgroupConfigurationArgs(**configuration), opts=plain
+    )
+
+
+def results(option: str, key: str | None = None) -> aws.athena.WorkgroupConfigurationResultConfigurationArgs:
+    return aws.athena.WorkgroupConfigurationResultConfigurationArgs(
+        output_location="s3://uba-test-results/",
+        encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
+            encryption_option=option, kms_key_arn=key
+        ),
+    )
+
+
+athena("good-athena", enforce_workgroup_configuration=True, bytes_scanned_cutoff_per_query=1073741824,
+       result_configuration=results("SSE_KMS", KEY))  # fmt: skip
+athena("bad-athena", enforce_workgroup_configuration=False, result_configuration=results("SSE_S3"))
+athena(
+    "bad-big-scan-athena", bytes_scanned_cutoff_per_query=1099511627776, result_configuration=results("CSE_KMS", KEY)
+)
+
+# --- stream consumers and Flink -----------------------------------------------------------------------------
+aws.lambda_.EventSourceMapping(
+    "good-mapping", event_source_arn=good_stream.arn, function_name="uba-test-sink", starting_position="LATEST",
+    bisect_batch_on_function_error=True, maximum_retry_attempts=3, maximum_record_age_in_seconds=3600,
+    destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
+        on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(destination_arn=good_queue.arn)
+    ),
+    opts=plain,
+)  # fmt: skip
+aws.lambda_.EventSourceMapping(
+    "bad-mapping", event_source_arn=bad_stream.arn, function_name="uba-test-sink", starting_position="LATEST",
+    maximum_retry_attempts=-1, opts=plain,
+)  # fmt: skip
+aws.lambda_.EventSourceMapping("good-queue-mapping", event_source_arn=good_queue.arn, function_name="f", opts=plain)
+flink_role = role(
+    pulumi.ComponentResource("uba:test:Flink", "flink", None, components), context, "flink-role",
+    "kinesisanalytics.amazonaws.com", [{"Effect": "Allow", "Action": "kinesis:GetRecords", "Resource": KEY}],
+    "probe Flink role",
+)  # fmt: skip
+for name, snapshots in (("good-flink", True), ("bad-flink", False)):
+    aws.kinesisanalyticsv2.Application(
+        name, runtime_environment="FLINK-1_20", service_execution_role=flink_role.arn,
+        application_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationArgs(
+            application_code_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationApplicationCodeConfigurationArgs(
+                code_content_type="ZIPFILE"
+            ),
+            application_snapshot_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationApplicationSnapshotConfigurationArgs(
+                snapshots_enabled=snapshots
+            )
+        ),
+        opts=plain,
+    )  # fmt: skip
+
+# --- API Gateway --------------------------------------------------------------------------------------------
+api = aws.apigateway.RestApi("probe-api", name="uba-test-api", opts=plain)
+deployment = aws.apigateway.Deployment("probe-deployment", rest_api=api.id, opts=plain)
+stage_logs = aws.apigateway.StageAccessLogSettingsArgs(destination_arn=KEY, format='{"requestId":"$context.requestId"}')
+good_stage = aws.apigateway.Stage(
+    "good-stage", rest_api=api.id, deployment=deployment.id, stage_name="good", access_log_settings=stage_logs,
+    xray_tracing_enabled=True, opts=plain,
+)  # fmt: skip
+aws.apigateway.MethodSettings(
+    "good-stage-settings", rest_api=api.id, stage_name=good_stage.stage_name, method_path="*/*",
+    settings=aws.apigateway.MethodSettingsSettingsArgs(throttling_rate_limit=50, throttling_burst_limit=100),
+    opts=plain,
+)  # fmt: skip
+planned_stage = aws.apigateway.Stage(
+    "good-planned-stage", rest_api=api.id, deployment=deployment.id, stage_name="planned",
+    access_log_settings=stage_logs, xray_tracing_enabled=True, opts=plain,
+)  # fmt: skip
+aws.apigateway.UsagePlan(
+    "good-plan", api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=api.id, stage=planned_stage.stage_name)],
+    throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(rate_limit=10, burst_limit=20), opts=plain,
+)  # fmt: skip
+bad_stage = aws.apigateway.Stage("bad-stage", rest_api=api.id, deployment=deployment.id, stage_name="bad", opts=plain)
+# Throttling off (-1) for the whole stage is no throttling.
+aws.apigateway.MethodSettings(
+    "bad-stage-settings", rest_api=api.id, stage_name=bad_stage.stage_name, method_path="*/*",
+    settings=aws.apigateway.MethodSettingsSettingsArgs(throttling_rate_limit=-1, throttling_burst_limit=-1),
+    opts=plain,
+)  # fmt: skip
+
+# --- IAM ----------------------------------------------------------------------------------------------------
+admin = aws.iam.Group("admin-group", name="uba-test-admin", opts=plain)
+dev = aws.iam.Group("dev-group", name="uba-test-dev", opts=plain)
+aws.iam.GroupPolicy("good-admin-everything", group=admin.name, policy=policy(EVERYTHING), opts=plain)
+aws.iam.GroupPolicy("bad-dev-everything", group=dev.name, policy=policy(EVERYTHING), opts=plain)
+aws.iam.GroupPolicy(
+    "good-dev-reads", group=dev.name,
+    policy=policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::uba-test-kept/*"}),
+    opts=plain,
+)  # fmt: skip
+administrator = "arn:aws:iam::aws:policy/AdministratorAccess"
+aws.iam.GroupPolicyAttachment("good-admin-administrator", group=admin.name, policy_arn=administrator, opts=plain)
+aws.iam.GroupPolicyAttachment("bad-dev-administrator", group=dev.name, policy_arn=administrator, opts=plain)
+break_glass = aws.iam.Policy("good-admin-managed", policy=policy(EVERYTHING), opts=plain)
+aws.iam.GroupPolicyAttachment("good-admin-managed-attachment", group=admin.name, policy_arn=break_glass.arn, opts=plain)
+aws.iam.Policy("bad-unattached-managed", policy=policy(EVERYTHING), opts=plain)
+all_but_iam = aws.iam.Policy(
+    "bad-not-action-managed", policy=policy({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}), opts=plain
+)
+service_role = role(
+    pulumi.ComponentResource("uba:test:Service", "service", None, components), context, "good-service-role",
+    "lambda.amazonaws.com", [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": KEY}],
+    "probe service role",
+)  # fmt: skip
+aws.iam.RolePolicyAttachment("bad-role-not-action", role=service_role.name, policy_arn=all_but_iam.arn, opts=plain)
+aws.iam.RolePolicy("bad-role-everything", role=service_role.name, policy=policy(EVERYTHING), opts=plain)
+aws.iam.Role(
+    "bad-two-services-role", assume_role_policy=trust({"Service": ["lambda.amazonaws.com", "ec2.amazonaws.com"]}),
+    opts=plain,
+)  # fmt: skip
+aws.iam.Role(
+    "bad-account-trust-role", assume_role_policy=trust({"Service": "lambda.amazonaws.com", "AWS": ACCOUNT}), opts=plain
+)
+aws.iam.Role("bad-anyone-role", assume_role_policy=trust("*"), opts=plain)
+user = aws.iam.User("probe-user", name="dana.dev", opts=plain)
+aws.iam.UserPolicy(
+    "bad-user-policy", user=user.name,
+    policy=policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::uba-test-kept/*"}),
+    opts=plain,
+)  # fmt: skip
+aws.iam.UserPolicyAttachment(
+    "bad-user-attachment", user=user.name, policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess", opts=plain
+)
+aws.iam.PolicyAttachment(
+    "bad-users-attachment", users=[user.name], groups=[dev.name], policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess",
+    opts=plain,
+)  # fmt: skip
+aws.iam.PolicyAttachment(
+    "good-groups-attachment", groups=[dev.name], policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess", opts=plain
+)

@@ -1,0 +1,299 @@
+"""Who can do what, per stack: the generated group policies evaluated with moto's IAM engine.
+
+The matrix comes from `tools.access` (the policies the program attaches to each group, read
+from the mock-engine snapshot). The expectations below are the spec, written per capability
+as the personas allowed; every other persona must be refused. Where the dev stack's
+builders and prod's read-only developers differ, the entry is a (builder, read_only) pair.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi_aws as aws
+import pytest
+from moto.iam.access_control import IAMPolicy, PermissionResult
+
+from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
+from settings import PERSONAS, Persona
+from tests.support.config import provisioned_warehouse
+from tests.support.harness import run_stack
+from tests.support.tokens import INGEST, LAKE, STREAMING, WAREHOUSE, type_token
+from tools.access import build_report, main, matrix, render_table
+from tools.engine.mocks import ACCOUNT_ID
+from tools.iam.evaluate import UnmodelledPolicyError, condition_holds, evaluate
+
+ADMIN: Persona = "admin"
+OP: Persona = "op"
+DEV: Persona = "dev"
+BIZ: Persona = "bizUser"
+Expected = str | tuple[str, str]  # personas as letters "AODB"; or (builder, read_only)
+
+EXPECTED: dict[str, dict[str, Expected]] = {
+    "core": {
+        "metrics.read": "AODB", "alarm.change": "AO", "alarm.delete": "AO", "dashboard.view": "AODB",
+        "dashboard.edit": "AO", "ops-topic.publish": "A", "key.decrypt": "A", "key.schedule-deletion": "A",
+        "key.disable": "A", "iam.create-user": "A", "iam.create-access-key": "A", "iam.attach-policy": "A",
+        "iam.join-admin": "A", "iam.pass-role": "A",
+        # Without MFA nobody may do anything but set MFA up; admin's own grants reach other users' devices.
+        "no-mfa.metrics": "", "no-mfa.enable-own-mfa": "AODB", "no-mfa.enable-other-mfa": "A",
+    },
+    "ingest": {
+        "api.invoke": ("AD", "A"), "events.put": ("AD", "A"), "events.read": ("AOD", "AO"),
+        "events.describe": "AOD", "ingest.code": ("AOD", "AO"), "ingest.configure": "AO", "ingest.stop": "AO",
+        "ingest.logs": "AOD", "api.key": ("AD", "A"), "api.throttle": "AO",
+    },
+    "streaming": {
+        "alerts.read": ("AOD", "AO"), "flink.stop": "AO", "flink.start": "AO", "flink.update": "AO",
+        "sink.code": ("AOD", "AO"), "realtime.get": ("AODB", "AOB"), "realtime.query-index": ("AODB", "AOB"),
+        "realtime.put": ("AD", "A"), "realtime.drop": "A", "dlq.receive": "AO", "dlq.purge": "A",
+    },
+    "lake": {
+        "lake.list": ("AOD", "AO"), "lake.download": ("AOD", "AO"), "lake.read-via-athena": "AODB",
+        "lake.errors": ("AOD", "AO"), "lake.write": ("AD", "A"), "lake.delete": ("AD", "A"), "lake.expire": "A",
+        "athena.query": "AODB", "athena.results": "AODB", "athena.tune": "AO", "results.download": "AODB",
+        "results.write-via-athena": "AODB", "results.upload": "A", "catalog.read": "AODB", "catalog.change": "A",
+        "key.via-s3": "AODB", "access-logs.read": "AO", "firehose.tune": "AO", "firehose.logs": "AOD",
+    },
+    "warehouse": {"warehouse.connect": "AOB", "warehouse.sql": "AOB", "warehouse.delete": "A"},
+}  # fmt: skip
+# Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
+CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
+               "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query",
+               "catalog.read", "warehouse.connect"]  # fmt: skip
+TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE,
+                   "warehouse": WAREHOUSE}  # fmt: skip
+LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
+
+
+def expected_allowed(stack: str, other: str) -> dict[str, set[str]]:
+    """Capability id -> personas allowed, for the tiers this stack (and the other) builds."""
+    run, other_run = run_stack(stack), run_stack(other)
+    builder = run.stack == "dev"  # the stack files: builder in dev, read_only in prod
+    result: dict[str, set[str]] = {}
+    for tier, entries in EXPECTED.items():
+        if tier != "core" and not run.of_type(TIER_COMPONENTS[tier]):
+            continue
+        for capability, letters in entries.items():
+            chosen = letters if isinstance(letters, str) else letters[0 if builder else 1]
+            result[capability] = {LETTERS[letter] for letter in chosen}
+    present_elsewhere = {c for tier, entries in EXPECTED.items() for c in entries
+                         if tier == "core" or other_run.of_type(TIER_COMPONENTS[tier])}  # fmt: skip
+    for capability in CROSS_STACK:
+        if capability in present_elsewhere:
+            result[f"{other}:{capability}"] = {ADMIN}
+    return result
+
+
+def verdicts(stack: str, other: str) -> dict[tuple[str, str], Any]:
+    rows = matrix(run_stack(stack).snapshot, [run_stack(other).snapshot])
+    return {(v.capability, v.persona): v for v in rows}
+
+
+@pytest.mark.parametrize(("stack", "other"), [("dev", "prod"), ("prod", "dev")])
+def test_every_persona_can_do_exactly_what_the_spec_says_and_nothing_more(stack: str, other: str) -> None:
+    found = verdicts(stack, other)
+    expected = expected_allowed(stack, other)
+    assert {capability for capability, _ in found} == set(expected), "capabilities tried differ from the spec"
+    unexpected_allows = [key for key, v in found.items() if v.allowed and key[1] not in expected[key[0]]]
+    missing_allows = [key for key, v in found.items() if not v.allowed and key[1] in expected[key[0]]]
+    assert unexpected_allows == [], f"allowed but must be refused: {unexpected_allows}"
+    assert missing_allows == [], f"refused but must be allowed: {missing_allows}"
+    assert len(expected) >= 40 and len(found) == len(PERSONAS) * len(expected)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_op_is_explicitly_denied_what_it_must_never_do(stack: str) -> None:
+    """Explicit denies, so no other policy or group membership can ever grant these to op."""
+    found = verdicts(stack, "prod" if stack == "dev" else "dev")
+    must_be_explicit = [
+        "iam.create-user", "iam.create-access-key", "iam.attach-policy", "iam.join-admin", "iam.pass-role",
+        "key.schedule-deletion", "key.disable", "lake.delete", "lake.expire",
+    ]  # fmt: skip
+    for capability in must_be_explicit:
+        if (capability, OP) in found:
+            assert found[(capability, OP)].outcome == "explicit deny", capability
+    assert found[("iam.create-user", OP)].outcome == "explicit deny"
+
+
+def test_a_dev_stack_developer_cannot_touch_the_prod_stack() -> None:
+    found = verdicts("dev", "prod")
+    prod_stream = run_stack("prod").one(type_token(aws.kinesis.Stream), "events-stream").state["arn"]
+    put = found[("prod:events.put", DEV)]
+    assert put.resource == prod_stream and put.action == "kinesis:PutRecord"
+    assert not put.allowed and put.outcome == "implicit deny"
+    # ...while the same request on the dev stack's own stream is allowed.
+    own = found[("events.put", DEV)]
+    assert own.allowed and own.resource == prod_stream.replace("uba-prod", "uba-dev")
+    for capability in CROSS_STACK:
+        for persona in (OP, DEV, BIZ):
+            if (f"prod:{capability}", persona) in found:
+                assert not found[(f"prod:{capability}", persona)].allowed, (capability, persona)
+
+
+def test_report_json_has_staff_and_a_long_form_matrix() -> None:
+    doc = build_report(run_stack("prod").snapshot, [run_stack("dev").snapshot])
+    assert doc["staff"] == [
+        {"user": "alice.admin", "groups": ["admin"], "created_by_stack": False},
+        {"user": "omar.ops", "groups": ["op"], "created_by_stack": False},
+        {"user": "dana.dev", "groups": ["dev"], "created_by_stack": False},
+        {"user": "bo.analyst", "groups": ["bizUser"], "created_by_stack": False},
+    ]
+    row = next(r for r in doc["matrix"] if r["capability"] == "events.put" and r["persona"] == "op")
+    assert {k: row[k] for k in ("persona", "capability", "action", "resource", "allowed")} == {
+        "persona": "op", "capability": "events.put", "action": "kinesis:PutRecord",
+        "resource": f"arn:aws:kinesis:eu-west-1:{ACCOUNT_ID}:stream/uba-prod-events", "allowed": False,
+    }  # fmt: skip
+    json.dumps(doc)  # the whole document is JSON as printed by --format json
+    table = render_table(doc)
+    assert "  omar.ops     op" in table
+    line = next(line for line in table.splitlines() if "put a record on the events stream " in line)
+    assert line.split()[-4:] == ["allow", "deny", "deny", "deny"]
+
+
+# --- the evaluator, and the statements moto cannot be trusted with -----------------------------------------
+
+
+def mfa_policy(stack: str = "dev") -> dict[str, Any]:
+    run = run_stack(stack)
+    return run.policy(run.one(type_token(aws.iam.Policy), "policy-require-mfa"))
+
+
+def deny_unless_mfa(stack: str = "dev") -> dict[str, Any]:
+    statements = [s for s in mfa_policy(stack)["Statement"] if s["Effect"] == "Deny"]
+    assert len(statements) == 1
+    return statements[0]
+
+
+@pytest.mark.parametrize(
+    "context",
+    [{"aws:MultiFactorAuthPresent": "false"}, {}],  # signed in without MFA; long-term keys carry no MFA key at all
+    ids=["mfa-false", "mfa-key-absent"],
+)
+def test_without_mfa_the_deny_statement_refuses_everything_but_mfa_set_up(context: dict[str, str]) -> None:
+    statement = deny_unless_mfa()
+    admin = [ADMINISTRATOR_ACCESS_DOCUMENT, {"Version": "2012-10-17", "Statement": [statement]}]
+    context = {**context, "aws:username": "dana.dev"}
+    assert condition_holds(statement["Condition"], context)
+    for action, resource in [("s3:GetObject", "arn:aws:s3:::uba-dev-lake/events/x"), ("iam:CreateUser", "*"),
+                             ("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT_ID}:role/x")]:  # fmt: skip
+        assert evaluate(admin, action, resource, context).outcome == "explicit deny", action
+    for action in ("iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ListMFADevices", "sts:GetSessionToken"):
+        assert evaluate(admin, action, f"arn:aws:iam::{ACCOUNT_ID}:user/dana.dev", context).allowed, action
+
+
+def test_with_mfa_the_deny_statement_does_not_apply() -> None:
+    statement = deny_unless_mfa()
+    admin = [ADMINISTRATOR_ACCESS_DOCUMENT, {"Version": "2012-10-17", "Statement": [statement]}]
+    context = {"aws:MultiFactorAuthPresent": "true", "aws:username": "dana.dev"}
+    assert not condition_holds(statement["Condition"], context)
+    assert evaluate(admin, "s3:GetObject", "arn:aws:s3:::uba-dev-lake/events/x", context).allowed
+
+
+def test_moto_alone_misreads_the_mfa_statement_which_is_why_conditions_are_evaluated_separately() -> None:
+    """moto ignores `BoolIfExists` (it knows only StringEquals), so its verdict is a deny even with MFA."""
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [deny_unless_mfa()]})
+    moto_verdict = IAMPolicy(policy).is_action_permitted(
+        "s3:GetObject", "arn:aws:s3:::b/k", incoming_condition_values={"aws:MultiFactorAuthPresent": "true"}
+    )
+    assert moto_verdict == PermissionResult.DENIED  # wrong for IAM: the condition does not hold
+    ours = evaluate([json.loads(policy)], "s3:GetObject", "arn:aws:s3:::b/k", {"aws:MultiFactorAuthPresent": "true"})
+    assert ours.outcome == "implicit deny"  # right: the statement does not apply, and nothing allows
+
+
+def test_self_service_mfa_reaches_only_the_callers_own_user() -> None:
+    documents = [mfa_policy()]
+    own = {"aws:MultiFactorAuthPresent": "false", "aws:username": "dana.dev"}
+    user = f"arn:aws:iam::{ACCOUNT_ID}:user"
+    assert evaluate(documents, "iam:EnableMFADevice", f"{user}/dana.dev", own).allowed
+    assert evaluate(documents, "iam:EnableMFADevice", f"{user}/people/dana.dev", own).allowed  # a user with a path
+    assert not evaluate(documents, "iam:EnableMFADevice", f"{user}/omar.ops", own).allowed
+    assert not evaluate(documents, "iam:DeactivateMFADevice", f"{user}/dana.dev", own).allowed  # needs MFA first
+    with_mfa = own | {"aws:MultiFactorAuthPresent": "true"}
+    assert evaluate(documents, "iam:DeactivateMFADevice", f"{user}/dana.dev", with_mfa).allowed
+
+
+def test_reads_through_athena_only_apply_when_athena_makes_the_call() -> None:
+    statement = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::lake/events/*"],
+                 "Condition": {"ForAnyValue:StringEquals": {"aws:CalledVia": ["athena.amazonaws.com"]}}}  # fmt: skip
+    documents = [{"Version": "2012-10-17", "Statement": [statement]}]
+    key = "arn:aws:s3:::lake/events/year=2026/x.parquet"
+    assert evaluate(documents, "s3:GetObject", key, {"aws:CalledVia": ["athena.amazonaws.com"]}).allowed
+    assert evaluate(documents, "s3:GetObject", key, {}).outcome == "implicit deny"  # moto would say explicit deny
+    assert evaluate(documents, "s3:GetObject", key, {"aws:CalledVia": ["glue.amazonaws.com"]}).outcome == (
+        "implicit deny"
+    )
+    errors = "arn:aws:s3:::lake/errors/x"
+    assert not evaluate(documents, "s3:GetObject", errors, {"aws:CalledVia": ["athena.amazonaws.com"]}).allowed
+
+
+def test_key_use_is_allowed_only_through_the_named_services() -> None:
+    statement = {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": ["arn:aws:kms:eu-west-1:1:key/k"],
+                 "Condition": {"StringEquals": {"kms:ViaService": ["s3.eu-west-1.amazonaws.com"]}}}  # fmt: skip
+    documents = [{"Version": "2012-10-17", "Statement": [statement]}]
+    key = "arn:aws:kms:eu-west-1:1:key/k"
+    assert evaluate(documents, "kms:Decrypt", key, {"kms:viaservice": "s3.eu-west-1.amazonaws.com"}).allowed
+    assert not evaluate(documents, "kms:Decrypt", key, {"kms:ViaService": "sqs.eu-west-1.amazonaws.com"}).allowed
+    assert not evaluate(documents, "kms:Decrypt", key, {}).allowed
+
+
+def test_an_explicit_deny_beats_administrator_access() -> None:
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": ["kms:ScheduleKeyDeletion"],
+                                                     "Resource": ["arn:aws:kms:eu-west-1:1:key/k"]}]}  # fmt: skip
+    documents = [ADMINISTRATOR_ACCESS_DOCUMENT, deny]
+    assert evaluate(documents, "kms:ScheduleKeyDeletion", "arn:aws:kms:eu-west-1:1:key/k", {}).outcome == (
+        "explicit deny"
+    )
+    assert evaluate(documents, "kms:ScheduleKeyDeletion", "arn:aws:kms:eu-west-1:1:key/other", {}).allowed
+    assert evaluate([ADMINISTRATOR_ACCESS_DOCUMENT], "anything:AtAll", "arn:aws:x:::y", {}).allowed
+    assert evaluate([], "s3:GetObject", "arn:aws:s3:::b/k", {}).outcome == "implicit deny"
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::b/*"}, "NotResource"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+          "Condition": {"NumericLessThan": {"s3:max-keys": "10"}}}, "NumericLessThan"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+          "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]},
+                        "DateGreaterThan": {"aws:CurrentTime": "x"}}},
+         "DateGreaterThan"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/(a|b)"}, "misread"),
+        ({"Effect": "Allow", "Action": "iam:GetUser", "Resource": "arn:aws:iam::1:user/${aws:userid}"}, "aws:userid"),
+        ({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}, "Principal"),
+    ],
+)  # fmt: skip
+def test_what_the_evaluator_cannot_decide_faithfully_is_refused_not_guessed(statement: dict, problem: str) -> None:
+    with pytest.raises(UnmodelledPolicyError, match=problem):
+        evaluate([{"Version": "2012-10-17", "Statement": [statement]}], "s3:GetObject", "arn:aws:s3:::b/k",
+                 {"aws:TagKeys": ["a"], "aws:username": "x"})  # fmt: skip
+
+
+def test_every_persona_is_in_the_matrix_for_every_capability() -> None:
+    rows = matrix(run_stack("prod").snapshot, [])
+    by_capability: dict[str, set[str]] = {}
+    for row in rows:
+        by_capability.setdefault(row.capability, set()).add(row.persona)
+    assert all(personas == set(PERSONAS) for personas in by_capability.values())
+    assert not [c for c in by_capability if ":" in c]  # no other stack given, no cross-stack rows
+
+
+def test_a_provisioned_warehouse_is_reached_through_cluster_credentials_for_its_own_database() -> None:
+    run = run_stack("dev", overrides=provisioned_warehouse())
+    cluster = run.one(type_token(aws.redshift.Cluster))
+    found = {(v.capability, v.persona): v for v in matrix(run.snapshot, [])}
+    connect = found[("warehouse.connect", BIZ)]
+    identifier, database = cluster.state["clusterIdentifier"], cluster.inputs["databaseName"]
+    assert connect.action == "redshift:GetClusterCredentialsWithIAM"
+    assert connect.resource == f"arn:aws:redshift:eu-west-1:{ACCOUNT_ID}:dbname:{identifier}/{database}"
+    assert {p for p in PERSONAS if found[("warehouse.connect", p)].allowed} == {ADMIN, OP, BIZ}
+    assert {p for p in PERSONAS if found[("warehouse.sql", p)].allowed} == {ADMIN, OP, BIZ}
+    assert found[("warehouse.delete", OP)].action == "redshift:DeleteCluster"
+    assert not found[("warehouse.delete", OP)].allowed
+
+
+def test_an_unknown_stack_is_refused_with_the_stacks_there_are(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nosuch"]) == 2
+    assert "no stack file Pulumi.nosuch.yaml; stacks here: dev, prod" in capsys.readouterr().err

@@ -1,0 +1,293 @@
+"""The capabilities `tools.access` tries: one concrete AWS action on one concrete resource each.
+
+Each tier contributes the requests that matter for it (what a persona should and should not
+be able to do with its resources); a resource the stack does not have drops its rows. The
+cross-stack rows aim the same kinds of request at another stack's resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.access import AccessTargets
+from settings import Persona
+from tools.engine.mocks import Snapshot
+from tools.iam.snapshot import arn_of, find, of_type
+
+SAMPLE_EVENTS_OBJECT = "events/year=2026/month=01/day=15/hour=09/uba-events-1-2026-01-15-09-00-00.parquet"
+SAMPLE_ERRORS_OBJECT = "errors/format-conversion-failed/2026/01/15/09/uba-errors-1.gz"
+
+
+@dataclass(frozen=True)
+class Capability:
+    id: str
+    description: str
+    action: str
+    resource: str
+    context: dict[str, Any] = field(default_factory=dict)  # on top of `SESSION`
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """Concrete resources of one stack that the capabilities are tried on."""
+
+    targets: AccessTargets[str]
+    snapshot: Snapshot
+
+    def arn(self, type_token: str, name: str | None = None) -> str | None:
+        return arn_of(self.snapshot, type_token, name)
+
+    @property
+    def events_route(self) -> str | None:
+        api = find(self.snapshot, "aws:apigateway/restApi:RestApi")
+        stage = self.targets.api_stage
+        return None if api is None or stage is None else f"{api.state['executionArn']}/{stage}/POST/events"
+
+    def first_arn(self, type_token: str) -> str | None:
+        found = of_type(self.snapshot, type_token)
+        return str(found[0].state["arn"]) if found else None
+
+    def group_arn(self, persona: Persona) -> str | None:
+        return self.arn("aws:iam/group:Group", f"group-{persona}")
+
+    def log_group_arn(self, name: str) -> str | None:
+        return self.arn("aws:cloudwatch/logGroup:LogGroup", name)
+
+    @property
+    def table_index_arn(self) -> str | None:
+        table = find(self.snapshot, "aws:dynamodb/table:Table")
+        indexes = [] if table is None else table.inputs.get("globalSecondaryIndexes") or []
+        return f"{table.state['arn']}/index/{indexes[0]['name']}" if table is not None and indexes else None
+
+    @property
+    def events_table_arn(self) -> str | None:
+        return self.arn("aws:glue/catalogTable:CatalogTable", "events-table")
+
+    @property
+    def warehouse_credentials(self) -> tuple[str, str | None]:
+        """The action and resource that hand out temporary database credentials."""
+        t = self.targets
+        if t.warehouse_mode == "provisioned":
+            database = f"arn:aws:redshift:{t.region}:{t.account_id}:dbname:{t.warehouse_name}/{t.warehouse_database}"
+            return "redshift:GetClusterCredentialsWithIAM", database
+        return "redshift-serverless:GetCredentials", t.warehouse_arn
+
+
+def _object(bucket_arn: str | None, key: str) -> str | None:
+    return None if bucket_arn is None else f"{bucket_arn}/{key}"
+
+
+Factory = Callable[..., "Capability | None"]
+
+
+def _factory(prefix: str = "", suffix: str = "") -> Factory:
+    def cap(id_: str, description: str, action: str, resource: str | None, **context: Any) -> Capability | None:
+        if resource is None:
+            return None
+        return Capability(f"{prefix}{id_}", f"{description}{suffix}", action, resource, dict(context))
+
+    return cap
+
+
+ATHENA_CALL = {"aws:CalledVia": ["athena.amazonaws.com"]}
+
+
+def _core(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    iam = f"arn:aws:iam::{t.account_id}"
+    alarm = stack.first_arn("aws:cloudwatch/metricAlarm:MetricAlarm")
+    yield cap("metrics.read", "read CloudWatch metrics", "cloudwatch:GetMetricData", "*")
+    yield cap("alarm.change", "change an alarm", "cloudwatch:PutMetricAlarm", alarm)
+    yield cap("alarm.delete", "delete an alarm", "cloudwatch:DeleteAlarms", alarm)
+    yield cap("dashboard.view", "view the ops dashboard", "cloudwatch:GetDashboard", t.dashboard_arn)
+    yield cap("dashboard.edit", "edit the ops dashboard", "cloudwatch:PutDashboard", t.dashboard_arn)
+    yield cap("ops-topic.publish", "publish to the ops topic", "sns:Publish", t.ops_topic_arn)
+    yield cap("key.decrypt", "decrypt directly with the platform key", "kms:Decrypt", t.kms_key_arn)
+    yield cap(
+        "key.schedule-deletion", "schedule deletion of the platform key", "kms:ScheduleKeyDeletion", t.kms_key_arn
+    )
+    yield cap("key.disable", "disable the platform key", "kms:DisableKey", t.kms_key_arn)
+    yield cap("iam.create-user", "create an IAM user", "iam:CreateUser", f"{iam}:user/mallory")
+    yield cap(
+        "iam.create-access-key", "create access keys for a staff user", "iam:CreateAccessKey", f"{iam}:user/omar.ops"
+    )
+    yield cap("iam.attach-policy", "attach a policy to the op group", "iam:AttachGroupPolicy", stack.group_arn("op"))
+    yield cap("iam.join-admin", "add a user to the admin group", "iam:AddUserToGroup", stack.group_arn("admin"))
+    yield cap(
+        "iam.pass-role",
+        "pass the ingest Lambda's role to a service",
+        "iam:PassRole",
+        stack.arn("aws:iam/role:Role", "ingest-role"),
+    )
+    # A console session that has not signed in with MFA.
+    no_mfa = {"aws:MultiFactorAuthPresent": "false", "aws:username": "dana.dev"}
+    yield cap("no-mfa.metrics", "read metrics without MFA", "cloudwatch:GetMetricData", "*", **no_mfa)
+    yield cap(
+        "no-mfa.enable-own-mfa",
+        "enable one's own MFA device without MFA",
+        "iam:EnableMFADevice",
+        f"{iam}:user/dana.dev",
+        **no_mfa,
+    )
+    yield cap(
+        "no-mfa.enable-other-mfa",
+        "enable an MFA device on someone else without MFA",
+        "iam:EnableMFADevice",
+        f"{iam}:user/omar.ops",
+        **no_mfa,
+    )
+
+
+def _ingest(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap("api.invoke", "send a test event through the API", "execute-api:Invoke", stack.events_route)
+    yield cap("events.put", "put a record on the events stream", "kinesis:PutRecord", t.events_stream_arn)
+    yield cap("events.read", "read raw events from the events stream", "kinesis:GetRecords", t.events_stream_arn)
+    yield cap("events.describe", "describe the events stream", "kinesis:DescribeStreamSummary", t.events_stream_arn)
+    yield cap("ingest.code", "ship new code to the ingest Lambda", "lambda:UpdateFunctionCode", t.ingest_function_arn)
+    yield cap(
+        "ingest.configure", "reconfigure the ingest Lambda", "lambda:UpdateFunctionConfiguration", t.ingest_function_arn
+    )
+    yield cap(
+        "ingest.stop", "throttle the ingest Lambda to zero", "lambda:PutFunctionConcurrency", t.ingest_function_arn
+    )
+    yield cap(
+        "ingest.logs", "read the ingest Lambda's logs", "logs:FilterLogEvents", stack.log_group_arn("ingest-logs")
+    )
+    yield cap(
+        "api.key",
+        "read the test client's API key",
+        "apigateway:GET",
+        None if t.api_key_id is None else f"arn:aws:apigateway:{t.region}::/apikeys/{t.api_key_id}",
+    )
+    yield cap(
+        "api.throttle", "change the API stage's throttling", "apigateway:PATCH", stack.arn("aws:apigateway/stage:Stage")
+    )
+
+
+def _streaming(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap("alerts.read", "read the alerts stream", "kinesis:GetRecords", t.alerts_stream_arn)
+    yield cap("flink.stop", "stop the Flink application", "kinesisanalytics:StopApplication", t.flink_application_arn)
+    yield cap(
+        "flink.start", "start the Flink application", "kinesisanalytics:StartApplication", t.flink_application_arn
+    )
+    yield cap(
+        "flink.update", "update the Flink application", "kinesisanalytics:UpdateApplication", t.flink_application_arn
+    )
+    yield cap("sink.code", "ship new code to the alert-sink Lambda", "lambda:UpdateFunctionCode", t.sink_function_arn)
+    yield cap("realtime.get", "read a realtime result", "dynamodb:GetItem", t.results_table_arn)
+    yield cap(
+        "realtime.query-index",
+        "query the realtime table's index",
+        "dynamodb:Query",
+        stack.table_index_arn,
+    )
+    yield cap("realtime.put", "write a realtime result", "dynamodb:PutItem", t.results_table_arn)
+    yield cap("realtime.drop", "delete the realtime table", "dynamodb:DeleteTable", t.results_table_arn)
+    yield cap("dlq.receive", "read dead-lettered alerts", "sqs:ReceiveMessage", t.dead_letter_queue_arn)
+    yield cap("dlq.purge", "purge the dead-letter queue", "sqs:PurgeQueue", t.dead_letter_queue_arn)
+
+
+def _lake(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    events = _object(t.lake_bucket_arn, SAMPLE_EVENTS_OBJECT)
+    result = _object(t.results_bucket_arn, "0b5c8a3e-2f1d-4c9b-9a57-1d2e3f4a5b6c.csv")
+    yield cap("lake.list", "list the lake's objects", "s3:ListBucket", t.lake_bucket_arn)
+    yield cap("lake.download", "download a raw event file from the lake", "s3:GetObject", events)
+    yield cap("lake.read-via-athena", "read lake events in an Athena query", "s3:GetObject", events, **ATHENA_CALL)
+    yield cap(
+        "lake.errors", "read Firehose's error output", "s3:GetObject", _object(t.lake_bucket_arn, SAMPLE_ERRORS_OBJECT)
+    )
+    yield cap("lake.write", "write a file into the lake", "s3:PutObject", events)
+    yield cap("lake.delete", "delete a lake object", "s3:DeleteObject", events)
+    yield cap("lake.expire", "set an expiry rule on the lake", "s3:PutLifecycleConfiguration", t.lake_bucket_arn)
+    yield cap(
+        "athena.query", "run a query in the platform workgroup", "athena:StartQueryExecution", t.athena_workgroup_arn
+    )
+    yield cap("athena.results", "fetch a query's results", "athena:GetQueryResults", t.athena_workgroup_arn)
+    yield cap("athena.tune", "change the workgroup's settings", "athena:UpdateWorkGroup", t.athena_workgroup_arn)
+    yield cap("results.download", "download a query result file", "s3:GetObject", result)
+    yield cap(
+        "results.write-via-athena", "write a query result in an Athena query", "s3:PutObject", result, **ATHENA_CALL
+    )
+    yield cap("results.upload", "upload a file into the results bucket", "s3:PutObject", result)
+    yield cap("catalog.read", "read the events table definition", "glue:GetTable", stack.events_table_arn)
+    yield cap("catalog.change", "change the events table definition", "glue:UpdateTable", stack.events_table_arn)
+    yield cap(
+        "key.via-s3",
+        "decrypt lake data through S3",
+        "kms:Decrypt",
+        t.kms_key_arn if t.lake_bucket_arn else None,
+        **{"kms:ViaService": f"s3.{t.region}.amazonaws.com"},
+    )
+    yield cap(
+        "access-logs.read",
+        "read the lake's S3 access logs",
+        "s3:GetObject",
+        _object(t.log_bucket_arn, "logs/2026-01-15-09-00-00-ABCDEF"),
+    )
+    yield cap("firehose.tune", "change Firehose buffering", "firehose:UpdateDestination", t.delivery_stream_arn)
+    yield cap(
+        "firehose.logs",
+        "read Firehose's delivery logs",
+        "logs:FilterLogEvents",
+        stack.log_group_arn("lake-firehose-logs"),
+    )
+
+
+def _warehouse_capabilities(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    action, resource = stack.warehouse_credentials
+    yield cap("warehouse.connect", "get temporary warehouse credentials", action, resource)
+    yield cap("warehouse.sql", "run SQL through the Data API", "redshift-data:ExecuteStatement", t.warehouse_arn)
+    delete = "redshift-serverless:DeleteWorkgroup" if t.warehouse_mode == "serverless" else "redshift:DeleteCluster"
+    yield cap("warehouse.delete", "delete the warehouse", delete, t.warehouse_arn)
+
+
+def _own(stack: Landmarks) -> Iterator[Capability | None]:
+    cap = _factory()
+    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities):
+        yield from tier(stack, cap)
+
+
+def _cross(other: Landmarks) -> Iterator[Capability | None]:
+    """The same kinds of request, aimed at another stack's resources."""
+    t = other.targets
+    cap = _factory(prefix=f"{other.snapshot.stack}:", suffix=f" of stack {other.snapshot.stack}")
+    yield cap("events.put", "put a record on the events stream", "kinesis:PutRecord", t.events_stream_arn)
+    yield cap("events.read", "read the events stream", "kinesis:GetRecords", t.events_stream_arn)
+    yield cap("api.invoke", "send an event through the API", "execute-api:Invoke", other.events_route)
+    yield cap("ingest.code", "ship code to the ingest Lambda", "lambda:UpdateFunctionCode", t.ingest_function_arn)
+    yield cap(
+        "ingest.logs", "read the ingest Lambda's logs", "logs:FilterLogEvents", other.log_group_arn("ingest-logs")
+    )
+    yield cap(
+        "alarm.change",
+        "change an alarm",
+        "cloudwatch:PutMetricAlarm",
+        other.first_arn("aws:cloudwatch/metricAlarm:MetricAlarm"),
+    )
+    yield cap("dashboard.view", "view the ops dashboard", "cloudwatch:GetDashboard", t.dashboard_arn)
+    yield cap("flink.stop", "stop the Flink application", "kinesisanalytics:StopApplication", t.flink_application_arn)
+    yield cap("realtime.get", "read a realtime result", "dynamodb:GetItem", t.results_table_arn)
+    yield cap(
+        "lake.read-via-athena",
+        "read lake events in an Athena query",
+        "s3:GetObject",
+        _object(t.lake_bucket_arn, SAMPLE_EVENTS_OBJECT),
+        **ATHENA_CALL,
+    )
+    yield cap("athena.query", "run a query in the workgroup", "athena:StartQueryExecution", t.athena_workgroup_arn)
+    yield cap("catalog.read", "read the events table definition", "glue:GetTable", other.events_table_arn)
+    action, resource = other.warehouse_credentials
+    yield cap("warehouse.connect", "get warehouse credentials", action, resource)
+
+
+def capabilities(own: Landmarks, others: list[Landmarks]) -> list[Capability]:
+    found = [c for c in _own(own) if c is not None]
+    for other in others:
+        found.extend(c for c in _cross(other) if c is not None)
+    return found

@@ -1,0 +1,146 @@
+"""Reading the access tier back from a mock-engine snapshot: groups, their policies, staff, and targets.
+
+Everything here reads what the program registered (resource inputs and mock state); nothing
+restates what the program meant to do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from components.access.policies import ADMINISTRATOR_ACCESS_ARN, ADMINISTRATOR_ACCESS_DOCUMENT, AccessTargets
+from settings import PERSONAS, Persona
+from tools.engine.mocks import ProgramError, RegisteredResource, Snapshot
+from tools.iam.evaluate import UnmodelledPolicyError
+
+
+def of_type(snapshot: Snapshot, type_token: str) -> list[RegisteredResource]:
+    return [r for r in snapshot.resources if r.type == type_token]
+
+
+def find(snapshot: Snapshot, type_token: str, name: str | None = None) -> RegisteredResource | None:
+    found = [r for r in of_type(snapshot, type_token) if name is None or r.name == name]
+    if len(found) > 1:
+        raise ProgramError(f"stack {snapshot.stack}: {len(found)} resources {type_token} {name or ''}, expected one")
+    return found[0] if found else None
+
+
+def arn_of(snapshot: Snapshot, type_token: str, name: str | None = None) -> str | None:
+    resource = find(snapshot, type_token, name)
+    return None if resource is None else str(resource.state["arn"])
+
+
+def _group_personas(snapshot: Snapshot) -> dict[str, Persona]:
+    """IAM group name -> persona, from the access tier's groups (`group-<persona>`)."""
+    personas: dict[str, Persona] = {}
+    for group in of_type(snapshot, "aws:iam/group:Group"):
+        persona = group.name.removeprefix("group-")
+        if persona in PERSONAS:
+            personas[str(group.inputs["name"])] = persona
+    return personas
+
+
+def _document(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def group_documents(snapshot: Snapshot) -> dict[Persona, list[dict[str, Any]]]:
+    """Every policy document each group holds: attached managed policies and inline group policies."""
+    personas = _group_personas(snapshot)
+    managed = {str(p.state["arn"]): _document(p.inputs["policy"]) for p in of_type(snapshot, "aws:iam/policy:Policy")}
+    documents: dict[Persona, list[dict[str, Any]]] = {persona: [] for persona in personas.values()}
+    for attachment in of_type(snapshot, "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"):
+        arn = str(attachment.inputs["policyArn"])
+        if arn == ADMINISTRATOR_ACCESS_ARN:
+            document = ADMINISTRATOR_ACCESS_DOCUMENT
+        elif arn in managed:
+            document = managed[arn]
+        else:
+            raise UnmodelledPolicyError(f"group policy {arn} is neither the program's own nor AdministratorAccess")
+        documents[personas[str(attachment.inputs["group"])]].append(document)
+    for inline in of_type(snapshot, "aws:iam/groupPolicy:GroupPolicy"):
+        documents[personas[str(inline.inputs["group"])]].append(_document(inline.inputs["policy"]))
+    return documents
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    user: str
+    groups: list[Persona]
+    created_by_stack: bool
+
+
+def staff(snapshot: Snapshot) -> list[StaffEntry]:
+    personas = _group_personas(snapshot)
+    created = {str(u.inputs["name"]) for u in of_type(snapshot, "aws:iam/user:User")}
+    entries = [
+        StaffEntry(
+            user=str(m.inputs["user"]),
+            groups=[personas[str(g)] for g in m.inputs["groups"]],
+            created_by_stack=str(m.inputs["user"]) in created,
+        )
+        for m in of_type(snapshot, "aws:iam/userGroupMembership:UserGroupMembership")
+    ]
+    return sorted(entries, key=lambda entry: (PERSONAS.index(entry.groups[0]), entry.user.lower()))
+
+
+def _sink_function(snapshot: Snapshot) -> RegisteredResource | None:
+    """The alert-sink Lambda: the streaming tier's only function."""
+    others = [f for f in of_type(snapshot, "aws:lambda/function:Function") if f.name != "ingest-function"]
+    return others[0] if len(others) == 1 else None
+
+
+def _warehouse(snapshot: Snapshot) -> dict[str, str | None]:
+    workgroup = find(snapshot, "aws:redshiftserverless/workgroup:Workgroup")
+    namespace = find(snapshot, "aws:redshiftserverless/namespace:Namespace")
+    cluster = find(snapshot, "aws:redshift/cluster:Cluster")
+    if workgroup is not None:
+        database = None if namespace is None else namespace.inputs.get("dbName")
+        return {"warehouse_mode": "serverless", "warehouse_arn": str(workgroup.state["arn"]),
+                "warehouse_name": str(workgroup.inputs["workgroupName"]), "warehouse_database": database}  # fmt: skip
+    if cluster is not None:
+        return {"warehouse_mode": "provisioned", "warehouse_arn": str(cluster.state["arn"]),
+                "warehouse_name": str(cluster.state["clusterIdentifier"]),
+                "warehouse_database": cluster.inputs.get("databaseName")}  # fmt: skip
+    return {}
+
+
+def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
+    """The stack's resources as the access tier names them, read back from what the program registered."""
+    platform = find(snapshot, "uba:platform:Platform")
+    provider = find(snapshot, "pulumi:providers:aws")
+    key_arn = arn_of(snapshot, "aws:kms/key:Key")
+    if platform is None or provider is None or key_arn is None:
+        raise ProgramError(f"stack {snapshot.stack}: no platform, provider or KMS key registered")
+    api = find(snapshot, "aws:apigateway/restApi:RestApi")
+    stage = find(snapshot, "aws:apigateway/stage:Stage")
+    api_key = find(snapshot, "aws:apigateway/apiKey:ApiKey")
+    database = find(snapshot, "aws:glue/catalogDatabase:CatalogDatabase")
+    sink = _sink_function(snapshot)
+    return AccessTargets[str](
+        prefix=platform.name,
+        region=str(provider.inputs["region"]),
+        account_id=key_arn.split(":")[4],
+        kms_key_arn=key_arn,
+        ops_topic_arn=str(arn_of(snapshot, "aws:sns/topic:Topic", "ops-topic")),
+        dashboard_arn=arn_of(snapshot, "aws:cloudwatch/dashboard:Dashboard"),
+        events_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "events-stream"),
+        ingest_function_arn=arn_of(snapshot, "aws:lambda/function:Function", "ingest-function"),
+        api_id=None if api is None else str(api.state["id"]),
+        api_stage=None if stage is None else str(stage.inputs["stageName"]),
+        api_key_id=None if api_key is None else str(api_key.state["id"]),
+        alerts_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "alerts-stream"),
+        results_table_arn=arn_of(snapshot, "aws:dynamodb/table:Table"),
+        dead_letter_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue"),
+        sink_function_arn=None if sink is None else str(sink.state["arn"]),
+        flink_application_arn=arn_of(snapshot, "aws:kinesisanalyticsv2/application:Application"),
+        lake_bucket_arn=arn_of(snapshot, "aws:s3/bucket:Bucket", "lake-bucket"),
+        results_bucket_arn=arn_of(snapshot, "aws:s3/bucket:Bucket", "athena-results-bucket"),
+        log_bucket_arn=arn_of(snapshot, "aws:s3/bucket:Bucket", "lake-access-logs-bucket"),
+        glue_database_name=None if database is None else str(database.inputs["name"]),
+        athena_workgroup_arn=arn_of(snapshot, "aws:athena/workgroup:Workgroup"),
+        delivery_stream_arn=arn_of(snapshot, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
+        **_warehouse(snapshot),
+    )
