@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 import shutil
@@ -103,3 +104,16 @@ def test_production_code_does_not_know_it_runs_under_mocks() -> None:
         if ".venv" not in path.parts and re.search(r"MockMonitor|get_monitor|pulumi\.runtime\.mocks", path.read_text())
     ]
     assert offenders == []
+
+
+def test_the_entry_point_builds_the_stack_when_pulumi_runs_it() -> None:
+    """Pulumi's language host runs `__main__.py` with `runpy.run_path(program, run_name='__main__')`.
+
+    Without the guard calling `main()` at the end, `pulumi up` would register nothing and so plan
+    to delete every resource of the stack; the offline engine, which calls `main()` itself,
+    would not notice.
+    """
+    module = ast.parse((PROJECT_DIR / "__main__.py").read_text())
+    guard = module.body[-1]
+    assert isinstance(guard, ast.If) and ast.unparse(guard.test) == "__name__ == '__main__'"
+    assert [ast.unparse(statement) for statement in guard.body] == ["main()"]

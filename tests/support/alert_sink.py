@@ -1,7 +1,7 @@
 """The alert sink as deployed, in moto: the handler module, its table, topic and a subscriber queue.
 
 `alerts` imports `lambdas.alerts` under Powertools settings as Lambda would at cold start;
-`sink` builds the realtime table (the layout the streaming tier creates), the business
+`sink` builds the realtime table (the key schema the streaming tier creates), the business
 topic with an SQS subscriber, and the handler's environment. Both are fixtures of every
 test (see `tests/conftest.py`); the handler tests and the end-to-end test use them.
 """
@@ -19,6 +19,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from components.streaming.tier import ALERT_TYPE, BY_TYPE_INDEX, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from tests.support.kinesis_events import REGION, FakeLambdaContext
 
 TABLE = "uba-test-realtime"
@@ -95,27 +96,27 @@ def sink(alerts: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
             TableName=TABLE,
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-                {"AttributeName": "alertType", "AttributeType": "S"},
+                {"AttributeName": PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": SORT_KEY, "AttributeType": "S"},
+                {"AttributeName": ALERT_TYPE, "AttributeType": "S"},
             ],
             KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
+                {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
             ],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": "byType",
+                    "IndexName": BY_TYPE_INDEX,
                     "KeySchema": [
-                        {"AttributeName": "alertType", "KeyType": "HASH"},
-                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                        {"AttributeName": ALERT_TYPE, "KeyType": "HASH"},
+                        {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }
             ],
         )
         dynamodb.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
+            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
         )
         sns = boto3.client("sns", region_name=REGION)
         topic_arn = sns.create_topic(Name="uba-test-business-alerts")["TopicArn"]
