@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tools.engine.mocks import ProgramError, RegisteredResource, Snapshot, run_isolated
+from tools.engine.mocks import PROJECT_DIR, ProgramError, RegisteredResource, Snapshot, run_isolated
 
-__all__ = ["ProgramError", "Resource", "StackRun", "run_stack"]
+__all__ = ["ProgramError", "Resource", "StackRun", "link_program_packages", "run_stack"]
 
 Resource = RegisteredResource
 
@@ -101,3 +102,13 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> StackRu
     if key not in _CACHE:
         _CACHE[key] = StackRun(run_isolated(stack, overrides=overrides))
     return _CACHE[key]
+
+
+# The packages the program imports; a scratch project links them to run a program of its own.
+PROGRAM_PACKAGES = ("components", "lambdas", "settings", "sql", "streaming")
+
+
+def link_program_packages(project: Path) -> None:
+    """Make a scratch project (its own `Pulumi.yaml` and `__main__.py`) see the platform's packages."""
+    for package in PROGRAM_PACKAGES:
+        (project / package).symlink_to(PROJECT_DIR / package)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pulumi_aws as aws
 
+from tests.support.harness import link_program_packages
 from tests.support.tokens import type_token
 from tools.engine.mocks import PROJECT_DIR
 
@@ -36,8 +37,7 @@ def test_synth_refuses_bad_config_with_exit_2(tmp_path: Path) -> None:
     project.mkdir()
     for name in ("Pulumi.yaml", "__main__.py"):
         (project / name).write_text((PROJECT_DIR / name).read_text())
-    for package in ("components", "lambdas", "settings", "sql", "streaming"):  # what the program imports
-        (project / package).symlink_to(PROJECT_DIR / package)
+    link_program_packages(project)
     stack = (PROJECT_DIR / "Pulumi.dev.yaml").read_text().replace("log_retention_days: 14", "log_retention_days: 13")
     (project / "Pulumi.dev.yaml").write_text(stack)
     completed = subprocess.run(

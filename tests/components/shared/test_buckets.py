@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pulumi_aws as aws
 
-from tests.support.harness import StackRun
+from tests.support.harness import StackRun, link_program_packages
 from tests.support.tokens import type_token
-from tools.engine.mocks import ACCOUNT_ID, PROJECT_DIR, run_isolated
+from tools.engine.mocks import ACCOUNT_ID, run_isolated
 
 PROGRAM = """
 import pulumi
@@ -37,8 +37,7 @@ def probe(tmp_path: Path, protect: bool) -> StackRun:
     (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
     (tmp_path / "Pulumi.test.yaml").write_text(f"config:\n  probe:protect: {str(protect).lower()}\n")
     (tmp_path / "__main__.py").write_text(PROGRAM.format(account=ACCOUNT_ID))
-    for package in ("components", "lambdas", "settings", "sql", "streaming"):  # what the program imports
-        (tmp_path / package).symlink_to(PROJECT_DIR / package)
+    link_program_packages(tmp_path)
     return StackRun(run_isolated("test", project_dir=tmp_path))
 
 
