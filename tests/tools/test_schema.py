@@ -1,8 +1,9 @@
 """The schema checker catches each kind of input a real provider refuses, in a real stack.
 
-Each test takes the dev stack as the program registers it, breaks one input of one real
-resource the way a slip in a component would, and expects exactly one finding, naming the
-resource and the property's path, from a check of the whole stack.
+Most tests take the dev stack as the program registers it, break one input of one real
+resource the way a slip in a component would, and expect exactly one finding, naming the
+resource and the property's path, from a check of the whole stack. One runs a scratch
+program with such slips through the offline engine, to show they reach the check as written.
 """
 
 from __future__ import annotations
@@ -29,17 +30,17 @@ LAKE_SSE = f"{SSE} lake-encryption"
 SSE_DEFAULT = "rules[0].applyServerSideEncryptionByDefault"
 
 
-def dev_with(type_token: str, name: str, breaking: Callable[[Inputs], None]) -> Snapshot:
+def dev_with(token: str, name: str, breaking: Callable[[Inputs], None]) -> Snapshot:
     """The dev stack with one resource's inputs broken by `breaking`."""
     snapshot = run_stack("dev").snapshot
     resources: list[Resource] = []
     for resource in snapshot.resources:
-        if (resource.type, resource.name) == (type_token, name):
+        if (resource.type, resource.name) == (token, name):
             broken = copy.deepcopy(resource.inputs)
             breaking(broken)
             resource = dataclasses.replace(resource, inputs=broken)
         resources.append(resource)
-    assert resources != snapshot.resources, f"no {type_token} {name} in dev"
+    assert resources != snapshot.resources, f"no {token} {name} in dev"
     return dataclasses.replace(snapshot, resources=resources)
 
 
