@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import shlex
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from streaming.fetch_connector import FETCH_COMMAND
 from tools.engine.mocks import PROJECT_DIR, available_stacks
 
 WORKFLOW_FILE = PROJECT_DIR / ".github" / "workflows" / "pulumi.yml"
@@ -71,6 +73,52 @@ def test_python_dependencies_are_installed_before_pulumi_runs(workflow: dict[str
     assert installs and installs[0] < pulumi
     install = shlex.split(steps[installs[0]]["run"].replace("\n", " "))
     assert "requirements.txt" in install and "policies/requirements.txt" in install
+
+
+def fetches_the_connector(step: dict[str, Any]) -> bool:
+    """A step that runs the connector fetch (`python -m streaming.fetch_connector`) with the project's .venv."""
+    words = shlex.split(str(step.get("run", "")).replace("\n", " "))
+    module = FETCH_COMMAND.split()[1:]  # ["-m", "streaming.fetch_connector"]
+    return bool(words) and words[0] == ".venv/bin/python" and words[1:] == module
+
+
+def jobs_running_the_program_without_the_connector(workflow: dict[str, Any]) -> list[str]:
+    """Jobs whose Pulumi step (preview or up runs __main__.py, which packages the Flink app) has no fetch before it."""
+    missing = []
+    for name, job in workflow["jobs"].items():
+        steps = job["steps"]
+        runs_program = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+        if not runs_program:
+            continue
+        installs = [i for i, s in enumerate(steps) if "pip install" in s.get("run", "")]
+        fetches = [i for i, s in enumerate(steps) if fetches_the_connector(s)]
+        # The fetch runs in the installed .venv, so it comes after the install, and before Pulumi.
+        if not (installs and fetches and installs[0] < fetches[0] < runs_program[0]):
+            missing.append(name)
+    return missing
+
+
+def test_every_job_that_runs_the_program_fetches_the_connector_it_deploys_first(workflow: dict[str, Any]) -> None:
+    """Issue 19: previews and deploys ran the program without the JAR, which stops it with streaming on."""
+    assert jobs_running_the_program_without_the_connector(workflow) == []
+    for job_name in ("preview", "deploy-dev", "deploy-prod"):
+        steps = workflow["jobs"][job_name]["steps"]
+        fetch = next(i for i, s in enumerate(steps) if fetches_the_connector(s))
+        java = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/setup-java@")]
+        assert java and java[0] < fetch, f"{job_name}: Maven needs a JDK before the fetch"
+
+
+def test_the_check_catches_a_job_that_would_run_the_program_without_the_connector(workflow: dict[str, Any]) -> None:
+    broken = copy.deepcopy(workflow)
+    steps = broken["jobs"]["deploy-prod"]["steps"]
+    steps[:] = [s for s in steps if not fetches_the_connector(s)]
+    assert jobs_running_the_program_without_the_connector(broken) == ["deploy-prod"]
+    late = copy.deepcopy(workflow)  # fetched, but only after Pulumi has run
+    steps = late["jobs"]["preview"]["steps"]
+    fetch = next(s for s in steps if fetches_the_connector(s))
+    steps.remove(fetch)
+    steps.append(fetch)
+    assert jobs_running_the_program_without_the_connector(late) == ["preview"]
 
 
 def deploy_jobs(workflow: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:

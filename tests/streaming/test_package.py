@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import re
+import stat
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from streaming import fetch_connector
 from streaming.fetch_connector import (
-    CONNECTOR_URL,
+    CONNECTOR_COORDINATES,
     ConnectorError,
-    published_sha1,
+    maven_command,
     require_connector_jar,
     verify,
 )
@@ -74,57 +75,70 @@ def test_require_connector_jar_returns_a_present_jar(fake_jar):
 
 
 def test_application_property_groups_point_into_the_zip():
-    groups = application_property_groups({"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN})
+    groups = application_property_groups(
+        {"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN, "events.consumer.name": "uba-detector"}
+    )
     assert groups[1]["property_map"] == {"python": APP_PYTHON_ENTRY, "jarfile": APP_JARFILE}
 
 
-def test_connector_comes_from_maven_central_at_the_pinned_version():
-    assert CONNECTOR_URL == (
-        "https://repo1.maven.org/maven2/org/apache/flink/flink-sql-connector-kinesis/"
-        "5.0.0-1.20/flink-sql-connector-kinesis-5.0.0-1.20.jar"
+def test_the_connector_is_fetched_by_maven_with_strict_checksums_and_no_registry_address():
+    """The ordinary client, against the machine's configured repositories; nothing names a registry."""
+    assert CONNECTOR_COORDINATES == "org.apache.flink:flink-sql-connector-kinesis:5.0.0-1.20"
+    command = maven_command(Path("/tmp/out"))
+    assert command == [
+        "mvn", "-B", "-q", "-C", "dependency:copy",
+        f"-Dartifact={CONNECTOR_COORDINATES}", "-DoutputDirectory=/tmp/out",
+    ]  # fmt: skip
+    source = Path(fetch_connector.__file__).read_text()
+    assert "://" not in source and "urllib" not in source
+
+
+def fake_maven(tmp_path: Path, jar_bytes: bytes | None, exit_code: int = 0) -> Path:
+    """An executable that answers like `mvn dependency:copy`: writes the artifact to -DoutputDirectory."""
+    script = tmp_path / "bin" / "mvn"
+    script.parent.mkdir()
+    write = f"printf '%s' {jar_bytes.decode()!r} > \"$out/connector-1.0.jar\"" if jar_bytes is not None else ":"
+    script.write_text(
+        "#!/bin/sh\n"
+        'for arg in "$@"; do case "$arg" in -DoutputDirectory=*) out="${arg#-DoutputDirectory=}";; esac; done\n'
+        f"{write}\n"
+        f"echo 'resolved {CONNECTOR_COORDINATES}' >&2\n"
+        f"exit {exit_code}\n"
     )
-
-
-@pytest.mark.parametrize(
-    "content",
-    ["DA39A3EE5E6B4B0D3255BFEF95601890AFD80709\n", "da39a3ee5e6b4b0d3255bfef95601890afd80709  empty.jar\n"],
-)
-def test_published_sha1_files_are_read_in_both_maven_layouts(content):
-    assert published_sha1(content) == "da39a3ee5e6b4b0d3255bfef95601890afd80709"
-
-
-@pytest.mark.parametrize("content", ["", "<html>Not Found</html>", "da39a3ee"])
-def test_a_sha1_file_that_is_not_a_digest_is_refused(content):
-    with pytest.raises(ConnectorError, match="unexpected content"):
-        published_sha1(content)
-
-
-def test_verify_accepts_the_right_digests_and_refuses_others(fake_jar):
-    sha1 = hashlib.sha1(fake_jar.read_bytes()).hexdigest()
-    sha256 = hashlib.sha256(fake_jar.read_bytes()).hexdigest()
-    assert verify(fake_jar, sha1, None) == sha256
-    assert verify(fake_jar, sha1, sha256.upper()) == sha256
-    with pytest.raises(ConnectorError, match=re.escape("SHA-1 of connector.jar is")):
-        verify(fake_jar, "0" * 40, None)
-    with pytest.raises(ConnectorError, match=r"SHA-256 of connector\.jar is .*, pinned"):
-        verify(fake_jar, sha1, "0" * 64)
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
 
 
 def test_fetch_moves_only_a_verified_jar_into_place(tmp_path, monkeypatch):
-    """The download path end to end, with a local file:// 'repository' instead of the network."""
-    repository = tmp_path / "repo"
-    repository.mkdir()
-    artifact = repository / "connector.jar"
-    artifact.write_bytes(b"jar bytes")
-    (repository / "connector.jar.sha1").write_text(hashlib.sha1(b"jar bytes").hexdigest())
     target = tmp_path / "lib" / "connector.jar"
+    monkeypatch.setattr(fetch_connector, "MAVEN", str(fake_maven(tmp_path, b"jar bytes")))
 
-    assert fetch_connector.fetch(target, url=artifact.as_uri()) == hashlib.sha256(b"jar bytes").hexdigest()
+    assert fetch_connector.fetch(target, expected_sha256=None) == hashlib.sha256(b"jar bytes").hexdigest()
     assert target.read_bytes() == b"jar bytes"
 
-    (repository / "connector.jar.sha1").write_text("0" * 40)  # a tampered or truncated download
-    target.unlink()
-    with pytest.raises(ConnectorError, match="SHA-1"):
-        fetch_connector.fetch(target, url=artifact.as_uri())
+    target.unlink()  # a repository that serves other bytes than the pin
+    with pytest.raises(ConnectorError, match=r"SHA-256 of connector-1\.0\.jar is .*, pinned 0{64}"):
+        fetch_connector.fetch(target, expected_sha256="0" * 64)
     assert not target.exists()
-    assert list((tmp_path / "lib").iterdir()) == []  # no partial download left behind
+    assert list((tmp_path / "lib").iterdir()) == []  # nothing half-fetched left behind
+
+
+def test_a_failed_maven_run_is_reported_with_its_command_and_output(tmp_path, monkeypatch):
+    monkeypatch.setattr(fetch_connector, "MAVEN", str(fake_maven(tmp_path, None, exit_code=1)))
+    with pytest.raises(ConnectorError) as raised:
+        fetch_connector.fetch(tmp_path / "lib" / "connector.jar")
+    assert "dependency:copy" in str(raised.value) and f"resolved {CONNECTOR_COORDINATES}" in str(raised.value)
+
+
+def test_without_maven_the_error_says_what_to_install_and_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(fetch_connector, "MAVEN", str(tmp_path / "no-such-mvn"))
+    with pytest.raises(ConnectorError, match=r"\(Apache Maven\) is not on PATH.*python -m streaming\.fetch_connector"):
+        fetch_connector.fetch(tmp_path / "lib" / "connector.jar")
+
+
+def test_verify_accepts_the_pinned_digest_and_refuses_others(fake_jar):
+    sha256 = hashlib.sha256(fake_jar.read_bytes()).hexdigest()
+    assert verify(fake_jar, None) == sha256
+    assert verify(fake_jar, sha256.upper()) == sha256
+    with pytest.raises(ConnectorError, match=r"SHA-256 of connector\.jar is .*, pinned"):
+        verify(fake_jar, "0" * 64)
