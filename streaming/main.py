@@ -6,10 +6,12 @@ unpacked application zip, with the Kinesis connector JAR on the classpath (key
 `jarfile`). It reads the runtime properties from `/etc/flink/application_properties.json`,
 renders the SQL files for Kinesis and submits the job.
 
-To run it yourself against real streams (needs AWS credentials and the connector JAR):
+To run it yourself against real streams (needs AWS credentials, the connector JAR and an
+enhanced fan-out consumer registered on the events stream, which the job reads through):
 
     streaming/.venv/bin/python streaming/main.py --properties my_properties.json \
-        --set events.stream.arn=arn:aws:kinesis:... --jar streaming/lib/<jar> --wait
+        --set events.stream.arn=arn:aws:kinesis:... --set events.consumer.name=<consumer> \
+        --jar streaming/lib/<jar> --wait
 """
 
 from __future__ import annotations

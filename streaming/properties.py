@@ -27,6 +27,7 @@ RUN_OPTIONS_GROUP_ID = "kinesis.analytics.flink.run.options"
 MANAGED_FLINK_PROPERTIES_FILE = Path("/etc/flink/application_properties.json")
 
 EVENTS_STREAM_ARN = "events.stream.arn"
+EVENTS_CONSUMER_NAME = "events.consumer.name"
 ALERTS_STREAM_ARN = "alerts.stream.arn"
 AWS_REGION = "aws.region"
 SOURCE_INIT_POSITION = "source.init.position"
@@ -36,6 +37,7 @@ WARN_THRESHOLD = "warn.threshold"
 ERROR_MARKERS = "error.markers"
 WARN_MARKERS = "warn.markers"
 SOURCE_IDLE_TIMEOUT_SECONDS = "source.idle-timeout.seconds"
+MAX_FUTURE_SECONDS = "event-time.max-future.seconds"
 DEDUP_TTL_SECONDS = "dedup.ttl.seconds"
 
 DEFAULT_ERROR_MARKERS = ("[PANIC]", "[panic]", "[ERROR]", "[error]")
@@ -53,6 +55,11 @@ class PropertySpec:
 # Keys of group `uba`, their meaning and default (as the string Managed Flink would carry).
 PROPERTIES: dict[str, PropertySpec] = {
     EVENTS_STREAM_ARN: PropertySpec("ARN of the Kinesis stream of user events (the source).", None),
+    EVENTS_CONSUMER_NAME: PropertySpec(
+        "Name of the enhanced fan-out consumer registered on the events stream (by the deployment, not the job) "
+        "that the source reads through.",
+        None,
+    ),
     ALERTS_STREAM_ARN: PropertySpec("ARN of the Kinesis stream the alert records are written to.", None),
     AWS_REGION: PropertySpec("Region of both streams; defaults to the region in the events stream ARN.", None),
     SOURCE_INIT_POSITION: PropertySpec(
@@ -77,18 +84,27 @@ PROPERTIES: dict[str, PropertySpec] = {
         "A source split (shard) without events for this long stops holding back the watermark; 0 = never.",
         "30",
     ),
+    MAX_FUTURE_SECONDS: PropertySpec(
+        "An event whose createdAt is more than this many seconds ahead of the job's clock is kept out of "
+        "windows (it would hold every window open and make every later event late); it still raises its "
+        "error alert, stamped with receivedAt. Keep it at least the ingest's allowance for client clocks.",
+        "300",
+    ),
     DEDUP_TTL_SECONDS: PropertySpec(
         "How long an eventId is remembered so that a redelivered error event raises no second alert.", "3600"
     ),
 }
 
 _INIT_POSITIONS = ("LATEST", "TRIM_HORIZON")
+# Kinesis consumer names: [a-zA-Z0-9_.-]{1,128} (RegisterStreamConsumer).
+_CONSUMER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):\d{12}:stream/[A-Za-z0-9_.-]{1,128}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _MAX_MARKER_LENGTH = 1024  # errorMsg itself is at most 1024 characters (lambdas/events.py)
 # Upper bounds keep a typo (an extra zero or three) from becoming a job that never emits.
 _MAX_WINDOW_SECONDS = 86_400
 _MAX_WATERMARK_SECONDS = 3_600
+_MAX_FUTURE_SECONDS = 86_400
 
 
 class PropertyError(ValueError):
@@ -107,7 +123,9 @@ class JobSettings:
     source_init_position: str
     source_idle_timeout_seconds: int
     dedup_ttl_seconds: int
+    max_future_seconds: int
     events_stream_arn: str | None = None
+    events_consumer_name: str | None = None
     alerts_stream_arn: str | None = None
     aws_region: str | None = None
 
@@ -118,6 +136,8 @@ class JobSettings:
             for key, value in (
                 (EVENTS_STREAM_ARN, self.events_stream_arn),
                 (ALERTS_STREAM_ARN, self.alerts_stream_arn),
+                # Without it the source would poll (FLINK-36947); the job never falls back to that.
+                (EVENTS_CONSUMER_NAME, self.events_consumer_name),
             )
             if not value
         ]
@@ -127,6 +147,12 @@ class JobSettings:
             )
         assert self.events_stream_arn and self.alerts_stream_arn and self.aws_region  # narrowed by checks above
         return self.events_stream_arn, self.alerts_stream_arn, self.aws_region
+
+    def require_consumer(self) -> str:
+        """The enhanced fan-out consumer's name (checked with the streams by `require_streams`)."""
+        self.require_streams()
+        assert self.events_consumer_name  # narrowed by require_streams
+        return self.events_consumer_name
 
 
 def _int_in_range(key: str, raw: str, low: int, high: int) -> int:
@@ -170,6 +196,18 @@ def _stream_arn(key: str, raw: str | None) -> str | None:
             "(arn:aws:kinesis:<region>:<account>:stream/<name>)"
         )
     return arn
+
+
+def _consumer_name(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    name = raw.strip()
+    if not _CONSUMER_NAME.match(name):
+        raise PropertyError(
+            f"{PROPERTY_GROUP_ID}.{EVENTS_CONSUMER_NAME}={raw!r} is not a Kinesis consumer name "
+            "(1 to 128 of a-z, A-Z, 0-9, _ . -)"
+        )
+    return name
 
 
 def _region(raw: str | None, events_arn: str | None) -> str | None:
@@ -220,7 +258,9 @@ def parse_settings(values: Mapping[str, str]) -> JobSettings:
             SOURCE_IDLE_TIMEOUT_SECONDS, value(SOURCE_IDLE_TIMEOUT_SECONDS), 0, 86_400
         ),
         dedup_ttl_seconds=_int_in_range(DEDUP_TTL_SECONDS, value(DEDUP_TTL_SECONDS), 1, 30 * 86_400),
+        max_future_seconds=_int_in_range(MAX_FUTURE_SECONDS, value(MAX_FUTURE_SECONDS), 0, _MAX_FUTURE_SECONDS),
         events_stream_arn=events_arn,
+        events_consumer_name=_consumer_name(values.get(EVENTS_CONSUMER_NAME)),
         alerts_stream_arn=_stream_arn(ALERTS_STREAM_ARN, values.get(ALERTS_STREAM_ARN)),
         aws_region=_region(values.get(AWS_REGION), events_arn),
     )

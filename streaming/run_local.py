@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from streaming.fetch_connector import DEFAULT_JAR_PATH
 from streaming.properties import (
     ALERTS_STREAM_ARN,
+    EVENTS_CONSUMER_NAME,
     EVENTS_STREAM_ARN,
     WARN_THRESHOLD,
     WATERMARK_SECONDS,
@@ -43,10 +44,11 @@ from streaming.properties import (
 from streaming.statements import kinesis_statements, local_statements, table_config
 
 LOCAL_CONFIG = {"parallelism.default": "1"}
-# Stand-ins for --explain-kinesis: the plan needs ARNs, not streams that exist.
+# Stand-ins for --explain-kinesis: the plan needs ARNs and a consumer name, not streams that exist.
 EXAMPLE_STREAMS = {
     EVENTS_STREAM_ARN: "arn:aws:kinesis:eu-west-1:123456789012:stream/uba-events",
     ALERTS_STREAM_ARN: "arn:aws:kinesis:eu-west-1:123456789012:stream/uba-alerts",
+    EVENTS_CONSUMER_NAME: "uba-anomaly-detection",
 }
 
 

@@ -92,6 +92,7 @@ def query_values(settings: JobSettings) -> dict[str, str]:
         "warn_threshold": str(settings.warn_threshold),
         "error_predicate": contains_any("errorMsg", settings.error_markers),
         "warn_predicate": contains_any("errorMsg", settings.warn_markers),
+        "max_future_interval": interval_seconds(settings.max_future_seconds),
     }
 
 
@@ -104,11 +105,21 @@ def _shared_statements(settings: JobSettings, source_options: Mapping[str, str])
 def kinesis_source_options(settings: JobSettings) -> dict[str, str]:
     events_arn, _, region = settings.require_streams()
     return {
-        # `kinesis` in flink-sql-connector-kinesis 5.x is the FLIP-27 KinesisStreamsSource (polling).
+        # `kinesis` in flink-sql-connector-kinesis 5.x is the FLIP-27 KinesisStreamsSource.
         "connector": "kinesis",
         "stream.arn": events_arn,
         "aws.region": region,
         "source.init.position": settings.source_init_position,
+        # Enhanced fan-out, not polling: 5.0.0's polling reader calls GetRecords on an idle shard
+        # without pause (FLINK-36947, fixed after 5.0.0), burning KPU and the 5 reads/s per shard
+        # that Firehose shares. EFO pushes records through SubscribeToShard (one call per shard
+        # every 5 minutes) with its own 2 MB/s per shard. The consumer is registered by the
+        # deployment (SELF_MANAGED: the job only looks it up with DescribeStreamConsumer), so it
+        # lives and dies with the application, not with each job restart.
+        # Options: flink-connector-aws docs, "Amazon Kinesis Data Streams SQL Connector", source options.
+        "source.reader.type": "EFO",
+        "source.efo.consumer.name": settings.require_consumer(),
+        "source.efo.lifecycle": "SELF_MANAGED",
         "format": "json",
         # A record that is not JSON of this shape is skipped rather than failing the job forever.
         "json.ignore-parse-errors": "true",
@@ -117,6 +128,8 @@ def kinesis_source_options(settings: JobSettings) -> dict[str, str]:
 
 def kinesis_sink_options(settings: JobSettings) -> dict[str, str]:
     _, alerts_arn, region = settings.require_streams()
+    # No `sink.partitioner`: the table is PARTITIONED BY its record (sink_alerts.sql), and the
+    # connector refuses a partitioner option on a partitioned table.
     return {
         "connector": "kinesis",
         "stream.arn": alerts_arn,

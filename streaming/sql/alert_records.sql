@@ -1,5 +1,8 @@
 -- The three results as the JSON records the alerts stream carries, built here so that
 -- the local run and the Kinesis sink emit the very same bytes. Window bounds are UTC.
+-- JSON_OBJECT writes its keys in sorted order and the values come from the alert alone,
+-- so a copy of an alert that Flink emits again is the same string: the alerts stream's
+-- partition key (the record, sink_alerts.sql) sends both copies to one shard.
 CREATE TEMPORARY VIEW alert_records AS
 SELECT JSON_OBJECT(
   KEY 'alertType' VALUE 'error',

@@ -15,15 +15,28 @@ CREATE TABLE events (
   userAgent STRING,
   schemaVersion INT,
   -- createdAt is always UTC with milliseconds and a Z (`to_utc_iso()`), e.g.
-  -- 2026-01-01T08:00:00.000Z, so the wall clock parsed here is UTC. A value that does not
-  -- parse cannot come from the ingest Lambda; rather than a NULL event time, which would
-  -- stop the job for good, it gets the epoch and hasEventTime = FALSE keeps it out of
-  -- every window (it can still raise an error alert).
-  eventTime AS COALESCE(
-    TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z'''),
-    TIMESTAMP '1970-01-01 00:00:00.000'
+  -- 2026-01-01T08:00:00.000Z, so the wall clock parsed here is UTC. An event time the
+  -- windows cannot use becomes the epoch, which never moves the watermark, and
+  -- hasEventTime = FALSE keeps the event out of every window (it can still raise an
+  -- error alert, stamped with receivedAt). Two kinds:
+  -- * a createdAt that does not parse (no ingest Lambda writes one): a NULL event time
+  --   would stop the job for good;
+  -- * a createdAt more than event-time.max-future.seconds ahead of this job's clock
+  --   (LOCALTIMESTAMP, UTC since table.local-time-zone is UTC). One such record, say in
+  --   year 9999, written to the stream past the ingest's checks, would push the watermark
+  --   beyond every real event: no window would close again, every later event would be
+  --   late. The bound only looks forward, so replaying old events is never affected.
+  --   (The Kinesis arrival time would be a better reference, but the 5.x `kinesis` source
+  --   cannot read metadata columns yet: FLINK-36671, connector docs "Available Metadata".)
+  eventTime AS CASE
+    WHEN TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') <= LOCALTIMESTAMP + ${max_future_interval}
+    THEN TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+    ELSE TIMESTAMP '1970-01-01 00:00:00.000'
+  END,
+  hasEventTime AS COALESCE(
+    TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') <= LOCALTIMESTAMP + ${max_future_interval},
+    FALSE
   ),
-  hasEventTime AS TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') IS NOT NULL,
   procTime AS PROCTIME(),
   -- Bounded out-of-orderness: windows wait this long for stragglers before they close.
   WATERMARK FOR eventTime AS eventTime - ${watermark_interval}

@@ -65,6 +65,9 @@ ERRORS_MIXED = [
 LATE_ERROR = event(s(50), error_msg="[PANIC] late but not forgotten")
 DUPLICATED = event(s(5), error_msg="[ERROR] charged twice?")
 WILDCARD_MARKERS = ["50%_off", "it's", "a!b"]
+# Written to the stream directly, past the ingest's checks: without a bound its event time
+# would move the watermark to year 9999 and every later event would be late.
+FROM_YEAR_9999 = {**event(s(0), error_msg="[error] sent from year 9999"), "createdAt": "9999-12-31T23:59:59.000Z"}
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "errors_10_of_20": {"events": ERRORS_MIXED},
@@ -110,6 +113,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         ],
         "properties": {"window.seconds": "120", "warn.threshold": "3"},
     },
+    "far_future_event_first": {"events": [FROM_YEAR_9999, *warnings(10, start=3, step=5)]},
     "bad_records_are_skipped": {
         "events": [
             "this line is not JSON",
@@ -275,6 +279,20 @@ def test_bad_records_are_skipped_without_stopping_the_job(flink_results):
     )
 
 
+def test_an_event_from_the_far_future_does_not_stop_the_windows(flink_results):
+    """Issue 12: one record with createdAt in 9999 silenced every windowed alert from then on."""
+    records = flink_results["far_future_event_first"]
+    assert of_type(records, "warn_burst") == [
+        {"alertType": "warn_burst", "action": "buy", "warnCount": 10, **window(0)}
+    ]
+    # The ten warnings are counted in their minute; the record from 9999 is in no window...
+    assert of_type(records, "counts") == [{"alertType": "counts", "action": "buy", "events": 10, "users": 1,
+                                           **window(0)}]  # fmt: skip
+    # ...but still raises its error alert, stamped with the time the server received it.
+    (error,) = of_type(records, "error")
+    assert (error["eventId"], error["createdAt"]) == (FROM_YEAR_9999["eventId"], FROM_YEAR_9999["receivedAt"])
+
+
 def test_every_record_has_the_alerts_stream_shape(flink_results):
     shapes = {
         "error": {"alertType", "action", "eventId", "userId", "objectId", "bizId", "errorMsg", "createdAt"},
@@ -298,6 +316,7 @@ def test_kinesis_statements_reach_the_connector(flink_results):
     else:
         assert "Could not find any factory for identifier 'kinesis'" in answer["error"], answer["error"]
         assert f"'stream.arn'='arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/uba-events'" in answer["error"]
+        assert "'source.reader.type'='EFO'" in answer["error"]
 
 
 def test_a_bad_property_fails_before_the_jvm_starts(tmp_path):
@@ -338,7 +357,7 @@ def test_the_application_zip_starts_as_managed_flink_runs_it(tmp_path):
     )
     # It got as far as the properties: the one thing missing is the streams to read and write.
     assert completed.returncode != 0
-    assert "needs events.stream.arn, alerts.stream.arn to run against Kinesis" in completed.stderr
+    assert "needs events.stream.arn, alerts.stream.arn, events.consumer.name to run against Kinesis" in completed.stderr
 
 
 def test_the_alert_sink_accepts_every_record_the_flink_job_emits(flink_results):

@@ -22,6 +22,8 @@ from streaming.properties import (
 
 EVENTS_ARN = "arn:aws:kinesis:eu-central-1:123456789012:stream/uba-dev-events"
 ALERTS_ARN = "arn:aws:kinesis:eu-central-1:123456789012:stream/uba-dev-alerts"
+CONSUMER = "uba-dev-anomaly-detection"
+STREAMS = {"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN, "events.consumer.name": CONSUMER}
 
 
 def test_defaults_are_the_ported_queries_meaning():
@@ -92,21 +94,40 @@ def test_a_non_string_value_is_an_error():
 
 
 def test_region_defaults_to_the_events_stream_region():
-    settings = parse_settings({"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN})
+    settings = parse_settings(STREAMS)
     assert settings.require_streams() == (EVENTS_ARN, ALERTS_ARN, "eu-central-1")
-    explicit = parse_settings(
-        {"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN, "aws.region": "us-east-1"}
-    )
+    explicit = parse_settings({**STREAMS, "aws.region": "us-east-1"})
     assert explicit.aws_region == "us-east-1"
 
 
-def test_running_against_kinesis_needs_both_streams():
+def test_running_against_kinesis_needs_both_streams_and_the_fan_out_consumer():
     with pytest.raises(
-        PropertyError, match=re.escape("needs events.stream.arn, alerts.stream.arn to run against Kinesis")
+        PropertyError,
+        match=re.escape("needs events.stream.arn, alerts.stream.arn, events.consumer.name to run against Kinesis"),
     ):
         parse_settings({}).require_streams()
-    with pytest.raises(PropertyError, match=re.escape("needs alerts.stream.arn")):
+    with pytest.raises(PropertyError, match=re.escape("needs alerts.stream.arn, events.consumer.name")):
         parse_settings({"events.stream.arn": EVENTS_ARN}).require_streams()
+    # Without a consumer the source would poll; there is no such fallback.
+    with pytest.raises(PropertyError, match=re.escape("needs events.consumer.name")):
+        parse_settings({"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN}).require_consumer()
+    assert parse_settings(STREAMS).require_consumer() == CONSUMER
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 129, "a/b"])
+def test_a_consumer_name_kinesis_would_refuse_is_an_error(name):
+    if not name:
+        assert parse_settings({"events.consumer.name": name}).events_consumer_name is None
+        return
+    with pytest.raises(PropertyError, match="is not a Kinesis consumer name"):
+        parse_settings({"events.consumer.name": name})
+
+
+def test_the_future_bound_of_event_time_has_a_default_and_a_range():
+    assert parse_settings({}).max_future_seconds == 300
+    assert parse_settings({"event-time.max-future.seconds": "0"}).max_future_seconds == 0
+    with pytest.raises(PropertyError, match=re.escape("uba.event-time.max-future.seconds=86401 is out of range")):
+        parse_settings({"event-time.max-future.seconds": "86401"})
 
 
 def test_managed_flink_properties_file_is_read_by_group(tmp_path):
@@ -124,7 +145,9 @@ def test_managed_flink_properties_file_is_read_by_group(tmp_path):
     )
     groups = read_property_groups(path)
     assert groups[PROPERTY_GROUP_ID] == {"events.stream.arn": EVENTS_ARN, "warn.threshold": "20"}
-    settings = settings_from_groups(groups, {"warn.threshold": "3", "alerts.stream.arn": ALERTS_ARN})
+    settings = settings_from_groups(
+        groups, {"warn.threshold": "3", "alerts.stream.arn": ALERTS_ARN, "events.consumer.name": CONSUMER}
+    )
     assert settings.warn_threshold == 3  # a local override wins over the file
     assert settings.require_streams() == (EVENTS_ARN, ALERTS_ARN, "eu-central-1")
 
@@ -152,7 +175,7 @@ def test_a_malformed_properties_file_is_a_clear_error(tmp_path, content, message
 
 def test_property_groups_for_pulumi_carry_every_value_and_the_run_options():
     groups = property_groups(
-        {"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN, "warn.threshold": "20"},
+        {**STREAMS, "warn.threshold": "20"},
         python_entry="streaming/main.py",
         jarfile="streaming/lib/connector.jar",
     )
@@ -170,7 +193,7 @@ def test_property_groups_for_pulumi_carry_every_value_and_the_run_options():
 def test_property_groups_refuse_a_bad_stack_setting_before_deploy():
     with pytest.raises(PropertyError, match=re.escape("uba.warn.threshold=0 is out of range")):
         property_groups(
-            {"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN, "warn.threshold": "0"},
+            {**STREAMS, "warn.threshold": "0"},
             python_entry="streaming/main.py",
             jarfile="streaming/lib/connector.jar",
         )

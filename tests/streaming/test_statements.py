@@ -26,7 +26,10 @@ from tools.local import ACCOUNT_ID, REGION
 
 EVENTS_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/uba-events"
 ALERTS_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/uba-alerts"
-KINESIS = parse_settings({"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN})
+CONSUMER = "uba-dev-anomaly-detection"
+KINESIS = parse_settings(
+    {"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN, "events.consumer.name": CONSUMER}
+)
 
 
 @pytest.mark.parametrize(
@@ -112,6 +115,7 @@ def test_settings_reach_the_sql():
             "warn.threshold": "7",
             "watermark.seconds": "15",
             "warn.markers": '["slow"]',
+            "event-time.max-future.seconds": "120",
         }
     )
     sql = "\n".join(local_statements(settings, Path("/data/events.jsonl")))
@@ -120,6 +124,7 @@ def test_settings_reach_the_sql():
     assert "HAVING COUNT(DISTINCT eventId) >= 7" in sql
     assert "(errorMsg LIKE '%slow%' ESCAPE '!')" in sql
     assert "'path' = '/data/events.jsonl'" in sql
+    assert sql.count("<= LOCALTIMESTAMP + INTERVAL '120' SECOND(3)") == 2  # event time and hasEventTime
 
 
 def test_only_source_and_sink_differ_between_kinesis_and_local():
@@ -131,6 +136,28 @@ def test_only_source_and_sink_differ_between_kinesis_and_local():
     assert "'source.init.position' = 'LATEST'" in kinesis[0]
     assert f"'stream.arn' = '{ALERTS_ARN}'" in kinesis[5] and "'format' = 'raw'" in kinesis[5]
     assert kinesis[6] == "INSERT INTO alerts\nSELECT record FROM alert_records"
+
+
+def options_of(statement: str) -> dict[str, str]:
+    return dict(re.findall(r"^  '([^']+)' = '([^']*)'", statement, flags=re.MULTILINE))
+
+
+def test_the_source_reads_through_the_deployments_fan_out_consumer_never_by_polling():
+    """5.0.0's polling reader spins on idle shards (FLINK-36947): the job reads only by enhanced fan-out."""
+    source = options_of(kinesis_statements(KINESIS)[0])
+    assert source["source.reader.type"] == "EFO"
+    assert source["source.efo.consumer.name"] == CONSUMER
+    # The consumer is the deployment's (Pulumi registers it); the job must not register or deregister it.
+    assert source["source.efo.lifecycle"] == "SELF_MANAGED"
+    assert not {key for key in source if key.startswith("source.shard.get-records")}
+
+
+def test_alerts_are_partitioned_by_their_record_so_copies_share_a_shard():
+    """Random partition keys sent two copies of one alert to two shards, handled in parallel, both announced."""
+    sink = kinesis_statements(KINESIS)[5]
+    assert re.search(r"CREATE TABLE alerts \(\s*record STRING\s*\) PARTITIONED BY \(record\) WITH", sink)
+    # The connector refuses a partitioner option on a PARTITIONED BY table; none may creep back.
+    assert not {key for key in options_of(sink) if key.startswith("sink.partitioner")}
 
 
 def test_kinesis_statements_need_the_stream_arns():
