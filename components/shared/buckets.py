@@ -87,6 +87,8 @@ class SecureBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
     arn: pulumi.Output[str]
     name: pulumi.Output[str]
+    # Set when versioning is on: an object whose version matters must wait for it (see the Flink code).
+    versioning: aws.s3.BucketVersioning | None
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:storage:SecureBucket", name, None, opts)
@@ -138,8 +140,9 @@ class SecureBucket(pulumi.ComponentResource):
             # The public access block must exist first, or S3 may judge the policy before it applies.
             opts=child(self.bucket, depends_on=[public_access]),
         )
+        self.versioning = None
         if args.versioning:
-            aws.s3.BucketVersioning(
+            self.versioning = aws.s3.BucketVersioning(
                 f"{name}-versioning",
                 bucket=self.bucket.id,
                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),

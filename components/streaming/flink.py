@@ -5,6 +5,8 @@ JAR (layout in `streaming/package.py`), uploaded as a zip to a private, versione
 KMS-encrypted artifacts bucket; the application pins the object version, so new code
 means a new version and Pulumi updates (and restarts) the application. Its runtime
 properties come from `streaming/properties.py`, the single definition of their names.
+The job reads the events stream through an enhanced fan-out consumer registered here, with
+the application (see `events_consumer`), and restores its state as `run_configuration` says.
 """
 
 from __future__ import annotations
@@ -32,14 +34,13 @@ CODE_KEY = f"flink/{APPLICATION}.zip"
 LOG_STREAM = "application"
 OLD_CODE_VERSIONS_EXPIRE_AFTER_DAYS = 30
 
-# What the job does with each resource: the connector's polling source reads the events
-# stream, its sink batches into the alerts stream, Managed Flink fetches the code and writes logs.
-EVENTS_READ_ACTIONS = [
-    "kinesis:DescribeStreamSummary",
-    "kinesis:GetRecords",
-    "kinesis:GetShardIterator",
-    "kinesis:ListShards",
-]
+# What the job does with each resource. The connector's source reads the events stream through
+# an enhanced fan-out consumer: its enumerator lists the shards of the stream, each reader looks
+# the consumer up once and subscribes to its shards through it (flink-connector-aws docs,
+# "Internally Used Kinesis APIs"; SubscribeToShard and DescribeStreamConsumer act on the consumer
+# ARN). No GetRecords: polling is what FLINK-36947 made burn the shards' read quota.
+EVENTS_STREAM_ACTIONS = ["kinesis:DescribeStreamSummary", "kinesis:ListShards"]
+EVENTS_CONSUMER_ACTIONS = ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"]
 ALERTS_WRITE_ACTIONS = ["kinesis:PutRecords"]
 CODE_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
 KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -82,20 +83,24 @@ class FlinkApp:
     artifacts: SecureBucket
     code_object: aws.s3.BucketObjectv2
     log_group: aws.cloudwatch.LogGroup
+    events_consumer: aws.kinesis.StreamConsumer
 
 
 PropertyGroup = aws.kinesisanalyticsv2.ApplicationApplicationConfigurationEnvironmentPropertiesPropertyGroupArgs
 
 
-def runtime_properties(args: FlinkAppArgs) -> pulumi.Output[list[PropertyGroup]]:
-    """The `uba` group (from settings and the streams) and the run options, validated by the job's own parser."""
+def runtime_properties(
+    args: FlinkAppArgs, events_consumer: aws.kinesis.StreamConsumer
+) -> pulumi.Output[list[PropertyGroup]]:
+    """The `uba` group (settings, streams, consumer) and the run options, validated by the job's own parser."""
     detection = args.settings.detection
 
-    def groups(arns: list[str]) -> list[PropertyGroup]:
-        events_arn, alerts_arn = arns
+    def groups(values: list[str]) -> list[PropertyGroup]:
+        events_arn, alerts_arn, consumer_name = values
         built = application_property_groups(
             {
                 properties.EVENTS_STREAM_ARN: events_arn,
+                properties.EVENTS_CONSUMER_NAME: consumer_name,
                 properties.ALERTS_STREAM_ARN: alerts_arn,
                 properties.AWS_REGION: args.context.region,
                 properties.WATERMARK_SECONDS: str(detection.watermark_seconds),
@@ -107,7 +112,24 @@ def runtime_properties(args: FlinkAppArgs) -> pulumi.Output[list[PropertyGroup]]
         )
         return [PropertyGroup(property_group_id=g["property_group_id"], property_map=g["property_map"]) for g in built]
 
-    return pulumi.Output.all(args.events_stream.arn, args.alerts_stream.arn).apply(groups)
+    return pulumi.Output.all(args.events_stream.arn, args.alerts_stream.arn, events_consumer.name).apply(groups)
+
+
+def events_consumer(parent: pulumi.Resource, args: FlinkAppArgs, application_name: str) -> aws.kinesis.StreamConsumer:
+    """The application's enhanced fan-out consumer on the events stream, named after the application.
+
+    Registered here rather than by the job (`source.efo.lifecycle` SELF_MANAGED): a job-managed
+    consumer is registered at every start and deregistered only on a graceful stop, so one left
+    behind by a crash keeps counting against the stream's consumer limit (and costing). Created
+    before the application (whose job fails fast if it is missing) and destroyed after it.
+    """
+    return aws.kinesis.StreamConsumer(
+        "flink-events-consumer",
+        name=application_name,  # unique per stream and per stack
+        stream_arn=args.events_stream.arn,
+        # A consumer's name is unique on its stream: a replacement must deregister the old one first.
+        opts=child(parent, delete_before_replace=True),
+    )
 
 
 def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
@@ -136,8 +158,11 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
         content_type="application/zip",
         server_side_encryption="aws:kms",
         kms_key_id=context.kms_key_arn,
-        opts=child(artifacts),
+        # The version id the application pins exists only once versioning is on; an object
+        # uploaded before that has none, and the first deployment would pin an empty version.
+        opts=child(artifacts, depends_on=[artifacts.versioning] if artifacts.versioning else None),
     )
+    consumer = events_consumer(parent, args, application_name)
     logs = log_group(parent, context, "flink-logs", f"/aws/kinesis-analytics/{application_name}")
     log_stream = aws.cloudwatch.LogStream(
         "flink-log-stream", name=LOG_STREAM, log_group_name=logs.name, opts=child(logs)
@@ -147,7 +172,7 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
         context,
         "flink-role",
         "kinesisanalytics.amazonaws.com",
-        _grants(args, artifacts, logs, log_stream),
+        _grants(args, consumer, artifacts, logs, log_stream),
         description=f"{application_name}: read events, write alerts, read its code, write its logs",
     )
     application = aws.kinesisanalyticsv2.Application(
@@ -168,7 +193,7 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
                 ),
             ),
             environment_properties=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationEnvironmentPropertiesArgs(
-                property_groups=runtime_properties(args)
+                property_groups=runtime_properties(args, consumer)
             ),
             flink_application_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationArgs(
                 checkpoint_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationCheckpointConfigurationArgs(
@@ -191,22 +216,16 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
             application_snapshot_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationApplicationSnapshotConfigurationArgs(
                 snapshots_enabled=flink.snapshots
             ),
-            run_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationArgs(
-                application_restore_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationApplicationRestoreConfigurationArgs(
-                    # With snapshots, an update resumes where the job was; without, it starts afresh.
-                    application_restore_type="RESTORE_FROM_LATEST_SNAPSHOT"
-                    if flink.snapshots
-                    else "SKIP_RESTORE_FROM_SNAPSHOT"
-                )
-            ),
+            run_configuration=run_configuration(flink.snapshots),
         ),
         cloudwatch_logging_options=aws.kinesisanalyticsv2.ApplicationCloudwatchLoggingOptionsArgs(
             log_stream_arn=log_stream.arn
         ),
         # Deployed means running: the alerts tier is pointless with a stopped detector.
         start_application=True,
-        # The service checks the role's grants (code, logs) when it creates and starts the application.
-        opts=child(parent, depends_on=[role_policy]),
+        # The service checks the role's grants (code, logs) when it creates and starts the application,
+        # and the job looks its consumer up as it starts.
+        opts=child(parent, depends_on=[role_policy, consumer]),
     )
     return FlinkApp(
         application=application,
@@ -215,15 +234,62 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
         artifacts=artifacts,
         code_object=code_object,
         log_group=logs,
+        events_consumer=consumer,
+    )
+
+
+def run_configuration(
+    snapshots: bool,
+) -> aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationArgs:
+    """How an update (new code, new properties) restarts the job: the upgrade path of its state.
+
+    With snapshots the job resumes from the latest one. A Flink SQL job has no operator UIDs of
+    its own: the planner derives them from the plan, so a changed query changes the IDs of the
+    operators it touches, and their state in the snapshot maps to nothing. Without
+    `allow_non_restored_state` Flink refuses such a snapshot and Managed Flink restarts the
+    job on it for ever. With it, the job starts and that state is dropped (Managed Flink API,
+    FlinkRunConfiguration.AllowNonRestoredState, pointing at Flink's "Allowing Non-Restored
+    State"). What that costs, per operator whose plan changed:
+    - windows (warn bursts, counts): the open windows start empty, so the window in progress
+      at the upgrade reports only what arrives after it (a burst may be missed once);
+    - the error alerts' eventId de-duplication: forgotten, so an event redelivered after the
+      upgrade may alert again, and the alert sink's own de-duplication is the guard;
+    - the source, if its plan changed: it starts at `source.init.position` (LATEST).
+    Operators whose plan did not change keep their state. AWS resets the flag to false on an
+    update that omits it, so it is always sent.
+    """
+    return aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationArgs(
+        application_restore_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationApplicationRestoreConfigurationArgs(
+            # With snapshots, an update resumes where the job was; without, it starts afresh.
+            application_restore_type="RESTORE_FROM_LATEST_SNAPSHOT" if snapshots else "SKIP_RESTORE_FROM_SNAPSHOT"
+        ),
+        flink_run_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationRunConfigurationFlinkRunConfigurationArgs(
+            allow_non_restored_state=snapshots
+        ),
     )
 
 
 def _grants(
-    args: FlinkAppArgs, artifacts: SecureBucket, logs: aws.cloudwatch.LogGroup, log_stream: aws.cloudwatch.LogStream
+    args: FlinkAppArgs,
+    consumer: aws.kinesis.StreamConsumer,
+    artifacts: SecureBucket,
+    logs: aws.cloudwatch.LogGroup,
+    log_stream: aws.cloudwatch.LogStream,
 ) -> list[dict[str, Any]]:
     context = args.context
     return [
-        {"Sid": "ReadEvents", "Effect": "Allow", "Action": EVENTS_READ_ACTIONS, "Resource": args.events_stream.arn},
+        {
+            "Sid": "FindEventShards",
+            "Effect": "Allow",
+            "Action": EVENTS_STREAM_ACTIONS,
+            "Resource": args.events_stream.arn,
+        },
+        {
+            "Sid": "ReadEventsThroughTheConsumer",
+            "Effect": "Allow",
+            "Action": EVENTS_CONSUMER_ACTIONS,
+            "Resource": consumer.arn,
+        },
         {"Sid": "WriteAlerts", "Effect": "Allow", "Action": ALERTS_WRITE_ACTIONS, "Resource": args.alerts_stream.arn},
         {
             "Sid": "ReadApplicationCode",

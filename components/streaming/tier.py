@@ -50,6 +50,7 @@ class Streaming(pulumi.ComponentResource):
     sink_function: PythonFunction
     application: aws.kinesisanalyticsv2.Application
     application_name: str
+    events_consumer: aws.kinesis.StreamConsumer
     alarms: list[aws.cloudwatch.MetricAlarm]
 
     def __init__(self, name: str, args: StreamingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -85,6 +86,8 @@ class Streaming(pulumi.ComponentResource):
             ),
         )
         self.application, self.application_name = flink.application, flink.application_name
+        self._events_stream_name = args.events_stream.name
+        self.events_consumer = flink.events_consumer
         self.alarms += metric_alarms(self, context, _flink_alarm_specs(flink))
 
         self.register_outputs(
@@ -170,9 +173,18 @@ class Streaming(pulumi.ComponentResource):
             *stream_widgets("alerts", self.alerts_stream.name),
             Widget("Flink: uptime, downtime and restarts",
                    [["AWS/KinesisAnalytics", m, *flink] for m in ("uptime", "downtime", "fullRestarts")], "Maximum"),
-            Widget("Flink: checkpoints and records behind",
+            Widget("Flink: checkpoints",
                    [["AWS/KinesisAnalytics", m, *flink]
-                    for m in ("lastCheckpointDuration", "numberOfFailedCheckpoints", "millisBehindLatest")],
+                    for m in ("lastCheckpointDuration", "numberOfFailedCheckpoints")],
+                   "Maximum"),
+            # How far the job reads behind the events stream. Not Managed Flink's millisBehindLatest:
+            # the source reports that per shard, which reaches CloudWatch only at the PARALLELISM
+            # metrics level (a metric per subtask and shard, billed as such), never at APPLICATION.
+            # Kinesis itself reports the lag of an enhanced fan-out consumer, free, per stream and
+            # consumer (Kinesis Data Streams developer guide, "Monitor ... with CloudWatch").
+            Widget("Flink: how far behind the events stream (ms)",
+                   [["AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest",
+                     "StreamName", self._events_stream_name, "ConsumerName", self.events_consumer.name]],
                    "Maximum"),
             lambda_widget(sink, "Alert sink Lambda"),
             Widget("Alert sink iterator age (max, ms)", [["AWS/Lambda", "IteratorAge", "FunctionName", sink]],

@@ -314,7 +314,7 @@ def test_flink_application_runs_the_packaged_job_with_the_stacks_capacity(
     assert flink["monitoringConfiguration"] == {"configurationType": "CUSTOM", "logLevel": "INFO",
                                                 "metricsLevel": "APPLICATION"}  # fmt: skip
     assert configuration["applicationSnapshotConfiguration"] == {"snapshotsEnabled": snapshots}
-    assert configuration["runConfiguration"] == {"applicationRestoreConfiguration": {"applicationRestoreType": restore}}
+    assert configuration["runConfiguration"]["applicationRestoreConfiguration"] == {"applicationRestoreType": restore}
     log_stream = run.one(type_token(aws.cloudwatch.LogStream), "flink-log-stream")
     assert app["cloudwatchLoggingOptions"] == {"logStreamArn": log_stream.state["arn"]}
     assert log_stream.inputs["logGroupName"] == f"/aws/kinesis-analytics/uba-{stack}-anomaly-detection"
@@ -345,6 +345,44 @@ def test_flink_runtime_properties_carry_the_streams_and_detection_settings_the_j
     assert job.warn_markers == ("WARNNING", "warnning", "WARNING", "warning")
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_flink_reads_events_through_its_own_fan_out_consumer_that_lives_with_the_application(stack: str) -> None:
+    """Issue 19: 5.0.0's polling source spins on idle shards; the job reads by enhanced fan-out instead."""
+    run = run_stack(stack)
+    consumer = run.one(type_token(aws.kinesis.StreamConsumer), "flink-events-consumer")
+    application = run.one(type_token(aws.kinesisanalyticsv2.Application), "flink-app")
+    assert consumer.inputs["name"] == f"uba-{stack}-anomaly-detection"  # one per stack, named after the app
+    assert consumer.inputs["streamArn"] == arn("kinesis", f"stream/uba-{stack}-events")
+    assert consumer.parent == run.component(STREAMING).urn
+    # Created before the application (the job fails fast on a missing consumer), so destroyed after it.
+    assert consumer.urn in application.depends_on
+    groups = {
+        g["propertyGroupId"]: g["propertyMap"]
+        for g in application.inputs["applicationConfiguration"]["environmentProperties"]["propertyGroups"]
+    }
+    assert parse_settings(groups[PROPERTY_GROUP_ID]).require_consumer() == consumer.inputs["name"]
+
+
+@pytest.mark.parametrize(("stack", "allow"), [("dev", False), ("prod", True)])
+def test_a_changed_query_restores_what_still_maps_and_drops_the_rest_instead_of_restart_looping(
+    stack: str, allow: bool
+) -> None:
+    """Issue 19: restoring a snapshot into a changed SQL plan without allow_non_restored_state fails for ever."""
+    configuration = flink_configuration(run_stack(stack))["applicationConfiguration"]
+    snapshots = configuration["applicationSnapshotConfiguration"]["snapshotsEnabled"]
+    assert snapshots is allow
+    # Sent every time: AWS resets it to false on an update that omits it.
+    assert configuration["runConfiguration"]["flinkRunConfiguration"] == {"allowNonRestoredState": allow}
+
+
+def test_the_code_object_waits_for_versioning_so_the_application_pins_a_real_version() -> None:
+    """Issue 19: uploaded before versioning was on, the first object had no version id to pin."""
+    run = run_stack("dev")
+    versioning = run.one(type_token(aws.s3.BucketVersioning), "flink-artifacts-versioning")
+    code = run.one(type_token(aws.s3.BucketObjectv2), "flink-app-code")
+    assert versioning.urn in code.depends_on
+
+
 def test_flink_code_is_uploaded_to_a_private_versioned_encrypted_bucket_in_the_packages_layout() -> None:
     run = run_stack("prod")
     bucket_component = run.one(SECURE_BUCKET, "flink-artifacts")
@@ -372,10 +410,14 @@ def test_flink_role_grants_exactly_what_the_job_and_the_service_use() -> None:
     run = run_stack("dev")
     app_logs = arn("logs", "log-group:/aws/kinesis-analytics/uba-dev-anomaly-detection")
     expected: dict[str, dict[str, Any]] = {
-        "ReadEvents": {
-            "Action": ["kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator",
-                       "kinesis:ListShards"],
+        # Enhanced fan-out only: the shards of the stream, then the records through the consumer.
+        "FindEventShards": {
+            "Action": ["kinesis:DescribeStreamSummary", "kinesis:ListShards"],
             "Resource": arn("kinesis", "stream/uba-dev-events"),
+        },
+        "ReadEventsThroughTheConsumer": {
+            "Action": ["kinesis:DescribeStreamConsumer", "kinesis:SubscribeToShard"],
+            "Resource": run.one(type_token(aws.kinesis.StreamConsumer), "flink-events-consumer").state["arn"],
         },
         "WriteAlerts": {"Action": ["kinesis:PutRecords"], "Resource": arn("kinesis", "stream/uba-dev-alerts")},
         "ReadApplicationCode": {
@@ -460,6 +502,21 @@ def test_streaming_without_a_packaged_application_is_refused_before_anything_is_
 
 def alarm(run: StackRun, name: str) -> Resource:
     return run.one(type_token(aws.cloudwatch.MetricAlarm), name)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_dashboard_plots_a_lag_that_is_reported_at_the_applications_metrics_level(stack: str) -> None:
+    """Issue 19: millisBehindLatest exists only per shard (PARALLELISM level); at APPLICATION the line stayed empty."""
+    run = run_stack(stack)
+    app = flink_configuration(run)
+    level = app["applicationConfiguration"]["flinkApplicationConfiguration"]["monitoringConfiguration"]
+    assert level["metricsLevel"] == "APPLICATION"
+    board = json.loads(run.one(type_token(aws.cloudwatch.Dashboard)).inputs["dashboardBody"])
+    lines = [line for w in board["widgets"] if w["type"] == "metric" for line in w["properties"]["metrics"]]
+    assert not [line for line in lines if line[0] == "AWS/KinesisAnalytics" and line[1] == "millisBehindLatest"]
+    consumer = run.one(type_token(aws.kinesis.StreamConsumer), "flink-events-consumer").inputs["name"]
+    assert ["AWS/Kinesis", "SubscribeToShardEvent.MillisBehindLatest", "StreamName", f"uba-{stack}-events",
+            "ConsumerName", consumer] in lines  # fmt: skip
 
 
 @pytest.mark.parametrize(("stack", "iterator_age"), [("dev", 60000), ("prod", 120000)])
