@@ -163,7 +163,7 @@ def _existing_vpc(
     security_group = _warehouse_security_group(parent, context, settings, settings.existing_vpc_id)
     _egress(security_group, "warehouse-egress-s3", "HTTPS to S3", prefix_list_id=s3_prefix_list_id)
     # The VPC's interface endpoints (Glue) are somewhere in its CIDR; nothing outside it.
-    _egress(security_group, "warehouse-egress-vpc", "HTTPS to the VPC's interface endpoints",
+    _egress(security_group, "warehouse-egress-vpc", "HTTPS to the interface endpoints of the VPC",
             cidr_ipv4=vpc.cidr_block)  # fmt: skip
     return WarehouseNetwork(
         vpc_id=pulumi.Output.from_input(settings.existing_vpc_id),

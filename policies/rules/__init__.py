@@ -6,7 +6,7 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from . import api, encryption, iam, protection, storage, streaming, tagging, warehouse
+from . import api, encryption, iam, network, protection, storage, streaming, tagging, warehouse
 
 PACK_NAME: Final = "uba-guardrails"
 
@@ -15,6 +15,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *encryption.POLICIES,
     *protection.POLICIES,
     *warehouse.POLICIES,
+    *network.POLICIES,
     *streaming.POLICIES,
     *api.POLICIES,
     *iam.POLICIES,

@@ -35,7 +35,7 @@ from tests.support.config import raw_config
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import type_token
 from tools import synth
-from tools.engine.mocks import PROJECT_DIR, ProgramError, available_stacks, run_isolated
+from tools.engine.mocks import PROJECT_DIR, ProgramError, available_stacks, load_stack_config, run_isolated
 from tools.engine.policy import (
     PolicyConfigError,
     Violation,
@@ -116,6 +116,10 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         "Trust exactly one service principal",
     ),
     "required-tags": ({"bad-untagged-topic", "bad-blank-owner-topic"}, "default_tags"),
+    "ec2-description-charset": (
+        {"bad-apostrophe-egress", "bad-ampersand-ingress", "bad-described-sg", "bad-described-rule"},
+        "reword the description",
+    ),
 }
 ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing"}
 
@@ -166,6 +170,10 @@ def test_details_name_what_exactly_is_wrong(probe: tuple[StackRun, list[Violatio
     assert "Owner" in by_key[("required-tags", "bad-blank-owner-topic")]
     assert "Project" not in by_key[("required-tags", "bad-blank-owner-topic")]
     assert "retries are unbounded" in by_key[("stream-consumer-failure-handling", "bad-mapping")]
+    assert '"\'"' in by_key[("ec2-description-charset", "bad-apostrophe-egress")]
+    assert "no '&' in a rule naming a security group" in by_key[("ec2-description-charset", "bad-ampersand-ingress")]
+    bad_group = by_key[("ec2-description-charset", "bad-described-sg")]
+    assert "'—'" in bad_group and "egress[0]" in bad_group and "256 characters long (at most 255)" in bad_group
 
 
 # --- the real stacks ----------------------------------------------------------------------------------------
@@ -209,6 +217,8 @@ ON_REAL_STACKS = [
     ("required-tags", type_token(aws.lambda_.Function)),
     ("xray-tracing", type_token(aws.lambda_.Function)),
     ("kms-key-deletion-window", type_token(aws.kms.Key)),
+    ("ec2-description-charset", type_token(aws.ec2.SecurityGroup)),
+    ("ec2-description-charset", type_token(aws.vpc.SecurityGroupEgressRule)),
 ]
 
 
@@ -218,6 +228,24 @@ def test_rule_passes_on_prod_where_it_meets_real_resources(policy: str, resource
     assert run.of_type(resource_type), f"prod has no {resource_type} any more; update this table"
     violations = evaluate(run.snapshot, stack_policy_config("prod"), [POLICIES[policy]])
     assert violations == []
+
+
+# The variant where a description once carried an apostrophe EC2 refuses: the warehouse in an existing VPC.
+EXISTING_VPC = {
+    "uba:warehouse": {
+        **load_stack_config("dev")["uba:warehouse"],
+        "network": {
+            "existing_vpc_id": "vpc-0abc123",
+            "existing_subnet_ids": ["subnet-0a1", "subnet-0b2", "subnet-0c3"],
+        },
+    }
+}
+
+
+def test_every_security_group_description_of_the_existing_vpc_variant_is_one_ec2_accepts() -> None:
+    run = run_stack("dev", overrides=EXISTING_VPC)
+    assert run.one(type_token(aws.vpc.SecurityGroupEgressRule), "warehouse-egress-vpc")
+    assert evaluate(run.snapshot, stack_policy_config("dev"), [POLICIES["ec2-description-charset"]]) == []
 
 
 def test_prod_config_turns_an_advisory_rule_mandatory_and_the_dev_key_would_fail_it() -> None:

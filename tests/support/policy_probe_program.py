@@ -335,3 +335,35 @@ aws.iam.PolicyAttachment(
 aws.iam.PolicyAttachment(
     "good-groups-attachment", groups=[dev.name], policy_arn="arn:aws:iam::aws:policy/ReadOnlyAccess", opts=plain
 )
+
+# --- EC2 descriptions ---------------------------------------------------------------------------------------
+# EC2 accepts a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$* (no `&` in a rule naming a group or prefix list).
+vpc = aws.ec2.Vpc("probe-vpc", cidr_block="10.9.0.0/16", opts=plain)
+good_group = aws.ec2.SecurityGroup(
+    "good-described-sg", vpc_id=vpc.id, description="uba-test: Redshift on 5439 (clients) & nothing else",
+    ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=["10.0.0.0/8"],
+                                              description="HTTPS from 10.0.0.0/8 & peers")],
+    opts=plain,
+)  # fmt: skip
+aws.vpc.SecurityGroupEgressRule(
+    "good-described-egress", security_group_id=good_group.id, ip_protocol="tcp", from_port=443, to_port=443,
+    cidr_ipv4="10.9.0.0/16", description="HTTPS to the interface endpoints of the VPC", opts=plain,
+)  # fmt: skip
+aws.vpc.SecurityGroupEgressRule(
+    "bad-apostrophe-egress", security_group_id=good_group.id, ip_protocol="tcp", from_port=443, to_port=443,
+    cidr_ipv4="10.9.0.0/16", description="HTTPS to the VPC's interface endpoints", opts=plain,
+)  # fmt: skip
+aws.vpc.SecurityGroupIngressRule(
+    "bad-ampersand-ingress", security_group_id=good_group.id, ip_protocol="tcp", from_port=5439, to_port=5439,
+    referenced_security_group_id=good_group.id, description="Redshift from BI & ETL", opts=plain,
+)  # fmt: skip
+aws.ec2.SecurityGroup(
+    "bad-described-sg", vpc_id=vpc.id, description="Redshift — clients only",
+    egress=[aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=["10.0.0.0/8"],
+                                            description="x" * 256)],
+    opts=plain,
+)  # fmt: skip
+aws.ec2.SecurityGroupRule(
+    "bad-described-rule", type="ingress", security_group_id=good_group.id, protocol="tcp", from_port=22, to_port=22,
+    cidr_blocks=["10.0.0.0/8"], description="SSH for \"ops\"", opts=plain,
+)  # fmt: skip
