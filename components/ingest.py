@@ -174,6 +174,14 @@ class Ingest(pulumi.ComponentResource):
             opts=child(self.api, depends_on=[method, integration]),
         )
         access_logs = log_group(self, context, "api-access-logs", f"/aws/apigateway/{context.name('ingest')}")
+        # Execution logs (logging_level below) go to a group API Gateway names and, if it is missing, creates
+        # itself: unencrypted and never expiring. Created here first, with the key and the retention
+        # (API Gateway Developer Guide, "Set up CloudWatch logging for REST APIs": the group is
+        # `API-Gateway-Execution-Logs_{rest-api-id}/{stage_name}`); the stage waits for it.
+        execution_logs = log_group(
+            self, context, "api-execution-logs",
+            pulumi.Output.concat("API-Gateway-Execution-Logs_", self.api.id, f"/{api_settings.stage_name}"),
+        )  # fmt: skip
         account_settings = self._account_logging_role(settings, context)
         self.stage = aws.apigateway.Stage(
             "stage",
@@ -184,7 +192,7 @@ class Ingest(pulumi.ComponentResource):
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
             ),
-            opts=child(self.api, depends_on=account_settings),
+            opts=child(self.api, depends_on=[execution_logs, *account_settings]),
         )
         aws.apigateway.MethodSettings(
             "stage-settings",

@@ -90,6 +90,20 @@ def test_stage_writes_json_access_logs_to_an_encrypted_log_group() -> None:
     )
 
 
+@pytest.mark.parametrize(("stack", "retention"), [("dev", 14), ("prod", 365)])
+def test_execution_logs_go_to_an_encrypted_expiring_group_made_before_the_stage(stack: str, retention: int) -> None:
+    """API Gateway would otherwise create `API-Gateway-Execution-Logs_<api-id>/<stage>` itself, plain and forever."""
+    run = run_stack(stack)
+    api_id = run.one(type_token(aws.apigateway.RestApi)).state["id"]
+    logs = run.one(type_token(aws.cloudwatch.LogGroup), "api-execution-logs")
+    assert logs.inputs["name"] == f"API-Gateway-Execution-Logs_{api_id}/v1"
+    assert logs.inputs["kmsKeyId"] == run.one(type_token(aws.kms.Key)).state["arn"]
+    assert logs.inputs["retentionInDays"] == retention
+    stage = run.one(type_token(aws.apigateway.Stage))
+    assert logs.urn in stage.depends_on
+    assert run.one(type_token(aws.apigateway.MethodSettings)).inputs["settings"]["loggingLevel"] == "ERROR"
+
+
 def test_ingest_lambda_runs_python_312_on_arm64_with_the_pinned_powertools_layer() -> None:
     run = run_stack("prod")
     function = run.one(type_token(aws.lambda_.Function), "ingest-function").inputs
