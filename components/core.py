@@ -50,7 +50,9 @@ def _key_policy(region: str, account_id: pulumi.Output[str]) -> pulumi.Output[st
                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
             },
             {
-                # Alarms publish to the encrypted ops topic; CloudWatch needs the data key.
+                # Alarms publish to the encrypted ops topic; CloudWatch needs the data key. aws:SourceAccount is
+                # a key CloudWatch sends here (SNS Developer Guide, key management: event sources from AWS
+                # services and encrypted topics).
                 "Sid": "CloudWatchAlarmsPublishToEncryptedTopics",
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudwatch.amazonaws.com"},

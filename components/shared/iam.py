@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
 
 from components.shared.arns import service_endpoints
 from components.shared.context import StackContext, child
+
+# Services whose documentation says to pin their role's trust to the account with `aws:SourceAccount`, which
+# they supply when they assume it. Any other service gets no condition it might not send: Lambda, for one,
+# documents none for its execution role ("Defining Lambda function permissions with an execution role",
+# Lambda Developer Guide: the trust policy names lambda.amazonaws.com, nothing more), and an AssumeRole
+# condition the service never sends fails every invocation.
+SOURCE_ACCOUNT_PINNED_SERVICES: Final = {
+    "kinesisanalytics.amazonaws.com": "Managed Service for Apache Flink Developer Guide, confused deputy prevention",
+    "scheduler.amazonaws.com": "EventBridge Scheduler User Guide, confused deputy prevention",
+}
 
 
 def policy_json(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:
@@ -72,8 +82,9 @@ def role_with_policy(
 
     Lambda event source mappings, Firehose delivery streams, Redshift and Managed Flink
     validate the role when they are created; depending on the role alone races its policy.
-    `trust_policy` replaces the default trust (`service`, pinned to this account) for
-    services that document another confused-deputy guard, or none.
+    `trust_policy` replaces the default trust (`service`, pinned to this account when the
+    service documents `aws:SourceAccount`, see `SOURCE_ACCOUNT_PINNED_SERVICES`) for services
+    that document another confused-deputy guard.
     """
     service_role = aws.iam.Role(
         logical_name,
@@ -81,7 +92,7 @@ def role_with_policy(
         description=description,
         assume_role_policy=trust_policy
         if trust_policy is not None
-        else assume_role_policy(service, context.account_id),
+        else assume_role_policy(service, context.account_id if service in SOURCE_ACCOUNT_PINNED_SERVICES else None),
         opts=child(parent),
     )
     policy = aws.iam.RolePolicy(
