@@ -261,7 +261,6 @@ def test_sink_role_grants_exactly_what_the_handler_and_its_mapping_use(stack: st
             "Effect": "Allow",
             "Principal": {"Service": "lambda.amazonaws.com"},
             "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}},
         }
     ]
 
