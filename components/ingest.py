@@ -212,26 +212,35 @@ class Ingest(pulumi.ComponentResource):
         self.api_key = self._usage_plan(settings, context) if uses_api_key else None
 
     def _account_logging_role(self, settings: IngestSettings, context: StackContext) -> list[pulumi.Resource]:
-        """API Gateway writes logs through one account-wide role; a stack may own that setting."""
+        """API Gateway writes every stage's logs in the account and region through one role; one stack owns it.
+
+        The other stacks rely on the owner: without the account's role API Gateway refuses a stage's
+        access log settings ("CloudWatch Logs role ARN must be set in account settings to enable
+        logging"). Role, policy and setting are retained on delete: since terraform-provider-aws v6
+        (which pulumi-aws 7 bridges) deleting `aws.apigateway.Account` resets the account's role
+        (hashicorp/terraform-provider-aws#42226), so destroying the owner, or handing ownership to
+        another stack, would silently stop every other stack's logs.
+        """
         if not settings.api.manage_account_logging_role:
             return []
+        account_wide = {"retain_on_delete": True}
         logging_role = aws.iam.Role(
             "apigateway-logging-role",
             name=context.name("apigateway-logs"),
             description="Lets API Gateway write access and execution logs in this account and region",
             # No aws:SourceAccount: API Gateway documents none for its account-wide logging role.
             assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
-            opts=child(self),
+            opts=child(self, **account_wide),
         )
         aws.iam.RolePolicyAttachment(
             "apigateway-logging-role-policy",
             role=logging_role.name,
             # The AWS-managed policy API Gateway documents for exactly this role.
             policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-            opts=child(logging_role),
+            opts=child(logging_role, **account_wide),
         )
         account = aws.apigateway.Account(
-            "apigateway-account", cloudwatch_role_arn=logging_role.arn, opts=child(logging_role)
+            "apigateway-account", cloudwatch_role_arn=logging_role.arn, opts=child(logging_role, **account_wide)
         )
         return [account]
 

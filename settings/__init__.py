@@ -135,9 +135,12 @@ class ApiSettings(Model):
         default="v1", description="API Gateway stage; part of the endpoint URL."
     )
     manage_account_logging_role: bool = Field(
-        default=True,
-        description="Set API Gateway's account-wide CloudWatch role (needed for access logs). One stack per "
-        "account and region may do this; turn it off in the others.",
+        default=False,
+        description="This stack owns API Gateway's account-wide CloudWatch role, through which every stage in "
+        "the account and region writes its logs: it creates the role, sets it on the account, and leaves both in "
+        "place when the stack is destroyed. Exactly one stack per account and region sets this (`prod` here); "
+        "the others keep the default and need the owner deployed first, or API Gateway refuses their stage with "
+        '"CloudWatch Logs role ARN must be set in account settings to enable logging".',
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pulumi_aws as aws
@@ -9,7 +10,7 @@ import pytest
 
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import type_token
-from tools.engine.mocks import ACCOUNT_ID
+from tools.engine.mocks import ACCOUNT_ID, available_stacks
 from tools.local import REGION
 
 
@@ -102,6 +103,40 @@ def test_execution_logs_go_to_an_encrypted_expiring_group_made_before_the_stage(
     stage = run.one(type_token(aws.apigateway.Stage))
     assert logs.urn in stage.depends_on
     assert run.one(type_token(aws.apigateway.MethodSettings)).inputs["settings"]["loggingLevel"] == "ERROR"
+
+
+ACCOUNT_WIDE_LOGGING = [
+    (type_token(aws.iam.Role), "apigateway-logging-role"),
+    (type_token(aws.iam.RolePolicyAttachment), "apigateway-logging-role-policy"),
+    (type_token(aws.apigateway.Account), "apigateway-account"),
+]
+
+
+def test_a_stack_that_does_not_say_it_owns_the_account_logging_role_leaves_it_alone() -> None:
+    ingest = copy.deepcopy(_config("dev", "uba:ingest"))
+    del ingest["api"]["manage_account_logging_role"]
+    run = run_stack("dev", overrides={"uba:ingest": ingest})
+    for resource_type, _ in ACCOUNT_WIDE_LOGGING:
+        assert not [r.name for r in run.of_type(resource_type) if r.name.startswith("apigateway-")], resource_type
+    stage = run.one(type_token(aws.apigateway.Stage))
+    assert stage.inputs["accessLogSettings"]["destinationArn"]  # still logged, through the owner's role
+
+
+def test_the_owner_keeps_role_and_setting_when_destroyed_and_its_stage_waits_for_them() -> None:
+    """Deleting `aws.apigateway.Account` resets the account's role (provider v6): the owner must never delete it."""
+    run = run_stack("prod")
+    owned = [run.one(resource_type, name) for resource_type, name in ACCOUNT_WIDE_LOGGING]
+    assert all(r.retain_on_delete for r in owned), [r.name for r in owned if not r.retain_on_delete]
+    account = owned[-1]
+    assert account.urn in run.one(type_token(aws.apigateway.Stage)).depends_on
+
+
+def test_prod_owns_the_account_logging_role_and_every_stack_file_says_whether_it_does() -> None:
+    """Explicit in each file, so the default (off) never silently deletes a deployed stack's role and setting."""
+    stated = {stack: _config(stack, "uba:ingest")["api"].get("manage_account_logging_role") for stack in
+              available_stacks()}  # fmt: skip
+    assert stated["prod"] is True
+    assert all(isinstance(value, bool) for value in stated.values()), stated
 
 
 def test_ingest_lambda_runs_python_312_on_arm64_with_the_pinned_powertools_layer() -> None:
