@@ -60,6 +60,7 @@ def document(snapshot: Snapshot, violations: list[Violation]) -> dict[str, Any]:
                 "parent": r.parent,
                 "custom": r.custom,
                 "protect": r.protect,
+                "retainOnDelete": r.retain_on_delete,
                 "aliases": r.aliases,
                 "inputs": r.inputs,
                 "state": r.state,

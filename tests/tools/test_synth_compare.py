@@ -54,6 +54,17 @@ def test_a_changed_statement_is_named_by_its_path_inside_the_policy_document() -
     assert "inputs.policy.Statement[0].Resource" in render(result, "dev", "old.json")
 
 
+def test_a_resource_that_starts_to_be_retained_on_delete_is_a_change() -> None:
+    # Retaining a resource changes what `pulumi destroy` (or removing it) does to live
+    # infrastructure, though no input changes: the comparison must say so.
+    before = _resource("urn:pulumi:prod::uba::aws:apigateway/account:Account::apigateway-account")
+    after = {**before, "retainOnDelete": True}
+    result = compare(_document({**before, "retainOnDelete": False}), _document(after))
+    assert [(c.urn, c.paths) for c in result.changed] == [(before["urn"], ["retainOnDelete"])]
+    # A document written before the option was recorded says nothing about it either way.
+    assert compare(_document(before), _document(after)).changed == []
+
+
 def test_added_removed_reparented_protection_and_outputs_are_each_reported() -> None:
     keep = _resource("urn:pulumi:dev::uba::aws:s3/bucket:Bucket::lake", parent="P1", bucket="lake")
     moved = {**keep, "parent": "P2"}

@@ -7,7 +7,7 @@ URN (a rename that Pulumi will not replace). Reported, per resource:
 - removed: in the old document only, and no new resource aliases it (Pulumi would delete it);
 - renamed: matched through an alias (Pulumi keeps the live resource);
 - re-parented: the same resource under another parent;
-- changed: inputs or protection differ, with the input paths that changed; a file asset
+- changed: inputs, protection or retain-on-delete differ, with the input paths that changed; a file asset
   whose content changed (its `sha256`) is an in-place update of the code it ships.
 
 Stack outputs that appear, disappear or change are reported too. Only inputs and options
@@ -28,7 +28,7 @@ MAX_PATHS_SHOWN = 12
 @dataclass(frozen=True)
 class Changed:
     urn: str
-    paths: list[str]  # `inputs.policy`, `inputs.tags.Owner`, `protect`
+    paths: list[str]  # `inputs.policy`, `inputs.tags.Owner`, `protect`, `retainOnDelete`
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,9 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> Comparison:
         if was.get("parent") != now.get("parent") and not _same_parent(was, now, matched):
             result.reparented.append((new_urn, was.get("parent"), now.get("parent")))
         paths = list(value_paths(was.get("inputs"), now.get("inputs"), "inputs"))
-        if bool(was.get("protect")) != bool(now.get("protect")):
-            paths.append("protect")
+        # Documents written before retainOnDelete was recorded lack the key: nothing to compare.
+        options = [option for option in ("protect", "retainOnDelete") if option in was and option in now]
+        paths.extend(option for option in options if bool(was[option]) != bool(now[option]))
         if paths:
             result.changed.append(Changed(new_urn, paths))
     old_outputs, new_outputs = old.get("outputs") or {}, new.get("outputs") or {}
