@@ -317,6 +317,7 @@ class Ingest(pulumi.ComponentResource):
             "ingest_function_arn": self.function.arn,
             "api_id": self.api.id,
             "api_stage": self.stage.stage_name,
+            "api_access_log_group_arn": self.stage.access_log_settings.apply(lambda s: s.destination_arn if s else ""),
         }
         if self.api_key is not None:
             targets["api_key_id"] = self.api_key.id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -110,7 +110,8 @@ class Platform(pulumi.ComponentResource):
 
     def _access_targets(self) -> AccessTargets[pulumi.Input[str]]:
         """The resources the staff groups are granted on; a switched-off tier contributes none."""
-        declared = merge_declarations(((key, tier.access_targets()) for key, tier in self.tiers.items()),
+        # Any: the declared values fill the single-valued fields; the access tier adds the catalogues itself.
+        declared: dict[str, Any] = merge_declarations(((key, tier.access_targets()) for key, tier in self.tiers.items()),
                                       "access target")  # fmt: skip
         return AccessTargets[pulumi.Input[str]](prefix=self.context.prefix, region=self.context.region, **declared)
 

@@ -478,7 +478,9 @@ class StaffMember(Model):
     groups: list[Persona] = Field(min_length=1)
     """Groups: `admin`, `op`, `dev`, `bizUser`."""
     create_user: bool = Field(
-        default=False, description="Create the IAM user (no password, no keys), or only manage its groups."
+        default=False,
+        description="Create the IAM user (no password, no keys), or only manage its groups; an existing user "
+        "must exist before `pulumi up` (`python -m tools.access check-users <stack>` checks).",
     )
 
     @model_validator(mode="after")
@@ -508,6 +510,22 @@ class AccessSettings(Model):
                 raise ValueError(f"staff: user {member.user} is listed twice")
             seen.add(key)
         return self
+
+
+def overlapping_prefixes(prefixes: Mapping[str, str]) -> list[str]:
+    """Stacks (name -> `platform.prefix`) whose prefix equals or extends another's at a `-`.
+
+    `uba-prod-eu` extends `uba-prod`: every name of the one stack also fits `uba-prod-...`, so a
+    name pattern, a log query or a person reading a list can mistake one stack's resources for the
+    other's. The access grants are exact, and the stack files in one repository refuse it besides.
+    """
+    return [
+        f"platform.prefix: stack {other}'s {theirs!r} extends stack {stack}'s {mine!r}; choose prefixes "
+        f"where neither starts with the other followed by '-'"
+        for stack, mine in sorted(prefixes.items())
+        for other, theirs in sorted(prefixes.items())
+        if other != stack and ((theirs == mine and other > stack) or theirs.startswith(f"{mine}-"))
+    ]
 
 
 # --- observability ---------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ tests and `tools.access` use plain strings (`AccessTargets[str]`). A tier that i
 switched off leaves its fields None, and every statement that would name one of its
 resources simply drops out, so a switched-off tier contributes no grants.
 
-Every Allow names this stack's own resources: exact ARNs, or a name pattern under the
-stack's prefix where resources are many and all carry the prefix (log groups, alarms).
+Every Allow names this stack's own resources by exact ARN. Alarms and log groups, which are
+many, come from the stack's catalogues (`StackContext.alarms`, `.log_groups`), never from a
+`<prefix>-*` pattern: a prefix may extend another's (`uba-prod`, `uba-prod-eu`), and a pattern
+would reach the other stack's alarms and logs.
 `Resource: "*"` appears only for the few read and list actions AWS authorises on no
 narrower resource (`ACCOUNT_WIDE_ACTIONS`, checked against
 parliament's IAM database by the tests). Only the admin group holds a real wildcard.
@@ -91,6 +93,51 @@ KEY_DESTRUCTION_ACTIONS = ("kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:Dis
 LAKE_DELETION_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration",
                          "s3:DeleteBucket")  # fmt: skip
 
+# Running other code as a function's or the Flink application's role: the code itself, and what
+# loads code or redirects what it does (layers, environment, logging) through the configuration.
+# Only the CI deployment role (outside every group) and admin ship code; `dev` builders ship Lambda
+# code in non-production stacks (`dev_access: builder`), and inherit the functions' roles there.
+FUNCTION_CODE_ACTIONS = (
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:DeleteFunctionCodeSigningConfig",
+    "lambda:PutFunctionCodeSigningConfig",
+)
+FLINK_CODE_ACTIONS = ("kinesisanalytics:UpdateApplication", "kinesisanalytics:AddApplicationInput",
+                      "kinesisanalytics:AddApplicationOutput", "kinesisanalytics:DeleteApplicationOutput",
+                      "kinesisanalytics:AddApplicationInputProcessingConfiguration",
+                      "kinesisanalytics:AddApplicationCloudWatchLoggingOption",
+                      "kinesisanalytics:DeleteApplicationCloudWatchLoggingOption")  # fmt: skip
+# Changes that weaken a guardrail and that the service offers no condition key to tell apart from
+# harmless tuning (the Service Authorization Reference lists none for these actions; checked against
+# parliament's copy of it): denied to op whole. Their settings live in the stack file, so a change
+# to them is a reviewed `pulumi up` by the CI deployment role.
+DELIVERY_GUARDRAIL_ACTIONS = (
+    "firehose:UpdateDestination",
+    "firehose:StopDeliveryStreamEncryption",
+    "firehose:DeleteDeliveryStream",
+)  # logging, prefixes (errors/), encryption
+WORKGROUP_GUARDRAIL_ACTIONS = ("athena:UpdateWorkGroup", "athena:DeleteWorkGroup")  # scan cap, enforcement
+TABLE_GUARDRAIL_ACTIONS = (
+    "dynamodb:UpdateTable",
+    "dynamodb:UpdateContinuousBackups",
+    "dynamodb:DeleteTable",
+)  # the CMK (SSESpecification) and point-in-time recovery
+SERVERLESS_GUARDRAIL_ACTIONS = (
+    "redshift-serverless:UpdateWorkgroup",
+    "redshift-serverless:UpdateNamespace",
+    "redshift-serverless:DeleteWorkgroup",
+)  # require_ssl, activity logging
+CLUSTER_GUARDRAIL_ACTIONS = (
+    "redshift:ModifyCluster",
+    "redshift:DisableLogging",
+    "redshift:DeleteCluster",
+)  # parameter group (require_ssl), audit logging
+# API Gateway does have keys for the stage's access logging (Service Authorization Reference, Amazon API
+# Gateway Management: apigateway:Request/AccessLoggingDestination and .../AccessLoggingFormat on PATCH).
+ACCESS_LOG_DESTINATION_KEY = "apigateway:Request/AccessLoggingDestination"
+ACCESS_LOG_FORMAT_KEY = "apigateway:Request/AccessLoggingFormat"
+
 ATHENA = "athena.amazonaws.com"
 
 
@@ -110,6 +157,7 @@ class AccessTargets(Generic[V]):
     api_id: V | None = None
     api_stage: V | None = None
     api_key_id: V | None = None  # the test client's key (API-key authorisation only)
+    api_access_log_group_arn: V | None = None  # where the stage writes its access logs
     # streaming
     alerts_stream_arn: V | None = None
     results_table_arn: V | None = None  # the realtime results table
@@ -129,9 +177,13 @@ class AccessTargets(Generic[V]):
     warehouse_arn: V | None = None  # the serverless workgroup or the cluster
     warehouse_name: V | None = None  # the workgroup name or the cluster identifier
     warehouse_database: V | None = None
+    # every tier: each alarm and log group of the stack, by exact ARN
+    alarm_arns: tuple[V, ...] = ()
+    log_group_arns: tuple[V, ...] = ()
 
 
-VALUE_FIELDS = tuple(f.name for f in fields(AccessTargets) if f.name not in ("prefix", "region"))
+LIST_FIELDS = ("alarm_arns", "log_group_arns")
+VALUE_FIELDS = tuple(f.name for f in fields(AccessTargets) if f.name not in ("prefix", "region", *LIST_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -177,8 +229,10 @@ def allow(
     return _statement("Allow", sid, actions, resources, condition)
 
 
-def deny(sid: str, actions: Sequence[str], resources: Iterable[str | None]) -> Statement | None:
-    return _statement("Deny", sid, actions, resources)
+def deny(
+    sid: str, actions: Sequence[str], resources: Iterable[str | None], condition: Mapping[str, Any] | None = None
+) -> Statement | None:
+    return _statement("Deny", sid, actions, resources, condition)
 
 
 def statements(*candidates: Statement | None) -> list[Statement]:
@@ -212,16 +266,18 @@ def group_name(prefix: str, persona: Persona) -> str:
 
 
 def log_group_arns(t: AccessTargets[str]) -> list[str]:
-    """The stack's log groups (`/aws/<service>/<prefix>-...`) and API Gateway's execution logs, with streams."""
-    base = f"arn:{PARTITION}:logs:{t.region}:{t.account_id}:log-group:"
-    groups = [f"{base}/aws/*/{t.prefix}-*"]
+    """The stack's own log groups by exact ARN, and API Gateway's execution logs of its stage, with streams."""
+    groups = list(t.log_group_arns)
     if t.api_id is not None and t.api_stage is not None:
-        groups.append(f"{base}API-Gateway-Execution-Logs_{t.api_id}/{t.api_stage}")
+        execution_logs = f"arn:{PARTITION}:logs:{t.region}:{t.account_id}:log-group:API-Gateway-Execution-Logs_"
+        execution_logs += f"{t.api_id}/{t.api_stage}"
+        if execution_logs not in groups:
+            groups.append(execution_logs)
     return [arn for group in groups for arn in (group, f"{group}:log-stream:*")]
 
 
 def alarm_arns(t: AccessTargets[str]) -> list[str]:
-    return [f"arn:{PARTITION}:cloudwatch:{t.region}:{t.account_id}:alarm:{t.prefix}-*"]
+    return list(t.alarm_arns)
 
 
 def dashboard_arns(t: AccessTargets[str]) -> list[str]:
@@ -297,9 +353,6 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         account_wide.append("redshift:DescribeClusters")
     buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn])
     return statements(
-        allow("ReadPlatformLogs", ["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents",
-                                   "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogGroupFields"],
-              log_group_arns(t)),
         allow("ReadMetricsAccountWide", account_wide, ["*"]),
         allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
         allow("ReadDashboards", ["cloudwatch:GetDashboard"], dashboard_arns(t)),
@@ -320,6 +373,15 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
+    )  # fmt: skip
+
+
+def observe_logs(t: AccessTargets[str]) -> list[Statement]:
+    """The stack's own log groups, by exact name (a policy of its own: the names are many)."""
+    return statements(
+        allow("ReadPlatformLogs", ["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents",
+                                   "logs:StartQuery", "logs:GetQueryResults", "logs:GetLogGroupFields"],
+              log_group_arns(t)),
     )  # fmt: skip
 
 
@@ -416,40 +478,62 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
 
 
 def op_operate(t: AccessTargets[str]) -> list[Statement]:
-    """Op starts, stops, updates and tunes the running platform, and manages its alarms and dashboards."""
+    """Op starts, stops, throttles and snapshots the running platform, and manages its alarms and dashboards.
+
+    What op tunes is what it needs in an incident: the API's throttling, a function's concurrency
+    (zero stops it), the Flink application's run state, a provisioned cluster's pause. Everything
+    else (code, memory, buffering, scan caps, capacity) is in the stack file and ships through CI.
+    """
     return statements(
         allow("ManageAlarms", ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:EnableAlarmActions",
                                "cloudwatch:DisableAlarmActions", "cloudwatch:SetAlarmState"], alarm_arns(t)),
         allow("ManageDashboards", ["cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"], dashboard_arns(t)),
-        allow("OperateFunctions", ["lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode",
-                                   "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"],
+        allow("ThrottleFunctions", ["lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"],
               functions(t)),
-        allow("OperateFlinkApplication", ["kinesisanalytics:StartApplication", "kinesisanalytics:StopApplication",
-                                          "kinesisanalytics:UpdateApplication",
-                                          "kinesisanalytics:CreateApplicationSnapshot",
-                                          "kinesisanalytics:RollbackApplication",
-                                          "kinesisanalytics:CreateApplicationPresignedUrl"],
+        allow("RunTheFlinkApplication", ["kinesisanalytics:StartApplication", "kinesisanalytics:StopApplication",
+                                         "kinesisanalytics:CreateApplicationSnapshot",
+                                         "kinesisanalytics:CreateApplicationPresignedUrl"],
               [t.flink_application_arn]),
+        # PATCH on the stage also reaches its access logging: op_guardrails denies any PATCH that would
+        # leave the stage without its own access logs.
         allow("TuneApiThrottling", ["apigateway:PATCH"], [stage_arn(t)]),
-        allow("TuneRealtimeTable", ["dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
-                                    "dynamodb:UpdateContinuousBackups"], [t.results_table_arn]),
-        allow("TuneDelivery", ["firehose:UpdateDestination"], [t.delivery_stream_arn]),
-        allow("TuneWorkgroup", ["athena:UpdateWorkGroup"], [t.athena_workgroup_arn]),
         allow("SubscribeToPlatformTopics", ["sns:Subscribe"], [t.ops_topic_arn, t.business_topic_arn]),
-        allow("ScaleServerlessWarehouse", ["redshift-serverless:UpdateWorkgroup"],
-              [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
         allow("PauseAndResumeCluster", ["redshift:PauseCluster", "redshift:ResumeCluster"],
               [t.warehouse_arn if t.warehouse_mode == "provisioned" else None]),
+    )  # fmt: skip
+
+
+def _access_logs_kept(t: AccessTargets[str]) -> list[Statement]:
+    """A stage PATCH must leave access logging on, to the stack's own log group, in some format.
+
+    `StringNotEquals` also matches when the key is absent (logging removed), as IAM evaluates it.
+    """
+    stage = stage_arn(t) if t.api_access_log_group_arn else None
+    return statements(
+        deny("DenyRedirectingOrRemovingApiAccessLogs", ["apigateway:PATCH"], [stage],
+             condition={"StringNotEquals": {ACCESS_LOG_DESTINATION_KEY: t.api_access_log_group_arn}}),
+        deny("DenyRemovingTheApiAccessLogFormat", ["apigateway:PATCH"], [stage],
+             condition={"Null": {ACCESS_LOG_FORMAT_KEY: "true"}}),
     )  # fmt: skip
 
 
 def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
     """What op must never do, as explicit denies that no other policy or group can override."""
     lake = t.lake_bucket_arn
+    serverless = t.warehouse_arn if t.warehouse_mode == "serverless" else None
+    cluster = t.warehouse_arn if t.warehouse_mode == "provisioned" else None
     return statements(
         deny("DenyIdentityAndPolicyManagement", IAM_ADMINISTRATION_ACTIONS, ["*"]),
         deny("DenyDisablingOrDeletingThePlatformKey", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn]),
         deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
+        deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
+        deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
+        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [t.delivery_stream_arn]),
+        deny("DenyChangingTheWorkgroup", WORKGROUP_GUARDRAIL_ACTIONS, [t.athena_workgroup_arn]),
+        deny("DenyChangingTheRealtimeTable", TABLE_GUARDRAIL_ACTIONS, [t.results_table_arn]),
+        deny("DenyChangingTheServerlessWarehouse", SERVERLESS_GUARDRAIL_ACTIONS, [serverless]),
+        deny("DenyChangingTheCluster", CLUSTER_GUARDRAIL_ACTIONS, [cluster]),
+        *_access_logs_kept(t),
     )
 
 
@@ -511,7 +595,9 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
     """
     observers: tuple[Persona, ...] = ("op", "dev")
     specs = [
+        # A policy's description cannot change in place (IAM replaces the policy): these stay as first written.
         PolicySpec("observe", "Read logs, metrics, alarms, dashboards and configuration", observers, observe(t)),
+        PolicySpec("observe-logs", "Read the stack's own log groups", observers, observe_logs(t)),
         PolicySpec("analyse", "Athena queries in the platform workgroup and their results",
                    ("op", "dev", "bizUser"), analyse(t)),
         PolicySpec("op-data", "Read every data store of the platform directly", ("op",), op_data(t)),
@@ -543,4 +629,6 @@ def placeholder_targets(targets: AccessTargets[Any]) -> AccessTargets[str]:
     for name in VALUE_FIELDS:
         value = getattr(targets, name)
         values[name] = None if value is None else (value if isinstance(value, str) else f"<{name}>")
+    for name in LIST_FIELDS:
+        values[name] = tuple(f"<{name}[{i}]>" for i, _ in enumerate(getattr(targets, name)))
     return AccessTargets[str](**values)

@@ -15,13 +15,15 @@ memberships on the next `pulumi up`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.access.policies import (
     ADMINISTRATOR_ACCESS_ARN,
+    LIST_FIELDS,
     AccessTargets,
     PolicySpec,
     group_name,
@@ -44,8 +46,25 @@ class AccessArgs:
 
 def resolve_targets(targets: AccessTargets[pulumi.Input[str]]) -> pulumi.Output[AccessTargets[str]]:
     """Wait for every ARN the groups are granted on, then hand the policy functions plain strings."""
-    present = {f.name: getattr(targets, f.name) for f in fields(targets) if getattr(targets, f.name) is not None}
+    present: dict[str, Any] = {}
+    for f in fields(targets):
+        value = getattr(targets, f.name)
+        if f.name in LIST_FIELDS:
+            present[f.name] = pulumi.Output.all(*value).apply(tuple)
+        elif value is not None:
+            present[f.name] = value
     return pulumi.Output.all(**present).apply(lambda values: AccessTargets[str](**values))
+
+
+def with_catalogues(
+    targets: AccessTargets[pulumi.Input[str]], context: StackContext
+) -> AccessTargets[pulumi.Input[str]]:
+    """The targets plus every alarm and log group the tiers created, by exact ARN (never a prefix pattern)."""
+    return replace(
+        targets,
+        alarm_arns=tuple(alarm.arn for alarm in context.alarms),
+        log_group_arns=tuple(group.arn for group in context.log_groups),
+    )
 
 
 def _specs(targets: AccessTargets[str], settings: AccessSettings) -> dict[str, PolicySpec]:
@@ -109,10 +128,11 @@ class Access(pulumi.ComponentResource):
 
     def _policies(self, args: AccessArgs) -> dict[str, aws.iam.Policy]:
         settings, context = args.settings, args.context
-        resolved = resolve_targets(args.targets)
+        targets = with_catalogues(args.targets, context)
+        resolved = resolve_targets(targets)
         # Which policies exist depends only on which tiers exist, known now; their ARNs resolve later.
         policies: dict[str, aws.iam.Policy] = {}
-        for key, spec in _specs(placeholder_targets(args.targets), settings).items():
+        for key, spec in _specs(placeholder_targets(targets), settings).items():
             policy = aws.iam.Policy(
                 f"policy-{key}",
                 name=context.name(key),

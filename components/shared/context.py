@@ -29,6 +29,8 @@ class StackContext:
     ops_topic_arn: pulumi.Output[str]
     # Every alarm a tier creates through `components.shared.alarms`, so the ops dashboard shows them all.
     alarms: list[aws.cloudwatch.MetricAlarm] = field(default_factory=list, compare=False)
+    # Every log group created through `components.shared.logs`, so the staff groups are granted on exact names.
+    log_groups: list[aws.cloudwatch.LogGroup] = field(default_factory=list, compare=False)
 
     def name(self, *parts: str) -> str:
         """Physical name from the stack prefix: `name("events")` -> `uba-dev-events`."""

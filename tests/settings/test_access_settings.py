@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from settings import AccessSettings, SettingsError, load_settings
+from settings import AccessSettings, SettingsError, load_settings, overlapping_prefixes
 from tests.support.config import raw_config
+from tools.engine.mocks import available_stacks, load_stack_config
 
 
 def with_access(stack: str, **changes: Any) -> dict[str, Any]:
@@ -113,3 +114,20 @@ def test_mfa_is_required_unless_switched_off() -> None:
     del raw["access"]["require_mfa"]
     assert load_settings(raw, "dev").access.require_mfa is True
     assert load_settings(with_access("dev", require_mfa=False), "dev").access.require_mfa is False
+
+
+def test_no_stack_file_in_the_repository_has_a_prefix_that_extends_another() -> None:
+    prefixes = {stack: load_stack_config(stack)["uba:platform"]["prefix"] for stack in available_stacks()}
+    assert set(prefixes) == {"dev", "prod"}
+    assert overlapping_prefixes(prefixes) == []
+
+
+def test_a_prefix_that_extends_another_at_a_dash_is_refused_with_both_stacks_named() -> None:
+    found = overlapping_prefixes(
+        {"prod": "uba-prod", "prod-eu": "uba-prod-eu", "dev": "uba-dev", "x": "uba-production"}
+    )
+    assert found == [
+        "platform.prefix: stack prod-eu's 'uba-prod-eu' extends stack prod's 'uba-prod'; choose prefixes "
+        "where neither starts with the other followed by '-'"
+    ]
+    assert len(overlapping_prefixes({"a": "uba-dev", "b": "uba-dev"})) == 1  # the same prefix twice

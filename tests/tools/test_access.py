@@ -9,10 +9,13 @@ builders and prod's read-only developers differ, the entry is a (builder, read_o
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
+import boto3
 import pulumi_aws as aws
 import pytest
+from moto import mock_aws
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
@@ -20,8 +23,16 @@ from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
 from tests.support.tokens import INGEST, LAKE, STREAMING, WAREHOUSE, type_token
-from tools.access import build_report, main, matrix, render_table
-from tools.engine.mocks import ACCOUNT_ID
+from tools.access import (
+    build_report,
+    cross_stack_allows,
+    main,
+    matrix,
+    missing_users,
+    reachable_roles,
+    render_table,
+)
+from tools.engine.mocks import ACCOUNT_ID, Snapshot, load_stack_config
 from tools.iam.evaluate import UnmodelledPolicyError, condition_holds, evaluate
 
 ADMIN: Persona = "admin"
@@ -41,22 +52,26 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     },
     "ingest": {
         "api.invoke": ("AD", "A"), "events.put": ("AD", "A"), "events.read": ("AOD", "AO"),
-        "events.describe": "AOD", "ingest.code": ("AOD", "AO"), "ingest.configure": "AO", "ingest.stop": "AO",
-        "ingest.logs": "AOD", "api.key": ("AD", "A"), "api.throttle": "AO",
+        "events.describe": "AOD", "ingest.code": ("AD", "A"), "ingest.configure": "A", "ingest.stop": "AO",
+        "ingest.logs": "AOD", "api.key": ("AD", "A"), "api.throttle": "AO", "api.access-logs-off": "A",
+        "api.access-logs-redirect": "A",
     },
     "streaming": {
-        "alerts.read": ("AOD", "AO"), "flink.stop": "AO", "flink.start": "AO", "flink.update": "AO",
-        "sink.code": ("AOD", "AO"), "realtime.get": ("AODB", "AOB"), "realtime.query-index": ("AODB", "AOB"),
-        "realtime.put": ("AD", "A"), "realtime.drop": "A", "dlq.receive": "AO", "dlq.purge": "A",
+        "alerts.read": ("AOD", "AO"), "flink.stop": "AO", "flink.start": "AO", "flink.update": "A",
+        "sink.code": ("AD", "A"), "realtime.get": ("AODB", "AOB"), "realtime.query-index": ("AODB", "AOB"),
+        "realtime.put": ("AD", "A"), "realtime.drop": "A", "realtime.change-key": "A", "realtime.pitr-off": "A",
+        # A builder ships the alert sink's code in dev, so it publishes whatever the sink's role may.
+        "business.publish": ("AD", "A"), "dlq.receive": "AO", "dlq.purge": "A",
     },
     "lake": {
         "lake.list": ("AOD", "AO"), "lake.download": ("AOD", "AO"), "lake.read-via-athena": "AODB",
         "lake.errors": ("AOD", "AO"), "lake.write": ("AD", "A"), "lake.delete": ("AD", "A"), "lake.expire": "A",
-        "athena.query": "AODB", "athena.results": "AODB", "athena.tune": "AO", "results.download": "AODB",
+        "athena.query": "AODB", "athena.results": "AODB", "athena.tune": "A", "results.download": "AODB",
         "results.write-via-athena": "AODB", "results.upload": "A", "catalog.read": "AODB", "catalog.change": "A",
-        "key.via-s3": "AODB", "access-logs.read": "AO", "firehose.tune": "AO", "firehose.logs": "AOD",
+        "key.via-s3": "AODB", "access-logs.read": "AO", "firehose.destination": "A", "firehose.logs": "AOD",
     },
-    "warehouse": {"warehouse.connect": "AOB", "warehouse.sql": "AOB", "warehouse.delete": "A"},
+    "warehouse": {"warehouse.connect": "AOB", "warehouse.sql": "AOB", "warehouse.delete": "A",
+                  "warehouse.configure": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
@@ -110,6 +125,11 @@ def test_op_is_explicitly_denied_what_it_must_never_do(stack: str) -> None:
     must_be_explicit = [
         "iam.create-user", "iam.create-access-key", "iam.attach-policy", "iam.join-admin", "iam.pass-role",
         "key.schedule-deletion", "key.disable", "lake.delete", "lake.expire",
+        # code is a privilege: op never ships it (nor what loads it), wherever another grant might allow it
+        "ingest.code", "ingest.configure", "sink.code", "flink.update",
+        # guardrails op could otherwise switch off
+        "api.access-logs-off", "api.access-logs-redirect", "realtime.change-key", "realtime.pitr-off",
+        "athena.tune", "firehose.destination", "warehouse.configure",
     ]  # fmt: skip
     for capability in must_be_explicit:
         if (capability, OP) in found:
@@ -297,3 +317,86 @@ def test_a_provisioned_warehouse_is_reached_through_cluster_credentials_for_its_
 def test_an_unknown_stack_is_refused_with_the_stacks_there_are(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["nosuch"]) == 2
     assert "no stack file Pulumi.nosuch.yaml; stacks here: dev, prod" in capsys.readouterr().err
+
+
+# --- across stacks: one prefix extending another ---------------------------------------------------------
+
+
+def prod_eu() -> Snapshot:
+    """The prod stack file under the prefix `uba-prod-eu`, which extends prod's `uba-prod`."""
+    platform = {**load_stack_config("prod")["uba:platform"], "prefix": "uba-prod-eu"}
+    return replace(run_stack("prod", overrides={"uba:platform": platform}).snapshot, stack="prod-eu")
+
+
+def test_no_group_of_a_stack_reaches_the_alarms_or_logs_of_a_stack_whose_prefix_extends_its_own() -> None:
+    prod, eu = run_stack("prod").snapshot, prod_eu()
+    rows = {(v.capability, v.persona): v for v in matrix(prod, [eu])}
+    alarm = rows[("prod-eu:alarm.change", OP)]
+    assert alarm.resource.startswith(f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:uba-prod-eu-")
+    assert not alarm.allowed  # `uba-prod-*` would have matched it
+    assert not rows[("prod-eu:ingest.logs", OP)].allowed and not rows[("prod-eu:ingest.logs", DEV)].allowed
+    assert rows[("alarm.change", OP)].allowed  # ...while prod's own alarms stay op's
+    # Both runs are of one stack file, so mock ids (the warehouse's workgroup id) coincide; every name differs.
+    assert [v for v in cross_stack_allows([prod, eu]) if "uba-prod-eu" in v.resource] == []
+
+
+def test_cross_stack_evaluates_every_stack_file_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cross-stack"]) == 0
+    assert "no grant of any group reaches another stack's resources (stacks: dev, prod)" in capsys.readouterr().out
+
+
+# --- code is a privilege ----------------------------------------------------------------------------------
+
+
+def test_the_matrix_counts_what_a_group_reaches_through_the_roles_of_code_it_may_ship() -> None:
+    dev_rows = {(v.capability, v.persona): v for v in matrix(run_stack("dev").snapshot, [])}
+    publish = dev_rows[("business.publish", DEV)]
+    # No group policy grants sns:Publish to dev: the alert sink's role does, and a builder ships its code.
+    assert publish.allowed and publish.via_role == f"arn:aws:iam::{ACCOUNT_ID}:role/uba-dev-alert-sink-role"
+    assert publish.outcome == "allowed through uba-dev-alert-sink-role"
+    assert not dev_rows[("business.publish", OP)].allowed  # op ships no code
+    prod_rows = {(v.capability, v.persona): v for v in matrix(run_stack("prod").snapshot, [])}
+    assert not any(v.via_role for v in prod_rows.values())  # in production only admin and CI ship code
+
+
+def test_a_group_that_could_ship_code_inherits_the_role_in_the_matrix() -> None:
+    """Were op granted UpdateFunctionCode again, the matrix would show it publishing business alerts."""
+    run = run_stack("prod")
+    sink = next(f for f in run.of_type(type_token(aws.lambda_.Function)) if f.name != "ingest-function")
+    documents = [{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": sink.state["arn"]}]}]  # fmt: skip
+    assert reachable_roles(run.snapshot, documents) == [sink.inputs["role"]]
+    assert reachable_roles(run.snapshot, []) == []
+
+
+# --- guardrails: conditions the evaluator must read as IAM does -------------------------------------------
+
+
+def test_negated_and_null_conditions_match_a_missing_key_as_iam_does() -> None:
+    key = "apigateway:Request/AccessLoggingDestination"
+    assert condition_holds({"StringNotEquals": {key: "arn:own"}}, {})  # logging removed: the deny applies
+    assert condition_holds({"StringNotEquals": {key: "arn:own"}}, {key: "arn:other"})
+    assert not condition_holds({"StringNotEquals": {key: "arn:own"}}, {key: "arn:own"})
+    assert condition_holds({"Null": {key: "true"}}, {}) and not condition_holds({"Null": {key: "true"}}, {key: "x"})
+    assert condition_holds({"Null": {key: "false"}}, {key: "x"})
+
+
+# --- staff users that must exist before the first `pulumi up` -------------------------------------------
+
+
+def test_check_users_names_each_missing_user_and_the_two_ways_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        iam = boto3.client("iam")
+        iam.create_user(UserName="alice.admin")
+        # dev creates dana.dev and bo.analyst itself; omar.ops must exist and does not.
+        assert missing_users("dev", iam) == [
+            "stack dev: IAM user omar.ops does not exist; either set `create_user: true` on its access.staff "
+            "entry, or create it first (aws iam create-user --user-name omar.ops)"
+        ]
+        # prod creates nobody: all three others are missing.
+        assert [line.split()[4] for line in missing_users("prod", iam)] == ["omar.ops", "dana.dev", "bo.analyst"]
+        for user in ("omar.ops", "dana.dev", "bo.analyst"):
+            iam.create_user(UserName=user)
+        assert missing_users("prod", iam) == []
+        assert main(["check-users", "prod"]) == 0

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.access import AccessTargets
+from components.access.policies import ACCESS_LOG_DESTINATION_KEY, ACCESS_LOG_FORMAT_KEY
 from settings import Persona
 from tools.engine.mocks import Snapshot
 from tools.iam.snapshot import arn_of, find, of_type
@@ -162,8 +163,20 @@ def _ingest(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
         "apigateway:GET",
         None if t.api_key_id is None else f"arn:aws:apigateway:{t.region}::/apikeys/{t.api_key_id}",
     )
+    stage = stack.arn("aws:apigateway/stage:Stage")
+    # A stage PATCH as API Gateway presents it: the access-log settings the stage would have afterwards.
+    kept = {
+        ACCESS_LOG_DESTINATION_KEY: t.api_access_log_group_arn,
+        ACCESS_LOG_FORMAT_KEY: '{"requestId":"$context.requestId"}',
+    }
+    yield cap("api.throttle", "change the API stage's throttling", "apigateway:PATCH", stage, **kept)
+    yield cap("api.access-logs-off", "switch the API stage's access logs off", "apigateway:PATCH", stage)
     yield cap(
-        "api.throttle", "change the API stage's throttling", "apigateway:PATCH", stack.arn("aws:apigateway/stage:Stage")
+        "api.access-logs-redirect",
+        "send the API stage's access logs elsewhere",
+        "apigateway:PATCH",
+        stage,
+        **{**kept, ACCESS_LOG_DESTINATION_KEY: f"arn:aws:logs:{t.region}:{t.account_id}:log-group:elsewhere"},
     )
 
 
@@ -187,6 +200,19 @@ def _streaming(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     )
     yield cap("realtime.put", "write a realtime result", "dynamodb:PutItem", t.results_table_arn)
     yield cap("realtime.drop", "delete the realtime table", "dynamodb:DeleteTable", t.results_table_arn)
+    yield cap(
+        "realtime.change-key",
+        "change the realtime table's encryption key",
+        "dynamodb:UpdateTable",
+        t.results_table_arn,
+    )
+    yield cap(
+        "realtime.pitr-off",
+        "switch the realtime table's point-in-time recovery off",
+        "dynamodb:UpdateContinuousBackups",
+        t.results_table_arn,
+    )
+    yield cap("business.publish", "publish a business alert", "sns:Publish", t.business_topic_arn)
     yield cap("dlq.receive", "read dead-lettered alerts", "sqs:ReceiveMessage", t.dead_letter_queue_arn)
     yield cap("dlq.purge", "purge the dead-letter queue", "sqs:PurgeQueue", t.dead_letter_queue_arn)
 
@@ -208,7 +234,12 @@ def _lake(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
         "athena.query", "run a query in the platform workgroup", "athena:StartQueryExecution", t.athena_workgroup_arn
     )
     yield cap("athena.results", "fetch a query's results", "athena:GetQueryResults", t.athena_workgroup_arn)
-    yield cap("athena.tune", "change the workgroup's settings", "athena:UpdateWorkGroup", t.athena_workgroup_arn)
+    yield cap(
+        "athena.tune",
+        "change the workgroup's scan cap or enforcement",
+        "athena:UpdateWorkGroup",
+        t.athena_workgroup_arn,
+    )
     yield cap("results.download", "download a query result file", "s3:GetObject", result)
     yield cap(
         "results.write-via-athena", "write a query result in an Athena query", "s3:PutObject", result, **ATHENA_CALL
@@ -229,7 +260,12 @@ def _lake(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
         "s3:GetObject",
         _object(t.log_bucket_arn, "logs/2026-01-15-09-00-00-ABCDEF"),
     )
-    yield cap("firehose.tune", "change Firehose buffering", "firehose:UpdateDestination", t.delivery_stream_arn)
+    yield cap(
+        "firehose.destination",
+        "change Firehose's destination (logging, prefixes)",
+        "firehose:UpdateDestination",
+        t.delivery_stream_arn,
+    )
     yield cap(
         "firehose.logs",
         "read Firehose's delivery logs",
@@ -245,6 +281,9 @@ def _warehouse_capabilities(stack: Landmarks, cap: Factory) -> Iterator[Capabili
     yield cap("warehouse.sql", "run SQL through the Data API", "redshift-data:ExecuteStatement", t.warehouse_arn)
     delete = "redshift-serverless:DeleteWorkgroup" if t.warehouse_mode == "serverless" else "redshift:DeleteCluster"
     yield cap("warehouse.delete", "delete the warehouse", delete, t.warehouse_arn)
+    # require_ssl and activity logging: the workgroup's config parameters, or the cluster's parameter group.
+    configure = "redshift-serverless:UpdateWorkgroup" if t.warehouse_mode == "serverless" else "redshift:ModifyCluster"
+    yield cap("warehouse.configure", "change the warehouse's SSL and logging settings", configure, t.warehouse_arn)
 
 
 def _own(stack: Landmarks) -> Iterator[Capability | None]:

@@ -16,7 +16,8 @@ condition fails does not apply at all, which is what IAM does.
 Not modelled (see the README): resource-based policies (bucket, key and topic
 policies), SCPs, permission boundaries, session policies, condition operators other
 than those in `_COMPARATORS`, tag-based conditions unless the context supplies the tag,
-`NotResource` (refused), `?` wildcards and case-insensitive action names (actions must
+`NotResource` (refused), negated operators with a set qualifier (refused),
+`?` wildcards and case-insensitive action names (actions must
 be spelled as AWS spells them), and service-specific authorisation (e.g. an API method
 whose authorisation is an API key, not IAM).
 """
@@ -71,7 +72,20 @@ _COMPARATORS: dict[str, Callable[[str, str], bool]] = {
 }
 
 
+# Negated operators: IAM evaluates them as true when the key is absent from the request.
+_NEGATED: dict[str, str] = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike", "ArnNotLike": "ArnLike"}
+
+
+def _null_holds(expected: list[str], actual: ContextValue | None) -> bool:
+    """`Null: {key: "true"}` holds when the key is absent, `"false"` when it is present."""
+    return all((actual is None) == (value.lower() == "true") for value in expected)
+
+
 def _operator_holds(operator: str, expected: list[str], actual: ContextValue | None) -> bool:
+    if operator == "Null":
+        return _null_holds(expected, actual)
+    if operator in _NEGATED:
+        return actual is None or not _operator_holds(_NEGATED[operator], expected, actual)
     qualifier, _, base = operator.rpartition(":")
     if_exists = base.endswith("IfExists")
     compare = _COMPARATORS.get(base.removesuffix("IfExists"))

@@ -133,6 +133,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         api_key_id=None if api_key is None else str(api_key.state["id"]),
         alerts_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "alerts-stream"),
         results_table_arn=arn_of(snapshot, "aws:dynamodb/table:Table"),
+        business_topic_arn=arn_of(snapshot, "aws:sns/topic:Topic", "business-alerts-topic"),
         dead_letter_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue"),
         sink_function_arn=None if sink is None else str(sink.state["arn"]),
         flink_application_arn=arn_of(snapshot, "aws:kinesisanalyticsv2/application:Application"),
@@ -142,5 +143,59 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         glue_database_name=None if database is None else str(database.inputs["name"]),
         athena_workgroup_arn=arn_of(snapshot, "aws:athena/workgroup:Workgroup"),
         delivery_stream_arn=arn_of(snapshot, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
+        api_access_log_group_arn=_access_log_destination(stage),
         **_warehouse(snapshot),
+        alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),
+        log_group_arns=tuple(str(g.state["arn"]) for g in of_type(snapshot, "aws:cloudwatch/logGroup:LogGroup")),
     )
+
+
+def _access_log_destination(stage: RegisteredResource | None) -> str | None:
+    settings = None if stage is None else stage.inputs.get("accessLogSettings")
+    return None if not settings else str(settings["destinationArn"])
+
+
+# --- code a persona may change, and the roles that code runs as ----------------------------------------
+
+# Actions that put other code (or what loads code: layers, configuration) behind a service role.
+LAMBDA_CODE_ACTIONS = ("lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration")
+FLINK_CODE_ACTIONS = ("kinesisanalytics:UpdateApplication",)
+
+
+@dataclass(frozen=True)
+class CodePath:
+    """Whoever may do `action` on `resource` runs code of their choosing as `role_arn`."""
+
+    action: str
+    resource: str
+    role_arn: str
+
+
+def code_paths(snapshot: Snapshot) -> list[CodePath]:
+    """Every function and Flink application of the stack, with the actions that change its code."""
+    paths = [
+        CodePath(action, str(function.state["arn"]), str(function.inputs["role"]))
+        for function in of_type(snapshot, "aws:lambda/function:Function")
+        for action in LAMBDA_CODE_ACTIONS
+    ]
+    paths += [
+        CodePath(action, str(application.state["arn"]), str(application.inputs["serviceExecutionRole"]))
+        for application in of_type(snapshot, "aws:kinesisanalyticsv2/application:Application")
+        for action in FLINK_CODE_ACTIONS
+    ]
+    return paths
+
+
+def role_documents(snapshot: Snapshot, role_arn: str) -> list[dict[str, Any]]:
+    """The policy documents a role of the program holds (its inline policies); refused if any is out of sight."""
+    names = [str(r.inputs["name"]) for r in of_type(snapshot, "aws:iam/role:Role") if str(r.state["arn"]) == role_arn]
+    if len(names) != 1:
+        raise UnmodelledPolicyError(
+            f"stack {snapshot.stack}: code runs as {role_arn}, which the program did not create"
+        )
+    attached = [a for a in of_type(snapshot, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                if str(a.inputs["role"]) == names[0]]  # fmt: skip
+    if attached:
+        raise UnmodelledPolicyError(f"role {names[0]} holds managed policies this reader cannot see into")
+    return [_document(p.inputs["policy"]) for p in of_type(snapshot, "aws:iam/rolePolicy:RolePolicy")
+            if str(p.inputs["role"]) == names[0]]  # fmt: skip

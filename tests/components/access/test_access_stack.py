@@ -8,6 +8,7 @@ from typing import Any
 
 import pulumi_aws as aws
 import pytest
+import yaml
 
 from components.access.policies import (
     ACCOUNT_WIDE_ACTIONS,
@@ -20,7 +21,7 @@ from components.access.policies import (
 from settings import PERSONAS
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import ACCESS, type_token
-from tools.engine.mocks import ACCOUNT_ID, load_stack_config
+from tools.engine.mocks import ACCOUNT_ID, PROJECT_DIR, load_stack_config
 
 GROUP = type_token(aws.iam.Group)
 POLICY = type_token(aws.iam.Policy)
@@ -75,11 +76,14 @@ def test_four_groups_per_stack_named_from_the_prefix_under_the_platform_path(sta
 def test_policies_attach_by_concern_and_developers_build_only_where_the_stack_says() -> None:
     expected_common = {
         "uba-{s}-admin": {ADMINISTRATOR_ACCESS_ARN, "uba-{s}-require-mfa"},
-        "uba-{s}-op": {"uba-{s}-observe", "uba-{s}-op-data", "uba-{s}-op-operate", "uba-{s}-op-guardrails",
-                       "uba-{s}-require-mfa"},
+        "uba-{s}-op": {"uba-{s}-observe", "uba-{s}-observe-logs", "uba-{s}-op-data", "uba-{s}-op-operate",
+                       "uba-{s}-op-guardrails", "uba-{s}-require-mfa"},
         "uba-{s}-bizuser": {"uba-{s}-bizuser", "uba-{s}-require-mfa"},
     }  # fmt: skip
-    for stack, dev_policies in (("dev", {"observe", "dev-build", "require-mfa"}), ("prod", {"observe", "require-mfa"})):
+    for stack, dev_policies in (
+        ("dev", {"observe", "observe-logs", "dev-build", "require-mfa"}),
+        ("prod", {"observe", "observe-logs", "require-mfa"}),
+    ):
         expected = {g.format(s=stack): {p.format(s=stack) for p in ps} for g, ps in expected_common.items()}
         expected[f"uba-{stack}-dev"] = {f"uba-{stack}-{p}" for p in dev_policies}
         lake = run_stack(stack).of_type(type_token(aws.athena.Workgroup))
@@ -310,5 +314,36 @@ def test_streaming_off_removes_every_streaming_grant_and_nothing_else() -> None:
     for absent in ("kinesisanalytics:", "dynamodb:", "sqs:", "alerts", "anomaly-detection", "alert-sink"):
         assert absent not in text, absent
     # The other tiers' grants are untouched: the lake and warehouse statements are the same as with streaming on.
-    for key in ("policy-analyse", "policy-op-guardrails"):
-        assert run.policy(run.one(POLICY, key)) == full.policy(full.one(POLICY, key))
+    assert run.policy(run.one(POLICY, "policy-analyse")) == full.policy(full.one(POLICY, "policy-analyse"))
+    others = ("DenyDeletingLakeObjects", "DenyChangingDelivery", "DenyChangingTheWorkgroup",
+              "DenyChangingTheServerlessWarehouse", "DenyRedirectingOrRemovingApiAccessLogs")  # fmt: skip
+
+    def guardrails(r: StackRun) -> list[dict[str, Any]]:
+        return [s for s in r.policy(r.one(POLICY, "policy-op-guardrails"))["Statement"] if s["Sid"] in others]
+
+    assert len(guardrails(run)) == len(others) and guardrails(run) == guardrails(full)
+
+
+def test_deployments_run_as_the_ci_role_so_the_mfa_rule_on_admin_cannot_lock_them_out() -> None:
+    """Who deploys: the workflow's jobs, as a role assumed through OIDC, which is in no group of the
+    stack; the deny-unless-MFA statement binds only group members (people). A person who runs
+    `pulumi up` by hand is in admin and signs the session with MFA (`sts:GetSessionToken` stays
+    allowed without it); long-term keys alone are refused by design."""
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "pulumi.yml").read_text())
+    deploying = {name: job for name, job in workflow["jobs"].items()
+                 if any(s.get("with", {}).get("command") == "up" for s in job["steps"])}  # fmt: skip
+    assert set(deploying) == {"deploy-dev", "deploy-prod"}
+    for job in deploying.values():
+        (credentials,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("aws-actions/")]
+        assert set(credentials["with"]) == {"role-to-assume", "role-session-name", "aws-region"}  # no access keys
+        assert job["permissions"]["id-token"] == "write"
+    for stack in ("dev", "prod"):
+        run = run_stack(stack)
+        mfa = run.one(POLICY, "policy-require-mfa")
+        holders = {a.inputs["group"] for a in run.of_type(ATTACHMENT) if a.inputs["policyArn"] == mfa.state["arn"]}
+        assert holders == {f"uba-{stack}-{p.lower()}" for p in PERSONAS}  # groups only: roles never carry it
+        deny = next(s for s in run.policy(mfa)["Statement"] if s["Effect"] == "Deny")
+        assert "sts:GetSessionToken" in deny["NotAction"]
+    readme = " ".join((PROJECT_DIR / "README.md").read_text().replace("**", "").split())  # the docs agree
+    assert "deployments run as the CI deployment role" in readme
+    assert "signs the session with MFA first (`aws sts get-session-token --serial-number" in readme
