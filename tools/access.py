@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from settings import PERSONAS, Persona, SettingsError, load_settings, overlapping_prefixes
+from settings import PERSONAS, Persona, Settings, SettingsError, load_settings, overlapping_prefixes
 from tools.engine.mocks import ProgramError, Snapshot, available_stacks, load_stack_config, run_isolated
 from tools.iam.capabilities import Capability, Landmarks, capabilities
 from tools.iam.evaluate import Decision, evaluate
@@ -143,13 +143,21 @@ def render_table(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def stack_settings(stack: str) -> Settings:
+    """The stack file's settings as the program validates them (`uba:<tier>` keys, plus the region)."""
+    config = load_stack_config(stack)
+    raw: dict[str, Any] = {"region": config["aws:region"]}
+    raw |= {key.removeprefix("uba:"): value for key, value in config.items() if key.startswith("uba:")}
+    return load_settings(raw, stack)
+
+
 def missing_users(stack: str, iam: Any) -> list[str]:
     """Staff entries of the stack whose IAM user must already exist but does not, one line each.
 
     A membership names an existing user; on a first `pulumi up` in an account without that user,
     AWS answers NoSuchEntity half way through. `iam` is a boto3 IAM client for the target account.
     """
-    settings = load_settings(load_stack_config(stack), stack)
+    settings = stack_settings(stack)
     problems = []
     for member in settings.access.staff if settings.access.enabled else []:
         if member.create_user:
