@@ -111,8 +111,9 @@ class Platform(pulumi.ComponentResource):
     def _access_targets(self) -> AccessTargets[pulumi.Input[str]]:
         """The resources the staff groups are granted on; a switched-off tier contributes none."""
         # Any: the declared values fill the single-valued fields; the access tier adds the catalogues itself.
-        declared: dict[str, Any] = merge_declarations(((key, tier.access_targets()) for key, tier in self.tiers.items()),
-                                      "access target")  # fmt: skip
+        declared: dict[str, Any] = merge_declarations(
+            ((key, tier.access_targets()) for key, tier in self.tiers.items()), "access target"
+        )
         return AccessTargets[pulumi.Input[str]](prefix=self.context.prefix, region=self.context.region, **declared)
 
     def outputs(self) -> Mapping[str, pulumi.Input[str]]:
