@@ -133,13 +133,15 @@ def render_table(doc: Mapping[str, Any]) -> str:
     by_capability: dict[str, dict[str, Any]] = {}
     for verdict in doc["matrix"]:
         row = by_capability.setdefault(verdict["capability"], {"verdict": verdict, "personas": {}})
-        row["personas"][verdict["persona"]] = "allow" if verdict["allowed"] else "deny"
+        allowed = "allow*" if verdict["via_role"] else "allow"
+        row["personas"][verdict["persona"]] = allowed if verdict["allowed"] else "deny"
     rows = [["capability", "action", "resource", *PERSONAS]]
     for row in by_capability.values():
         verdict = row["verdict"]
         rows.append([verdict["description"], verdict["action"], verdict["resource"],
                      *(row["personas"].get(p, "") for p in PERSONAS)])  # fmt: skip
     lines += _table(rows)
+    lines += ["", "allow*: only through the role of code the group may ship (see --format json, via_role)"]
     return "\n".join(lines)
 
 

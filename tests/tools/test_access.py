@@ -357,6 +357,9 @@ def test_the_matrix_counts_what_a_group_reaches_through_the_roles_of_code_it_may
     assert not dev_rows[("business.publish", OP)].allowed  # op ships no code
     prod_rows = {(v.capability, v.persona): v for v in matrix(run_stack("prod").snapshot, [])}
     assert not any(v.via_role for v in prod_rows.values())  # in production only admin and CI ship code
+    table = render_table(build_report(run_stack("dev").snapshot, []))
+    line = next(line for line in table.splitlines() if "publish a business alert " in line)
+    assert line.split()[-4:] == ["allow", "deny", "allow*", "deny"]
 
 
 def test_a_group_that_could_ship_code_inherits_the_role_in_the_matrix() -> None:
