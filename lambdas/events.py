@@ -12,13 +12,49 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION = 1
+
+# The window `createdAt` must fall in, around the moment ingest receives the event. The past
+# limit lets an offline client (a phone on a week without signal) deliver its buffer; every
+# accepted event still lands in a year the lake's partition projection covers (2020-2099,
+# `components/lake/schema.py`) and in a day the warehouse refresh rebuilds (it rebuilds the
+# day of every late row it reads, `sql/redshift/refresh.sql`). The future limit forgives
+# client clocks running fast, as SigV4 forgives 5 minutes of skew, and keeps one event from
+# dragging Flink's event-time watermark ahead of every honest client.
+MAX_EVENT_AGE = timedelta(days=7)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+CREATED_AT_WINDOW = (
+    f"{MAX_EVENT_AGE.days} days before to {MAX_CLOCK_SKEW.seconds // 60} minutes after the time it is received"
+)
+# Validation context key that carries the receipt time (`UserEvent.model_validate(..., context=...)`).
+RECEIVED_AT = "received_at"
+
+# RFC 3339's date-time (ISO-8601 with seconds and an offset): the one shape `createdAt` takes.
+# Pydantic alone would also read numbers and numeric strings as epoch seconds or milliseconds.
+ISO_DATETIME_WITH_OFFSET = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+CREATED_AT_FORMAT = (
+    "an ISO-8601 date-time string with seconds and an offset, "
+    "e.g. 2026-03-01T12:15:00Z or 2026-03-01T20:15:00.250+08:00"
+)
+
 
 # Bounds follow the original stream schema: ids 64, action 256, error text 1024.
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -51,6 +87,40 @@ class UserEvent(BaseModel):
     createdAt: AwareDatetime = Field(description="When it happened on the client, ISO-8601 with an offset.")
     errorMsg: ErrorText | None = Field(default=None, description="Error or warning text, if any.")
 
+    @field_validator("createdAt", mode="before")
+    @classmethod
+    def _created_at_is_iso_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                "iso_datetime", "must be {expected}; got {got}", {"expected": CREATED_AT_FORMAT, "got": _kind(value)}
+            )
+        if not ISO_DATETIME_WITH_OFFSET.fullmatch(value):
+            raise PydanticCustomError(
+                "iso_datetime", "must be {expected}; got {got}", {"expected": CREATED_AT_FORMAT, "got": _shown(value)}
+            )
+        return value
+
+    @field_validator("createdAt")
+    @classmethod
+    def _created_at_near_receipt(cls, value: datetime, info: ValidationInfo) -> datetime:
+        received_at = (info.context or {}).get(RECEIVED_AT)
+        if received_at is None:
+            return value  # validated outside ingest (tests, tools): no receipt time to measure against
+        # Comparing aware datetimes never overflows, even for 9999-12-31T23:59:59-01:00.
+        earliest, latest = received_at - MAX_EVENT_AGE, received_at + MAX_CLOCK_SKEW
+        if not earliest <= value <= latest:
+            raise PydanticCustomError(
+                "created_at_window",
+                "must be from {earliest} to {latest} ({window}); got {got}",
+                {
+                    "earliest": to_utc_iso(earliest),
+                    "latest": to_utc_iso(latest),
+                    "window": CREATED_AT_WINDOW,
+                    "got": value.isoformat(),
+                },
+            )
+        return value
+
     @field_serializer("createdAt")
     def _serialize_created_at(self, value: datetime) -> str:
         return to_utc_iso(value)
@@ -69,6 +139,25 @@ class IngestEnvelope(BaseModel):
     @field_serializer("receivedAt")
     def _serialize_received_at(self, value: datetime) -> str:
         return to_utc_iso(value)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _shown(text: str) -> str:
+    """A client's string quoted for an error message, cut short and ASCII-safe."""
+    return ascii(text if len(text) <= 40 else text[:40] + "...")
 
 
 def stored_record(event: UserEvent, envelope: IngestEnvelope) -> dict[str, Any]:

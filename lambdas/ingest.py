@@ -11,7 +11,8 @@ Answers:
 - 200 `{"accepted", "rejected", "failed"}` when at least one event reached the stream;
 - 400 same shape when no event was valid;
 - 503 same shape plus `Retry-After` when the stream took none of the valid events;
-- 400 `{"message"}` for a body that is empty, not UTF-8, not JSON, or not of the
+- 400 `{"message"}` for a body that is empty, not UTF-8, not JSON, holds a key twice in
+  one object (at any depth: a parser would silently keep only the last), or is not of the
   accepted shapes (a top-level JSON array is refused: wrap it as `{"events": [...]}`);
 - 413 `{"message"}` over 1 MiB or over 500 events;
 - 415 `{"message"}` for any Content-Type other than `application/json` (a `charset`
@@ -25,8 +26,10 @@ import base64
 import binascii
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import boto3
@@ -39,7 +42,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from pydantic import ValidationError
 
-from lambdas.events import IngestEnvelope, UserEvent, stored_record
+from lambdas.events import RECEIVED_AT, IngestEnvelope, UserEvent, stored_record
 from lambdas.kinesis_batch import KinesisBatchWriter, KinesisClient, PendingRecord, RetryPolicy, WriteOutcome
 
 MAX_BODY_BYTES = 1_048_576
@@ -62,6 +65,8 @@ tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ingest"))
 app = APIGatewayRestResolver()
 
 _kinesis: KinesisClient | None = None
+# The receipt time of a request: `receivedAt`, and the instant `createdAt` is bounded around.
+clock: Callable[[], datetime] = partial(datetime.now, UTC)
 
 
 def use_kinesis_client(client: KinesisClient | None) -> None:
@@ -162,7 +167,9 @@ def parse_body(request: APIGatewayProxyEvent) -> list[Any]:
     _require_json_content_type(request)
     text = _body_text(request)
     try:
-        document = json.loads(text, parse_constant=_refuse_non_finite)
+        document = json.loads(
+            text, parse_constant=_refuse_non_finite, parse_int=_read_int, object_pairs_hook=_refuse_duplicate_keys
+        )
     except json.JSONDecodeError as error:
         raise RefusedRequestError(400, f"body is not valid JSON: {error}") from None
     except RecursionError:
@@ -210,6 +217,28 @@ def _refuse_non_finite(constant: str) -> Any:
     raise RefusedRequestError(400, f"body is not valid JSON: {constant} is not a JSON value")
 
 
+def _read_int(literal: str) -> int | float:
+    # Python refuses to turn more than 4300 digits into an int (ValueError, CVE-2020-10735).
+    # No event field is a number, so such a literal only has to be refused where it stands:
+    # read as a float (infinite), it is "not a string" to the field that holds it.
+    try:
+        return int(literal)
+    except ValueError:
+        return float(literal)
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of repeated keys; `{"events": [a, b], "events": [c]}` would
+    # lose a and b without a word. RFC 8259 leaves duplicates undefined, so refuse them.
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            shown = json.dumps(key if len(key) <= 64 else key[:64] + "...")
+            raise RefusedRequestError(400, f"body is not accepted: the key {shown} appears twice in one object")
+        document[key] = value
+    return document
+
+
 def _events_of(document: Any) -> list[Any]:
     if isinstance(document, list):
         raise RefusedRequestError(400, 'a top-level JSON array is not accepted; send {"events": [...]}')
@@ -239,10 +268,17 @@ def _envelope(request: APIGatewayProxyEvent) -> IngestEnvelope:
     source_ip = identity.get("sourceIp")
     user_agent = headers.get("user-agent")
     return IngestEnvelope(
-        receivedAt=datetime.now(UTC),
-        sourceIp=source_ip[:MAX_HEADER_TEXT] if source_ip else None,
-        userAgent=user_agent[:MAX_HEADER_TEXT] if user_agent else None,
+        receivedAt=clock(),
+        sourceIp=_header_text(source_ip),
+        userAgent=_header_text(user_agent),
     )
+
+
+def _header_text(value: str | None) -> str | None:
+    """Header text as the envelope stores it: at most 512 characters, always encodable as UTF-8."""
+    if not value:
+        return None
+    return value[:MAX_HEADER_TEXT].encode("utf-8", errors="replace").decode("utf-8")
 
 
 # --- validating and writing ----------------------------------------------------------
@@ -257,12 +293,18 @@ def validate_events(items: list[Any], envelope: IngestEnvelope) -> tuple[list[Pe
             rejected.append({"index": index, "errors": [f"event: must be a JSON object, got {_json_type(item)}"]})
             continue
         try:
-            event = UserEvent.model_validate(item)
+            event = UserEvent.model_validate(item, context={RECEIVED_AT: envelope.receivedAt})
         except ValidationError as error:
             rejected.append({"index": index, "errors": _field_errors(error)})
             continue
-        data = json.dumps(stored_record(event, envelope), ensure_ascii=False, separators=(",", ":"))
-        records.append(PendingRecord(index, event.eventId, event.userId, data.encode("utf-8")))
+        try:
+            data = json.dumps(stored_record(event, envelope), ensure_ascii=False, separators=(",", ":"))
+            encoded = data.encode("utf-8")
+        except (ValueError, OverflowError) as error:
+            # The contract should have refused it; if a value still cannot be written, say so for this event.
+            rejected.append({"index": index, "errors": [f"event: cannot be stored: {type(error).__name__}"]})
+            continue
+        records.append(PendingRecord(index, event.eventId, event.userId, encoded))
     return records, rejected
 
 

@@ -161,19 +161,32 @@ class KinesisBatchWriter:
                 )
             except (ClientError, BotoCoreError) as error:
                 code = _error_code(error)
-                for record in batch:
-                    record.last_error = f"{code}: {error}"
+                self._fail(batch, f"{code}: {error}")
                 unwritten.extend(batch)
                 give_up = give_up or code in NOT_RETRIED_IN_INVOCATION
+                continue
+            except Exception as error:
+                # Not an AWS answer (a bug, a broken connection pool, an SDK surprise): this call's
+                # records may or may not have landed, and the records of earlier calls did. Report
+                # this call's records failed (a resend may duplicate; downstream de-duplicates by
+                # eventId) and stop retrying something not known to be transient.
+                self._fail(batch, f"{type(error).__name__}: {error}")
+                unwritten.extend(batch)
+                give_up = True
                 continue
             unwritten.extend(self._rejected(batch, response, outcome))
         return unwritten, give_up
 
     @staticmethod
+    def _fail(batch: list[PendingRecord], reason: str) -> None:
+        for record in batch:
+            record.last_error = reason[:1000]
+
+    @staticmethod
     def _rejected(batch: list[PendingRecord], response: dict[str, Any], outcome: WriteOutcome) -> list[PendingRecord]:
         """Records of one call that carry an ErrorCode; the rest are counted as written."""
-        results = response.get("Records", [])
-        if len(results) != len(batch):
+        results = response.get("Records") if isinstance(response, dict) else None
+        if not isinstance(results, list) or len(results) != len(batch) or not all(isinstance(r, dict) for r in results):
             # Cannot tell which records landed; treat all as unwritten (a resend may
             # duplicate, which downstream de-duplication by eventId absorbs, but never loses).
             for record in batch:

@@ -20,7 +20,14 @@ import pytest
 from tests.support.alert_sink import Sink
 from tests.support.flink import FLINK_PYTHON, REPO
 from tests.support.kinesis_events import kinesis_event
-from tests.support.lambda_events import STREAM_NAME, ingest_environment, invoke, kinesis_for_handler, user_event
+from tests.support.lambda_events import (
+    STREAM_NAME,
+    ingest_environment,
+    invoke,
+    kinesis_for_handler,
+    receive_at,
+    user_event,
+)
 from tools.local.lambdas import read_stream
 
 pytestmark = pytest.mark.flink
@@ -61,6 +68,7 @@ def test_a_client_batch_becomes_stored_alerts_and_business_notifications(
 ) -> None:
     started = time.perf_counter()
     ingest_environment(monkeypatch)
+    receive_at(monkeypatch)  # the batch carries fixed 2026-03-01 times
     with kinesis_for_handler(STREAM_NAME) as kinesis:
         answer = invoke({"events": client_batch()})
         stream = [record.json() for record in read_stream(kinesis, STREAM_NAME)]

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from lambdas.events import IngestEnvelope, UserEvent, stored_columns, stored_record
+from components.lake.schema import PROJECTED_YEARS
+from lambdas.events import (
+    MAX_CLOCK_SKEW,
+    MAX_EVENT_AGE,
+    RECEIVED_AT,
+    IngestEnvelope,
+    UserEvent,
+    stored_columns,
+    stored_record,
+)
 from tests.support.lambda_events import user_event
 
 
@@ -76,14 +85,85 @@ def test_created_at_with_any_offset_is_stored_as_utc_milliseconds(sent: str, sto
 @pytest.mark.parametrize(
     ("value", "error"),
     [
-        ("2026-03-01T12:15:00", "timezone_aware"),
-        ("2026-03-01", "timezone_aware"),
-        ("yesterday", "datetime_from_date_parsing"),
-        ("2026-02-30T12:00:00Z", "datetime_from_date_parsing"),
+        ("2026-03-01T12:15:00", "iso_datetime"),  # no offset: an ambiguous instant
+        ("2026-03-01", "iso_datetime"),
+        ("2026-03-01T12:15Z", "iso_datetime"),  # no seconds
+        ("2026-03-01T12:15:00+0800", "iso_datetime"),  # offset without its colon
+        ("yesterday", "iso_datetime"),
+        (" 2026-03-01T12:15:00Z", "iso_datetime"),
+        # Epoch seconds and milliseconds, as numbers and as numeric strings: Pydantic alone reads them all.
+        (1772367300, "iso_datetime"),
+        (1772367300000, "iso_datetime"),
+        (1772367300.5, "iso_datetime"),
+        ("1772367300", "iso_datetime"),
+        ("1772367300000", "iso_datetime"),
+        (True, "iso_datetime"),
+        ("2026-02-30T12:00:00Z", "datetime_from_date_parsing"),  # the right shape, not a date
     ],
 )
-def test_created_at_without_an_offset_or_not_a_time_is_refused(value: str, error: str) -> None:
+def test_created_at_must_be_iso_8601_text_with_seconds_and_an_offset(value: Any, error: str) -> None:
     assert field_errors(user_event(1, createdAt=value)) == [("createdAt", error)]
+
+
+def test_created_at_error_says_what_is_expected_and_what_was_sent() -> None:
+    with pytest.raises(ValidationError) as caught:
+        UserEvent.model_validate(user_event(1, createdAt=1772367300))
+    assert caught.value.errors()[0]["msg"] == (
+        "must be an ISO-8601 date-time string with seconds and an offset, "
+        "e.g. 2026-03-01T12:15:00Z or 2026-03-01T20:15:00.250+08:00; got a number"
+    )
+
+
+RECEIVED = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+
+
+def within_window(created_at: str) -> list[tuple[str, str]]:
+    """Field errors of an event received at RECEIVED, as the ingest Lambda validates it."""
+    try:
+        UserEvent.model_validate(user_event(1, createdAt=created_at), context={RECEIVED_AT: RECEIVED})
+    except ValidationError as error:
+        return [(".".join(map(str, e["loc"])), e["type"]) for e in error.errors()]
+    return []
+
+
+@pytest.mark.parametrize(
+    ("created_at", "accepted"),
+    [
+        ("2026-03-01T12:00:00Z", True),  # exactly 7 days before receipt
+        ("2026-03-01T20:00:00+08:00", True),  # the same instant in another offset
+        ("2026-03-01T11:59:59.999Z", False),
+        ("2026-03-08T12:05:00Z", True),  # exactly 5 minutes of client clock skew
+        ("2026-03-08T12:05:00.001Z", False),
+        ("9999-12-31T23:59:59-01:00", False),  # past what UTC can represent: must not reach the serializer
+        ("0001-01-01T00:00:00+01:00", False),
+        ("2019-12-31T23:59:59Z", False),  # before the lake's first projected year
+    ],
+)
+def test_created_at_must_fall_between_a_week_before_and_five_minutes_after_receipt(
+    created_at: str, accepted: bool
+) -> None:
+    assert within_window(created_at) == ([] if accepted else [("createdAt", "created_at_window")])
+
+
+def test_the_window_fits_the_lakes_projected_years_and_is_named_in_the_error() -> None:
+    # Whatever ingest accepts today partitions into a year Athena projects (`year=` of the lake).
+    now = datetime.now(UTC)
+    first, last = PROJECTED_YEARS
+    assert first <= (now - MAX_EVENT_AGE).year and (now + MAX_CLOCK_SKEW).year <= last
+    with pytest.raises(ValidationError) as caught:
+        UserEvent.model_validate(user_event(1, createdAt="9999-12-31T23:59:59-01:00"), context={RECEIVED_AT: RECEIVED})
+    assert caught.value.errors()[0]["msg"] == (
+        "must be from 2026-03-01T12:00:00.000Z to 2026-03-08T12:05:00.000Z "
+        "(7 days before to 5 minutes after the time it is received); got 9999-12-31T23:59:59-01:00"
+    )
+
+
+@pytest.mark.parametrize("field", ["eventId", "action", "userId", "objectId", "bizId", "errorMsg"])
+def test_text_with_an_unpaired_surrogate_is_refused_not_left_to_crash_the_writer(field: str) -> None:
+    # `"\ud800"` is valid JSON and decodes to a str that cannot be encoded as UTF-8.
+    broken = json.loads('"ok \\ud800"')
+    assert field_errors(user_event(1, **{field: broken})) == [(field, "string_unicode")]
+    assert UserEvent.model_validate(user_event(1, **{field: json.loads('"ok \\ud83d\\udca5"')}))  # a real pair
 
 
 def test_length_bounds_count_characters_not_bytes() -> None:

@@ -7,15 +7,16 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from lambdas import ingest
+from lambdas.events import CREATED_AT_FORMAT, to_utc_iso
 from lambdas.kinesis_batch import MAX_BYTES_PER_CALL, PendingRecord, RetryPolicy, batches
 from tests.support.lambda_events import (
+    RECEIVED_AT,
     STREAM_NAME,
     ApiCallCounter,
     FakeLambdaContext,
@@ -24,6 +25,7 @@ from tests.support.lambda_events import (
     kinesis_for_handler,
     read_answer,
     read_stream,
+    receive_at,
     rest_api_event,
     user_event,
 )
@@ -32,6 +34,7 @@ from tests.support.lambda_events import (
 @pytest.fixture
 def stream(monkeypatch: pytest.MonkeyPatch) -> Any:
     ingest_environment(monkeypatch)
+    receive_at(monkeypatch)
     with kinesis_for_handler() as client:
         yield client
 
@@ -84,8 +87,6 @@ class DownKinesis:
 
 def test_single_event_is_enriched_and_written_with_user_partition_key(stream: Any) -> None:
     event = user_event(1, createdAt="2026-03-01T20:15:00.250+08:00", errorMsg="[error] checkout failed")
-    before = datetime.now(UTC)
-
     answer = invoke(event, source_ip="198.51.100.7", user_agent="shop-app/3.2 (iOS 19)")
 
     assert (answer.status, answer.body) == (200, {"accepted": 1, "rejected": [], "failed": []})
@@ -102,9 +103,7 @@ def test_single_event_is_enriched_and_written_with_user_partition_key(stream: An
         "shop-app/3.2 (iOS 19)",
         1,
     )
-    received = datetime.fromisoformat(stored["receivedAt"])
-    assert stored["receivedAt"].endswith("Z")
-    assert before - timedelta(milliseconds=1) <= received <= datetime.now(UTC)
+    assert stored["receivedAt"] == to_utc_iso(RECEIVED_AT)
 
 
 def test_500_events_arrive_exactly_once_in_one_call_with_per_user_order(stream: Any) -> None:
@@ -138,7 +137,7 @@ def test_mixed_batch_reports_each_invalid_event_and_writes_every_valid_one(strea
     assert answer.status == 200
     assert answer.body["rejected"] == [
         {"index": 1, "errors": ["userId: Field required"]},
-        {"index": 3, "errors": ["createdAt: Input should have timezone info"]},
+        {"index": 3, "errors": [f"createdAt: must be {CREATED_AT_FORMAT}; got '2026-03-01T12:00:00'"]},
         {
             "index": 4,
             "errors": [
@@ -158,6 +157,79 @@ def test_mixed_batch_reports_each_invalid_event_and_writes_every_valid_one(strea
     valid_ids = {events[i]["eventId"] for i in (0, 2, 5, 8, 9)}
     assert answer.body["accepted"] == len(valid_ids)
     assert set(stored_by_event_id(stream)) == valid_ids
+
+
+def test_event_times_outside_the_receipt_window_or_not_iso_text_are_rejected_by_index(stream: Any) -> None:
+    # Received at 2026-03-01T13:00Z: the window is 2026-02-22T13:00Z to 2026-03-01T13:05Z.
+    times: list[Any] = [
+        "2026-03-01T12:59:00Z",
+        "9999-12-31T23:59:59-01:00",  # once a 502: the UTC serializer overflowed
+        "9999-01-01T00:00:00Z",  # once accepted: Flink's watermark jumped to 9999, every window went silent
+        "2026-02-22T12:59:59Z",  # 7 days and a second old
+        "2026-03-01T13:05:01Z",  # a client clock 5 minutes and a second fast
+        1772370000,  # epoch seconds: once read as a time
+        "1772370000000",  # epoch milliseconds as text: likewise
+        "2026-02-22T13:00:00Z",  # the window's edges are inside it
+        "2026-03-01T13:05:00Z",
+    ]
+    events = [user_event(n, createdAt=created_at) for n, created_at in enumerate(times)]
+
+    answer = invoke({"events": events})
+
+    window = "7 days before to 5 minutes after the time it is received"
+    between = f"must be from 2026-02-22T13:00:00.000Z to 2026-03-01T13:05:00.000Z ({window})"
+    assert answer.status == 200
+    assert answer.body["rejected"] == [
+        {"index": 1, "errors": [f"createdAt: {between}; got 9999-12-31T23:59:59-01:00"]},
+        {"index": 2, "errors": [f"createdAt: {between}; got 9999-01-01T00:00:00+00:00"]},
+        {"index": 3, "errors": [f"createdAt: {between}; got 2026-02-22T12:59:59+00:00"]},
+        {"index": 4, "errors": [f"createdAt: {between}; got 2026-03-01T13:05:01+00:00"]},
+        {"index": 5, "errors": [f"createdAt: must be {CREATED_AT_FORMAT}; got a number"]},
+        {"index": 6, "errors": [f"createdAt: must be {CREATED_AT_FORMAT}; got '1772370000000'"]},
+    ]
+    assert answer.body["accepted"] == 3
+    assert {k: v["createdAt"] for k, v in stored_by_event_id(stream).items()} == {
+        "evt-000000": "2026-03-01T12:59:00.000Z",
+        "evt-000007": "2026-02-22T13:00:00.000Z",
+        "evt-000008": "2026-03-01T13:05:00.000Z",
+    }
+
+
+def test_integer_literals_of_thousands_of_digits_are_answered_not_crashed(stream: Any) -> None:
+    huge = "9" * 5000  # Python refuses to read more than 4300 digits as an int
+    body = f'{{"events": [{json.dumps(user_event(1))}, {huge}, {{"eventId": {huge}}}]}}'
+
+    answer = invoke(body)
+
+    assert answer.status == 200
+    assert answer.body["accepted"] == 1
+    missing = [f"{field}: Field required" for field in ("action", "userId", "objectId", "bizId", "createdAt")]
+    assert answer.body["rejected"] == [
+        {"index": 1, "errors": ["event: must be a JSON object, got a number"]},
+        {"index": 2, "errors": ["eventId: Input should be a valid string", *missing]},
+    ]
+    assert set(stored_by_event_id(stream)) == {"evt-000001"}
+    assert invoke(huge).body == {"message": 'body must be a JSON object: one event or {"events": [...]}'}
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        # Once `accepted: 1`, with the first two events in neither `rejected` nor `failed`.
+        ('{"events": [%s, %s], "events": [%s]}', "events"),
+        ('{"events": [%s, %s, %s], "events": []}', "events"),
+        ('{"events": [%s, %s, {"eventId": "x", "action": "a", "eventId": "y"}]}', "eventId"),
+        ('{"events": [%s, {"extra": {"deep": [{"k": 1, "k": 2}]}}, %s]}', "k"),
+    ],
+)
+def test_a_key_twice_in_one_object_at_any_depth_is_400_naming_it(stream: Any, body: str, key: str) -> None:
+    events = tuple(json.dumps(user_event(n)) for n in range(body.count("%s")))
+
+    answer = invoke(body % events)
+
+    assert answer.status == 400
+    assert answer.body == {"message": f'body is not accepted: the key "{key}" appears twice in one object'}
+    assert read_stream(stream, STREAM_NAME) == []
 
 
 def test_batch_with_no_valid_event_is_400_in_the_same_shape_and_touches_no_stream(stream: Any) -> None:
@@ -423,6 +495,58 @@ def test_kinesis_unreachable_is_503_with_retry_after_and_nothing_accepted(
     ]
     assert all(f["error"].startswith("EndpointConnectionError") for f in answer.body["failed"])
     assert down.calls == 3
+
+
+def test_an_unexpected_exception_after_a_partial_write_reports_every_event(stream: Any) -> None:
+    # The first call stores most records and throttles some; the retry then dies with an error
+    # that is not botocore's (here a RuntimeError, as a closed connection pool raises). Once a
+    # 502 that hid the stored records from the client, which then resent all of them.
+    throttled_users = {"user-3", "user-5"}
+    flaky = FlakyKinesis(
+        stream, lambda call, r: "ProvisionedThroughputExceededException" if r["userId"] in throttled_users else None
+    )
+
+    class DiesOnRetry:
+        def put_records(self, **kwargs: Any) -> dict[str, Any]:
+            if flaky.calls == 1:
+                raise RuntimeError("Connection pool is closed.")
+            return flaky.put_records(**kwargs)
+
+    ingest.use_kinesis_client(DiesOnRetry())
+    events = [user_event(n) for n in range(21)]
+
+    answer = invoke({"events": events})
+
+    throttled = [i for i, e in enumerate(events) if e["userId"] in throttled_users]
+    assert answer.status == 200
+    assert answer.body["accepted"] == len(events) - len(throttled)
+    assert answer.body["failed"] == [
+        {
+            "index": i,
+            "eventId": events[i]["eventId"],
+            "error": "RuntimeError: Connection pool is closed.",
+            "retryable": True,
+        }
+        for i in throttled
+    ]
+    assert set(stored_by_event_id(stream)) == {e["eventId"] for i, e in enumerate(events) if i not in throttled}
+
+
+@pytest.mark.parametrize(
+    "response",
+    [{"FailedRecordCount": 0}, {"Records": None}, {"Records": ["ok"]}, None],
+    ids=["no-records", "null-records", "not-objects", "no-response"],
+)
+def test_a_malformed_put_records_answer_reports_the_call_failed_not_502(stream: Any, response: Any) -> None:
+    class Malformed:
+        def put_records(self, **_: Any) -> Any:
+            return response
+
+    ingest.use_kinesis_client(Malformed())
+    answer = invoke({"events": [user_event(1)]})
+
+    assert answer.status == 503
+    assert [f["index"] for f in answer.body["failed"]] == [0]
 
 
 def test_missing_stream_is_503_without_retrying_in_vain(stream: Any, monkeypatch: pytest.MonkeyPatch) -> None:

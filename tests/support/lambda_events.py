@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -35,11 +36,15 @@ __all__ = [
     "local_kinesis",
     "read_answer",
     "read_stream",
+    "receive_at",
     "rest_api_event",
     "user_event",
 ]
 
 STREAM_NAME = "uba-test-events"
+# When the handler receives requests in tests that pin it: the hour after `user_event`'s times,
+# so those fixed event times are inside the accepted window (`lambdas.events.MAX_EVENT_AGE`).
+RECEIVED_AT = datetime(2026, 3, 1, 13, 0, tzinfo=UTC)
 
 
 def ingest_environment(monkeypatch: pytest.MonkeyPatch, stream_name: str = STREAM_NAME) -> None:
@@ -56,6 +61,13 @@ def ingest_environment(monkeypatch: pytest.MonkeyPatch, stream_name: str = STREA
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(name, value)
+
+
+def receive_at(monkeypatch: pytest.MonkeyPatch, moment: datetime = RECEIVED_AT) -> None:
+    """Pin the handler's receipt time, so events with fixed timestamps stay within its window."""
+    from lambdas import ingest
+
+    monkeypatch.setattr(ingest, "clock", lambda: moment)
 
 
 @contextmanager
