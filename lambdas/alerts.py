@@ -22,21 +22,34 @@ Limit 1; "latest counts of every action" is a Query on the `byType` index
 Delivery guarantee for notifications (error and warn_burst only):
 1. UpdateItem writes the alert's fields and returns the previous item (ALL_OLD). This
    is an upsert, so a redelivered or updated alert overwrites instead of duplicating.
-2. If the previous item already has `notifiedAt`, the alert was announced: stop.
-3. Otherwise publish to SNS, then set `notifiedAt`/`snsMessageId` on the item.
-A crash or error after step 1 and before step 3's publish leaves the item without
-`notifiedAt`; the record is reported failed and the redelivery publishes. A crash
-after the publish and before the mark publishes once more on redelivery. So every
-stored alert is announced at least once, and each such failure adds at most one
-duplicate; a clean redelivery adds none. The memory of "notified" lives as long as
-the item, so keep the TTL longer than the stream's retention. Dedupe relies on copies
-of one alert being handled one after another, which holds while they share a shard
-and partition key (Lambda keeps per-key order even with a parallelization factor).
+   If the previous item already has `notifiedAt`, the alert was announced: stop.
+2. Claim the notification with a conditional write: `notifyClaim` is set to this
+   record's identity (`shardId:sequenceNumber`) only if no copy announced it and no
+   other record holds the claim. Copies of one alert handled at the same time (Flink
+   emitting it twice, on two shards, in two invocations) all pass step 1; exactly one
+   wins step 2, and the others stop.
+3. The winner publishes to SNS, then sets `notifiedAt`/`snsMessageId`.
+At least once: a publish that fails releases the claim (so any copy may announce) and
+fails the record, whose redelivery publishes. A crash after the claim leaves it held,
+but by this record's identity, which its redelivery carries again and so re-claims; the
+copies that lost are not needed. A crash after the publish and before the mark
+publishes once more on redelivery. So every stored alert is announced at least once,
+each such failure adds at most one duplicate, and a clean redelivery or a concurrent
+copy adds none. The memory of "notified" lives as long as the item, so keep the TTL
+longer than the stream's retention.
+
+Poison records: a record that cannot be parsed or breaks the alert contract fails alone
+(a batch item failure; the event source mapping's bounded retries then record it in the
+dead-letter queue), and every alert the contract accepts can be stored and announced:
+its timestamps render in UTC, its TTL is bounded even for a time far in the future, and
+its notification text is cleaned of characters SNS refuses. Nothing one record carries
+can fail the rest of its batch.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -51,7 +64,9 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config as BotoConfig  # type: ignore[import-untyped, unused-ignore]
+from botocore.exceptions import ClientError  # type: ignore[import-untyped, unused-ignore]
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -77,12 +92,22 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "alert-sink")
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "uba"))
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 
 
 # ---------------------------------------------------------------- the alert contract
 
-UtcTimestamp = Annotated[AwareDatetime, PlainSerializer(to_utc_iso, return_type=str)]
+
+def _renders_in_utc(moment: datetime) -> datetime:
+    # `9999-12-31T23:59:59-01:00` is a valid datetime whose UTC form is past year 9999: refuse
+    # it here, as a contract error of this record, not as an OverflowError while storing it.
+    try:
+        to_utc_iso(moment)
+    except OverflowError:
+        raise ValueError("must be a time whose UTC form lies within years 1 to 9999") from None
+    return moment
+
+
+UtcTimestamp = Annotated[AwareDatetime, AfterValidator(_renders_in_utc), PlainSerializer(to_utc_iso, return_type=str)]
 
 
 class AlertBase(BaseModel):
@@ -257,7 +282,11 @@ def _now_iso() -> str:
 
 
 def _expires_at(alert: AlertBase, ttl_days: int) -> int:
-    return int((alert.occurred_at() + timedelta(days=ttl_days)).timestamp())
+    # From when it happened, so a replay does not extend it; but never from the future: an
+    # alert claiming year 9999 (a stray clock, a record written to the stream directly) would
+    # overflow the date and, stored, never expire.
+    start = min(alert.occurred_at(), datetime.now(UTC))
+    return int((start + timedelta(days=ttl_days)).timestamp())
 
 
 def store_alert(alert: AlertBase, sequence_number: str, cfg: SinkConfig) -> dict[str, Any]:
@@ -295,18 +324,68 @@ def _subject(prefix: str, text: str) -> str:
     return printable[:SNS_SUBJECT_MAX]
 
 
+# Characters SNS takes in a message and its string attributes (the XML character range, as
+# SQS documents it): anything else, a NUL in an action say, is replaced rather than refused.
+_NOT_SNS_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _sns_text(text: str) -> str:
+    return _NOT_SNS_TEXT.sub("\ufffd", text)
+
+
 def publish_alert(alert: ErrorAlert | WarnBurstAlert, cfg: SinkConfig) -> str:
     subject, message = alert.notification()
     response = sns_client().publish(
         TopicArn=cfg.topic_arn,
         Subject=_subject(cfg.subject_prefix, subject),
-        Message=message,
+        Message=_sns_text(message),
         MessageAttributes={
             "alertType": {"DataType": "String", "StringValue": alert.alertType},
-            "action": {"DataType": "String", "StringValue": alert.action},
+            "action": {"DataType": "String", "StringValue": _sns_text(alert.action)},
         },
     )
     return str(response["MessageId"])
+
+
+def claim_notification(alert: AlertBase, claimant: str, cfg: SinkConfig) -> bool:
+    """Take the right to announce this alert; exactly one of several concurrent copies wins.
+
+    The claim is a conditional write, atomic in DynamoDB: it holds only while no copy has
+    announced the alert and no other record holds the claim. `claimant` is the record's
+    identity, so the same record delivered again may re-claim after a crash.
+    """
+    pk, sk = alert.key()
+    try:
+        dynamodb_client().update_item(
+            TableName=cfg.table_name,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="SET notifyClaim = :me, claimedAt = :at",
+            ConditionExpression=(
+                "attribute_not_exists(notifiedAt) AND (attribute_not_exists(notifyClaim) OR notifyClaim = :me)"
+            ),
+            ExpressionAttributeValues={":me": {"S": claimant}, ":at": {"S": _now_iso()}},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def release_claim(alert: AlertBase, claimant: str, cfg: SinkConfig) -> None:
+    """Give the claim back after a failed publish, so any copy may announce the alert."""
+    pk, sk = alert.key()
+    try:
+        dynamodb_client().update_item(
+            TableName=cfg.table_name,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="REMOVE notifyClaim, claimedAt",
+            ConditionExpression="notifyClaim = :me",
+            ExpressionAttributeValues={":me": {"S": claimant}},
+        )
+    except ClientError as error:
+        # Still at least once: this record fails, and its redelivery carries the same claimant.
+        logger.warning("notification claim not released", claimant=claimant, errorType=type(error).__name__)
 
 
 def mark_notified(alert: AlertBase, message_id: str, cfg: SinkConfig) -> None:
@@ -319,17 +398,26 @@ def mark_notified(alert: AlertBase, message_id: str, cfg: SinkConfig) -> None:
     )
 
 
-def sink_alert(data: bytes, sequence_number: str, cfg: SinkConfig) -> None:
-    """Store one alert and announce it at most once per stored item (see module docstring)."""
+def sink_alert(data: bytes, sequence_number: str, cfg: SinkConfig, claimant: str | None = None) -> None:
+    """Store one alert and announce it once per stored item (see module docstring).
+
+    `claimant` identifies the record across redeliveries (`shardId:sequenceNumber`); it
+    defaults to the sequence number.
+    """
     alert = parse_alert(data)
     previous = store_alert(alert, sequence_number, cfg)
     metrics.add_metric(name="AlertsStored", unit=MetricUnit.Count, value=1)
     if isinstance(alert, CountsAlert):
         return
-    if "notifiedAt" in previous:
+    claimant = claimant or sequence_number
+    if "notifiedAt" in previous or not claim_notification(alert, claimant, cfg):
         metrics.add_metric(name="DuplicateNotificationsSkipped", unit=MetricUnit.Count, value=1)
         return
-    message_id = publish_alert(alert, cfg)
+    try:
+        message_id = publish_alert(alert, cfg)
+    except Exception:
+        release_claim(alert, claimant, cfg)
+        raise
     metrics.add_metric(name="NotificationsPublished", unit=MetricUnit.Count, value=1)
     mark_notified(alert, message_id, cfg)
 
@@ -339,7 +427,7 @@ def record_handler(record: KinesisStreamRecord) -> None:
     """Any exception makes this record a batch item failure; log why before Powertools reports it."""
     sequence_number = record.kinesis.sequence_number
     try:
-        sink_alert(record.kinesis.data_as_bytes(), sequence_number, config())
+        sink_alert(record.kinesis.data_as_bytes(), sequence_number, config(), claimant=record.event_id)
     except Exception as error:
         logger.warning(
             "alert record failed",
@@ -356,6 +444,8 @@ def record_handler(record: KinesisStreamRecord) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     config()  # a misconfigured function fails the invocation with a clear message, not per record
+    # One processor per invocation: it holds the batch's outcomes, which no other invocation may see.
+    processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
     try:
         # Raises BatchProcessingError when every record failed: Lambda then sees a function
         # error and bisects the batch; otherwise returns the failed sequence numbers.

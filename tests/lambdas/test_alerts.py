@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -360,3 +363,150 @@ def test_misconfiguration_fails_the_invocation_naming_the_variable(
     with pytest.raises(RuntimeError, match=message):
         sink.handle(kinesis_event([counts_alert()]))
     assert sink.items() == {}
+
+
+# ---------------------------------------------------------------- records that once poisoned the shard
+
+
+def test_alerts_from_far_future_times_are_stored_and_announced_and_unrenderable_ones_fail_alone(sink: Sink):
+    # An event in year 9999 once reached Flink (ingest took it); its error alert raised an
+    # OverflowError on every delivery (the TTL date), so Lambda retried it until it gave up.
+    far_future = error_alert(eventId="evt-9999", createdAt="9999-12-31T23:59:59.999Z")
+    burst_at_the_end_of_time = warn_burst_alert(windowStart="9999-12-31T23:59:00Z", windowEnd="9999-12-31T23:59:59Z")
+    past_utc = error_alert(eventId="evt-past-utc", createdAt="9999-12-31T23:59:59-01:00")  # no UTC form
+    nul_action = error_alert(eventId="evt-nul", action="pay\x00ment")  # SNS takes no NUL in text
+    event = kinesis_event([far_future, burst_at_the_end_of_time, past_utc, nul_action, counts_alert()])
+    before = int(datetime.now(UTC).timestamp())
+
+    response = sink.handle(event)
+
+    assert failed_sequence_numbers(response) == [sequence_numbers(event)[2]]
+    items = sink.items()
+    stored = items[("ALERT#error#checkout", "9999-12-31T23:59:59.999Z#evt-9999")]
+    # The TTL counts from now, not from year 9999: the item expires like any other.
+    assert before + TTL_DAYS * 86_400 <= stored["expiresAt"] <= int(datetime.now(UTC).timestamp()) + TTL_DAYS * 86_400
+    assert ("ALERT#warn_burst#search", "9999-12-31T23:59:00.000Z") in items
+    assert ("ALERT#error#pay\x00ment", "2026-01-01T10:00:05.250Z#evt-nul") in items
+    notifications = sink.notifications()
+    assert sorted(n["MessageAttributes"]["action"]["Value"] for n in notifications) == [
+        "checkout",
+        "pay\ufffdment",
+        "search",
+    ]
+    assert all("\x00" not in n["Message"] for n in notifications)
+    # Delivered again, only the unrenderable record fails again; nothing is announced twice.
+    assert failed_sequence_numbers(sink.handle(event)) == [sequence_numbers(event)[2]]
+    assert sink.notifications() == []
+
+
+# ---------------------------------------------------------------- concurrent copies of one alert
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give moto DynamoDB's guarantee that one item's conditional write is atomic.
+
+    moto checks a condition and applies the update in two Python steps, so two threads can
+    both pass the check; DynamoDB serializes writes to one item. Without this lock a correct
+    claim could lose the race in moto alone.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.update_item
+
+    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
+
+
+def race_after_the_upsert(sink: Sink, copies: int) -> Callable[[], None]:
+    """Hold every copy after its upsert returned (it has read the previous item) until all have.
+
+    From there each copy decides whether to announce with the same view of the table, so a
+    read-then-publish de-duplication announces once per copy, every time. Returns the undo.
+    """
+    client = sink.alerts.dynamodb_client()
+    barrier = threading.Barrier(copies, timeout=20)
+
+    def mark_upsert(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["upsert"] = "firstSeenAt" in params.get("ExpressionAttributeNames", {}).values()
+
+    def wait_for_the_others(context: dict[str, Any], **_: Any) -> None:
+        if context.get("upsert"):
+            barrier.wait()
+
+    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", mark_upsert)
+    client.meta.events.register("after-call.dynamodb.UpdateItem", wait_for_the_others)
+
+    def undo() -> None:
+        client.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", mark_upsert)
+        client.meta.events.unregister("after-call.dynamodb.UpdateItem", wait_for_the_others)
+
+    return undo
+
+
+def copy_on_shard(alert: dict[str, Any], shard: int, offset: int) -> dict[str, Any]:
+    """A batch of shard `shard` holding `alert` (Flink wrote it twice, to two shards) and that shard's counts."""
+    event = kinesis_event([alert, counts_alert(action=f"shard-{shard}")], first_offset=2 * offset)
+    for record in event["Records"]:
+        record["eventID"] = record["eventID"].replace("shardId-000000000000", f"shardId-{shard:012d}")
+    return event
+
+
+def handle_concurrently(sink: Sink, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with ThreadPoolExecutor(max_workers=len(events)) as pool:
+        return list(pool.map(sink.handle, events))
+
+
+ROUNDS = 12
+
+
+@pytest.mark.usefixtures("atomic_moto")
+def test_two_copies_of_one_alert_handled_at_once_are_announced_once(sink: Sink):
+    race_after_the_upsert(sink, copies=2)
+
+    for round_number in range(ROUNDS):
+        alert = (
+            error_alert(eventId=f"evt-race-{round_number}")
+            if round_number % 2
+            else warn_burst_alert(
+                windowStart=f"2026-01-01T11:{round_number:02d}:00Z", windowEnd=f"2026-01-01T11:{round_number:02d}:59Z"
+            )
+        )
+        copies = [copy_on_shard(alert, shard, offset=round_number) for shard in (0, 1)]
+
+        responses = handle_concurrently(sink, copies)
+
+        assert responses == [{"batchItemFailures": []}] * 2, f"round {round_number}"
+        assert len(sink.notifications()) == 1, f"round {round_number}: announced once per copy"
+    announced = [item for item in sink.items().values() if item["alertType"] != "counts"]
+    assert len(announced) == ROUNDS and all("notifiedAt" in item for item in announced)
+
+
+@pytest.mark.usefixtures("atomic_moto")
+def test_when_the_winning_copy_fails_to_publish_its_redelivery_still_announces(sink: Sink):
+    end_race = race_after_the_upsert(sink, copies=2)
+    publishes = itertools.count()
+    sink.fail_calls(
+        sink.alerts.sns_client(),
+        "Publish",
+        when=lambda params: next(publishes) == 0,  # the winner's first publish; the loser never publishes
+        error=EndpointConnectionError(endpoint_url=f"https://sns.{REGION}.amazonaws.com/"),
+    )
+    copies = [copy_on_shard(error_alert(), shard, offset=0) for shard in (0, 1)]
+
+    responses = handle_concurrently(sink, copies)
+
+    # The copy that won the claim failed; the other stood aside, trusting its redelivery.
+    assert sorted(len(r["batchItemFailures"]) for r in responses) == [0, 1]
+    assert sink.notifications() == []
+    item = sink.items()[("ALERT#error#checkout", "2026-01-01T10:00:05.250Z#evt-0001")]
+    assert "notifyClaim" not in item and "notifiedAt" not in item  # the claim was given back
+    failed = copies[[bool(r["batchItemFailures"]) for r in responses].index(True)]
+    end_race()
+
+    assert sink.handle(failed) == {"batchItemFailures": []}
+    assert len(sink.notifications()) == 1
