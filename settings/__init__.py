@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +23,15 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+)
+
+from settings.formats import (
+    TAGS_PER_RESOURCE,
+    admits_the_internet,
+    control_character_problem,
+    ipv4_network_problem,
+    schedule_problem,
+    tag_text_problem,
 )
 
 PROJECT = "uba"
@@ -36,9 +46,27 @@ PERSONAS: tuple[Persona, ...] = get_args(Persona)
 # What the dev group may do: `builder` sends test events and writes dev data; `read_only` reads.
 DevAccess = Literal["builder", "read_only"]
 
+
+def _refuse(problem: Callable[[str], str | None]) -> AfterValidator:
+    """A validator that raises `problem(value)`, with the value, when there is one."""
+
+    def check(value: str) -> str:
+        reason = problem(value)
+        if reason is not None:
+            raise ValueError(f"{reason}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Cidr = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")]
-Marker = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Cidr = Annotated[str, _refuse(ipv4_network_problem)]
+# Markers reach the Flink job as SQL string literals; a control character there stops it at start.
+Marker = Annotated[str, StringConstraints(min_length=1, max_length=64), _refuse(control_character_problem)]
+TagValue = Annotated[str, _refuse(lambda text: tag_text_problem(text, key=False))]
+ScheduleExpression = Annotated[str, _refuse(schedule_problem)]
+# Tags the platform sets itself on every resource (see PlatformSettings.tags).
+PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 # An event action as the warehouse can put it in a Redshift string literal: no backslash or control characters.
 ActionName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\\\x00-\x1f\x7f]+$")]
 
@@ -62,13 +90,17 @@ class PlatformSettings(Model):
     production: bool = Field(
         description="Whether this stack serves production: it must name an admin, and dev gets read-only."
     )
-    owner: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+    owner: Annotated[TagValue, StringConstraints(min_length=1, max_length=128)] = Field(
         description="Team that owns the stack; tagged as `Owner`."
     )
-    cost_center: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+    cost_center: Annotated[TagValue, StringConstraints(min_length=1, max_length=128)] = Field(
         description="Cost centre; tagged as `CostCenter`."
     )
-    extra_tags: dict[str, str] = Field(default_factory=dict, description="More default tags for every resource.")
+    extra_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="More default tags for every resource (at most 46): keys of 1-128 and values of 0-256 letters, "
+        "digits, spaces and `_ . : / = + - @`, neither starting with `aws:`.",
+    )
     protect_stateful: bool = Field(
         description="Protect buckets, tables, streams, the warehouse and the KMS key and retain them on delete."
     )
@@ -87,9 +119,25 @@ class PlatformSettings(Model):
             raise ValueError(f"must be one of {list(LOG_RETENTION_DAYS)}, got {days}")
         return days
 
+    @field_validator("extra_tags")
+    @classmethod
+    def _aws_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        # AWS refuses these at deploy, resource by resource; refuse them here, all at once.
+        if len(tags) > TAGS_PER_RESOURCE - len(PLATFORM_TAGS):
+            raise ValueError(
+                f"must hold at most {TAGS_PER_RESOURCE - len(PLATFORM_TAGS)} tags (AWS allows {TAGS_PER_RESOURCE} "
+                f"a resource and the platform sets {len(PLATFORM_TAGS)}), got {len(tags)}"
+            )
+        for key, value in tags.items():
+            for text, is_key in ((key, True), (value, False)):
+                reason = tag_text_problem(text, key=is_key)
+                if reason is not None:
+                    raise ValueError(f"{reason}, got {key!r}: {value!r}")
+        return tags
+
     @model_validator(mode="after")
     def _check(self) -> Self:
-        reserved = {"Project", "Environment", "Owner", "CostCenter"} & set(self.extra_tags)
+        reserved = set(PLATFORM_TAGS) & set(self.extra_tags)
         if reserved:
             raise ValueError(f"extra_tags: must not redefine the platform tags {sorted(reserved)}")
         return self
@@ -196,9 +244,9 @@ class DetectionSettings(Model):
         default=10, ge=1, le=1_000_000, description="Warnings per action and window that alert."
     )
     error_markers: list[Marker] = Field(default_factory=lambda: ["[PANIC]", "[panic]", "[ERROR]", "[error]"])
-    """An event whose `errorMsg` contains any of these is an error alert."""
+    """An event whose `errorMsg` contains any of these is an error alert; no control characters."""
     warn_markers: list[Marker] = Field(default_factory=lambda: ["WARNNING", "warnning", "WARNING", "warning"])
-    """Markers of a warning; N per action and window is a burst."""
+    """Markers of a warning; N per action and window is a burst; no control characters."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -374,7 +422,10 @@ class NetworkSettings(Model):
         default_factory=list
     )
     """Private subnets of the existing VPC, in distinct AZs."""
-    allowed_cidrs: list[Cidr] = Field(default_factory=list, description="Clients admitted on port 5439.")
+    allowed_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Clients admitted on port 5439: IPv4 networks that together must not cover the internet.",
+    )
     allowed_security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]+$")]] = Field(
         default_factory=list
     )
@@ -399,12 +450,17 @@ class NetworkSettings(Model):
             raise ValueError("existing_subnet_ids: an existing VPC needs its subnets, and subnets need the VPC")
         if "0.0.0.0/0" in self.allowed_cidrs:
             raise ValueError("allowed_cidrs: 0.0.0.0/0 would open the warehouse to every address")
+        if admits_the_internet(ipaddress.IPv4Network(cidr) for cidr in self.allowed_cidrs):
+            raise ValueError(
+                f"allowed_cidrs: must not together admit every internet address (as 0.0.0.0/0 would); "
+                f"list the client networks, got {list(self.allowed_cidrs)}"
+            )
         return self
 
 
 class RefreshSettings(Model):
-    schedule_expression: Annotated[str, StringConstraints(pattern=r"^(rate|cron)\(.+\)$")] = "rate(1 hour)"
-    """EventBridge Scheduler expression of the refresh."""
+    schedule_expression: ScheduleExpression = "rate(1 hour)"
+    """EventBridge Scheduler expression of the refresh: `rate(N unit)`, `cron(6 fields)` or `at(...)`."""
     lookback_days: int = Field(default=3, ge=0, le=90)
     """A refresh also rebuilds the last N days."""
     conversion_from_action: ActionName = "viewDoc"

@@ -94,7 +94,7 @@ def test_default_tags_include_the_required_keys() -> None:
         (
             "warehouse.refresh.schedule_expression",
             "hourly",
-            "warehouse.refresh.schedule_expression: must match",
+            "warehouse.refresh.schedule_expression: must be an EventBridge Scheduler expression",
         ),
         # missing required key
         ("ingest.api", ..., "ingest.api: required, but missing"),
