@@ -120,6 +120,11 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         {"bad-apostrophe-egress", "bad-ampersand-ingress", "bad-described-sg", "bad-described-rule"},
         "reword the description",
     ),
+    # 0.0.0.0/1 + 128.0.0.0/1 bypassed a 0.0.0.0/0 check; so does every public block without the private ones.
+    "security-group-no-internet-ingress": (
+        {"bad-low-half-ingress", "bad-high-half-ingress", "bad-inline-public-sg"},
+        "not 0.0.0.0/0 in pieces",
+    ),
 }
 ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing"}
 

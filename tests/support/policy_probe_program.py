@@ -367,3 +367,25 @@ aws.ec2.SecurityGroupRule(
     "bad-described-rule", type="ingress", security_group_id=good_group.id, protocol="tcp", from_port=22, to_port=22,
     cidr_blocks=["10.0.0.0/8"], description="SSH for \"ops\"", opts=plain,
 )  # fmt: skip
+# --- security groups: the internet admitted in pieces (security-group-no-internet-ingress) ---------------
+halves_group = aws.ec2.SecurityGroup("probe-halves-sg", description="probe: halves", vpc_id="vpc-0probe", opts=plain)
+for rule_name, half in (("bad-low-half-ingress", "0.0.0.0/1"), ("bad-high-half-ingress", "128.0.0.0/1")):
+    aws.vpc.SecurityGroupIngressRule(
+        rule_name, security_group_id=halves_group.id, ip_protocol="tcp", from_port=5439, to_port=5439,
+        cidr_ipv4=half, opts=plain,
+    )  # fmt: skip
+aws.ec2.SecurityGroup(
+    "bad-inline-public-sg", description="probe: every public block but the private ones", vpc_id="vpc-0probe",
+    ingress=[aws.ec2.SecurityGroupIngressArgs(
+        protocol="tcp", from_port=5439, to_port=5439,
+        cidr_blocks=["0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/2",
+                     "128.0.0.0/1"],
+    )],
+    opts=plain,
+)  # fmt: skip
+clients_group = aws.ec2.SecurityGroup("good-clients-sg", description="probe: clients", vpc_id="vpc-0probe", opts=plain)
+for rule_name, cidr in (("good-office-ingress", "203.0.113.0/24"), ("good-vpn-ingress", "0.0.0.0/1")):
+    aws.vpc.SecurityGroupIngressRule(
+        rule_name, security_group_id=clients_group.id, ip_protocol="tcp", from_port=5439, to_port=5439,
+        cidr_ipv4=cidr, opts=plain,
+    )  # fmt: skip
