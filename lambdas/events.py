@@ -90,6 +90,8 @@ class UserEvent(BaseModel):
     @field_validator("createdAt", mode="before")
     @classmethod
     def _created_at_is_iso_text(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value  # built in Python (tools, tests); JSON only ever brings text or numbers
         if not isinstance(value, str):
             raise PydanticCustomError(
                 "iso_datetime", "must be {expected}; got {got}", {"expected": CREATED_AT_FORMAT, "got": _kind(value)}

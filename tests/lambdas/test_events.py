@@ -196,3 +196,10 @@ def test_envelope_refuses_over_long_header_text() -> None:
     # Why the handler truncates the User-Agent header before building the envelope.
     with pytest.raises(ValidationError):
         IngestEnvelope(receivedAt=datetime.now(UTC), userAgent="x" * 513)
+
+
+def test_created_at_built_in_python_may_be_an_aware_datetime_but_not_a_naive_one() -> None:
+    # Tools and tests build events in Python; only JSON text is held to the strict string form.
+    moment = datetime(2026, 3, 1, 12, 15, tzinfo=UTC)
+    assert UserEvent.model_validate(user_event(1, createdAt=moment)).createdAt == moment
+    assert field_errors(user_event(1, createdAt=moment.replace(tzinfo=None))) == [("createdAt", "timezone_aware")]
