@@ -133,9 +133,11 @@ def schedule_problem(expression: str) -> str | None:
 def ipv4_network_problem(cidr: str) -> str | None:
     """Why `cidr` is not an IPv4 network written the canonical way, or None."""
     try:
-        network = ipaddress.IPv4Network(cidr)
+        network = ipaddress.IPv4Network(cidr, strict=False)
     except ValueError as error:
-        return f"must be an IPv4 network such as 10.0.0.0/16 (octets 0-255, prefix /0 to /32, host bits zero): {error}"
+        return f"must be an IPv4 network such as 10.0.0.0/16 (octets 0-255, prefix /0 to /32): {error}"
+    if network.network_address != ipaddress.IPv4Interface(cidr).ip:
+        return f"must be a network address (host bits zero), e.g. {network}"
     if str(network) != cidr:
         return f"must be written as {network} (no leading zeros)"
     return None

@@ -71,7 +71,9 @@ REFUSED = [
      "warehouse.network.allowed_cidrs[0]: must be an IPv4 network such as 10.0.0.0/16"),
     ({"warehouse.network.allowed_cidrs": ["10.1.0.0/33"]},
      "warehouse.network.allowed_cidrs[0]: must be an IPv4 network such as 10.0.0.0/16"),
-    ({"warehouse.network.allowed_cidrs": ["10.1.2.3/16"]}, "warehouse.network.allowed_cidrs[0]: must be an IPv4"),
+    ({"warehouse.network.allowed_cidrs": ["10.1.2.3/16"]},
+     "warehouse.network.allowed_cidrs[0]: must be a network address (host bits zero), e.g. 10.1.0.0/16, "
+     "got '10.1.2.3/16'"),
     ({"warehouse.network.vpc_cidr": "10.042.0.0/16"}, "warehouse.network.vpc_cidr: must be an IPv4 network"),
     # CIDRs that together admit the whole internet: the "no 0.0.0.0/0" guard, bypassed
     ({"warehouse.network.allowed_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]},
