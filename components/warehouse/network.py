@@ -37,6 +37,9 @@ class WarehouseNetwork:
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
     security_group_id: pulumi.Output[str]
+    spectrum_paths: Sequence[pulumi.Resource]
+    """The endpoints and rules Spectrum's traffic takes (enhanced VPC routing): SQL that reads Glue or S3,
+    such as CREATE EXTERNAL SCHEMA, waits for them."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def _private_vpc(
         vpc_id=vpc.id,
         opts=child(vpc),
     )
-    aws.vpc.SecurityGroupIngressRule(
+    endpoints_ingress = aws.vpc.SecurityGroupIngressRule(
         "warehouse-endpoints-from-warehouse",
         security_group_id=endpoints_group.id,
         ip_protocol="tcp",
@@ -126,7 +129,7 @@ def _private_vpc(
         description="HTTPS from the warehouse",
         opts=child(endpoints_group),
     )
-    aws.ec2.VpcEndpoint(
+    s3_endpoint = aws.ec2.VpcEndpoint(
         "warehouse-s3-endpoint",
         vpc_id=vpc.id,
         service_name=f"com.amazonaws.{context.region}.s3",
@@ -136,7 +139,7 @@ def _private_vpc(
         tags={"Name": f"{name}-s3"},
         opts=child(vpc),
     )
-    aws.ec2.VpcEndpoint(
+    glue_endpoint = aws.ec2.VpcEndpoint(
         "warehouse-glue-endpoint",
         vpc_id=vpc.id,
         service_name=f"com.amazonaws.{context.region}.glue",
@@ -148,10 +151,18 @@ def _private_vpc(
         tags={"Name": f"{name}-glue"},
         opts=child(vpc),
     )
-    _egress(security_group, "warehouse-egress-s3", "HTTPS to S3 (gateway endpoint)", prefix_list_id=s3_prefix_list_id)
-    _egress(security_group, "warehouse-egress-glue", "HTTPS to the Glue endpoint",
-            referenced_security_group_id=endpoints_group.id)  # fmt: skip
-    return WarehouseNetwork(vpc_id=vpc.id, subnet_ids=[s.id for s in subnets], security_group_id=security_group.id)
+    egress = [
+        _egress(security_group, "warehouse-egress-s3", "HTTPS to S3 (gateway endpoint)",
+                prefix_list_id=s3_prefix_list_id),
+        _egress(security_group, "warehouse-egress-glue", "HTTPS to the Glue endpoint",
+                referenced_security_group_id=endpoints_group.id),
+    ]  # fmt: skip
+    return WarehouseNetwork(
+        vpc_id=vpc.id,
+        subnet_ids=[s.id for s in subnets],
+        security_group_id=security_group.id,
+        spectrum_paths=[s3_endpoint, glue_endpoint, endpoints_ingress, *egress],
+    )
 
 
 def _existing_vpc(
@@ -161,14 +172,17 @@ def _existing_vpc(
     assert settings.existing_vpc_id is not None
     vpc = aws.ec2.get_vpc_output(id=settings.existing_vpc_id, opts=pulumi.InvokeOutputOptions(parent=parent))
     security_group = _warehouse_security_group(parent, context, settings, settings.existing_vpc_id)
-    _egress(security_group, "warehouse-egress-s3", "HTTPS to S3", prefix_list_id=s3_prefix_list_id)
-    # The VPC's interface endpoints (Glue) are somewhere in its CIDR; nothing outside it.
-    _egress(security_group, "warehouse-egress-vpc", "HTTPS to the interface endpoints of the VPC",
-            cidr_ipv4=vpc.cidr_block)  # fmt: skip
+    egress = [
+        _egress(security_group, "warehouse-egress-s3", "HTTPS to S3", prefix_list_id=s3_prefix_list_id),
+        # The VPC's interface endpoints (Glue) are somewhere in its CIDR; nothing outside it.
+        _egress(security_group, "warehouse-egress-vpc", "HTTPS to the interface endpoints of the VPC",
+                cidr_ipv4=vpc.cidr_block),
+    ]  # fmt: skip
     return WarehouseNetwork(
         vpc_id=pulumi.Output.from_input(settings.existing_vpc_id),
         subnet_ids=[pulumi.Output.from_input(subnet) for subnet in settings.existing_subnet_ids],
         security_group_id=security_group.id,
+        spectrum_paths=egress,  # the VPC's owners provide its endpoints
     )
 
 
@@ -210,8 +224,10 @@ def _ingress(group: aws.ec2.SecurityGroup, logical_name: str, description: str, 
     )
 
 
-def _egress(group: aws.ec2.SecurityGroup, logical_name: str, description: str, **destination: Any) -> None:
-    aws.vpc.SecurityGroupEgressRule(
+def _egress(
+    group: aws.ec2.SecurityGroup, logical_name: str, description: str, **destination: Any
+) -> aws.vpc.SecurityGroupEgressRule:
+    return aws.vpc.SecurityGroupEgressRule(
         logical_name,
         security_group_id=group.id,
         ip_protocol="tcp",

@@ -4,8 +4,19 @@ Deploy time. Each statement of the deploy DDL (`sql/redshift/NN_*.sql`, rendered
 `sql.redshift`) is one `aws.redshiftdata.Statement`: a Data API ExecuteStatement that the
 provider waits on, failing the deployment with Redshift's error if the SQL fails. They run in file
 order (each depends on the one before) as the admin user, through the secret Redshift manages, so
-the admin owns every object whoever deploys. A statement is replaced, and so re-run, when its SQL
-changes; the DDL is idempotent (`IF NOT EXISTS`). No servers, no custom provider.
+the admin owns every object whoever deploys. No servers, no custom provider.
+
+Immune to `pulumi refresh`. The provider reads a Statement back from DescribeStatement, and AWS
+forgets a statement after about a day: its `sql` (and the other arguments, all of which force
+replacement) then read back empty, so a refresh followed by `up` would re-run every statement. So:
+(1) every input the provider reads back is in `ignore_changes`, which makes the engine keep the
+stored inputs and plan no change after a refresh; (2) what a statement runs is its identity: its
+logical name carries a digest of its SQL template (`warehouse-sql-<digest>`), so changing a
+statement creates a new Statement resource that runs once and drops the old one from the state (the
+provider deletes nothing in Redshift); (3) every statement is safe to run twice (`IF NOT EXISTS`;
+the refresh user through a procedure that creates it only when `pg_user` lacks it, since Redshift
+has no CREATE USER IF NOT EXISTS; GRANTs repeat harmlessly), so a state that lost a Statement, or a
+re-run in any order, changes nothing.
 
 The refresh signs in as its IAM role (`IAMR:<role name>`, the Data API's temporary credentials), so
 the deploy SQL ends by creating that database user with its password disabled and granting it exactly
@@ -22,6 +33,7 @@ through CloudWatch, which the core tier already lets publish to the ops topic.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,52 +105,100 @@ def external_schemas(statements: Sequence[str]) -> list[str]:
     return [m.group(1).lower() for s in statements if (m := _EXTERNAL_SCHEMA.match(s))]
 
 
-def refresh_user_grants(db_user: str, database: str, schemas: Sequence[str], tables: Sequence[str]) -> list[str]:
-    """The refresh's database user and exactly the privileges `refresh.sql` uses.
+# Redshift has no CREATE USER IF NOT EXISTS: this procedure creates a user only when pg_user lacks it
+# (CREATE OR REPLACE PROCEDURE and PERFORM/FOUND: Redshift Database Developer Guide, "CREATE PROCEDURE"
+# and "Supported PL/pgSQL statements"). It is replaced, never duplicated, on every run.
+CREATE_USER_ONCE = "uba_create_user_once"
+_CREATE_USER_ONCE_PROCEDURE = f"""CREATE OR REPLACE PROCEDURE {CREATE_USER_ONCE}(user_name VARCHAR)
+AS $$
+BEGIN
+    PERFORM 1 FROM pg_user WHERE usename = user_name;
+    IF NOT FOUND THEN
+        EXECUTE 'CREATE USER ' || quote_ident(user_name) || ' PASSWORD DISABLE';
+    END IF;
+END;
+$$ LANGUAGE plpgsql"""
 
-    CREATE USER has no IF NOT EXISTS; its Statement resource runs once and is re-run only if this
-    SQL changes (the role name is fixed per stack), so it is not repeated on later deployments.
-    """
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def refresh_user_grants(db_user: str, database: str, schemas: Sequence[str], tables: Sequence[str]) -> list[str]:
+    """The refresh's database user and exactly the privileges `refresh.sql` uses, each safe to run twice."""
     user = _quoted(db_user)
     return [
-        f"CREATE USER {user} PASSWORD DISABLE",
+        _CREATE_USER_ONCE_PROCEDURE,
+        f"CALL {CREATE_USER_ONCE}({_literal(db_user)})",
         f"GRANT USAGE ON SCHEMA {', '.join(schemas)} TO {user}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {', '.join(tables)} TO {user}",
         f"GRANT TEMP ON DATABASE {database} TO {user}",
     ]
 
 
+@dataclass(frozen=True)
+class DeployStatement:
+    """One deploy-time statement: its SQL as the program knows it before rendering, and as it runs."""
+
+    template: str
+    sql: pulumi.Output[str]
+
+    @property
+    def digest(self) -> str:
+        """What the statement does, as a name: it changes exactly when the statement's SQL does."""
+        return hashlib.sha256(self.template.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
+
+
+DIGEST_LENGTH = 12
+
+
 def deploy_sql(
     glue_database: pulumi.Input[str], spectrum_role_arn: pulumi.Input[str], refresh_db_user: str, database: str
-) -> list[pulumi.Output[str]]:
+) -> list[DeployStatement]:
     """The deploy DDL rendered with the lake's names, then the refresh user's grants, in order."""
     ddl = [stmt for path in deploy_files() for stmt in split_statements(path.read_text(encoding="utf-8"))]
     values = pulumi.Output.all(glue_database, spectrum_role_arn).apply(
         lambda v: DeployParameters(glue_database=v[0], spectrum_role_arn=v[1]).model_dump()
     )
-    rendered = [values.apply(partial(render, stmt)) for stmt in ddl]
+    rendered = [DeployStatement(stmt, values.apply(partial(render, stmt))) for stmt in ddl]
     grants = refresh_user_grants(refresh_db_user, database, external_schemas(ddl), table_names())
-    return rendered + [pulumi.Output.from_input(grant) for grant in grants]
+    return rendered + [DeployStatement(grant, pulumi.Output.from_input(grant)) for grant in grants]
+
+
+# Every argument of aws.redshiftdata.Statement, as the engine names them: all are read back from
+# DescribeStatement, which forgets a statement after about a day, and all force replacement.
+STATEMENT_READ_BACK = [
+    "clusterIdentifier",
+    "database",
+    "dbUser",
+    "parameters",
+    "region",
+    "secretArn",
+    "sql",
+    "statementName",
+    "withEvent",
+    "workgroupName",
+]
 
 
 def run_at_deploy(
     parent: pulumi.Resource,
     target: DataApiTarget,
-    statements: Sequence[pulumi.Output[str]],
+    statements: Sequence[DeployStatement],
     after: Sequence[pulumi.Resource],
 ) -> aws.redshiftdata.Statement:
     """Each statement as the admin, strictly in order; returns the last (the schema is ready after it)."""
     previous: list[pulumi.Resource] = list(after)
     last: aws.redshiftdata.Statement | None = None
-    for index, sql in enumerate(statements):
+    for statement in statements:
         last = aws.redshiftdata.Statement(
-            f"warehouse-sql-{index:02d}",
+            f"warehouse-sql-{statement.digest}",
             database=target.database,
             secret_arn=target.admin_secret_arn,
-            sql=sql,
+            sql=statement.sql,
             workgroup_name=target.workgroup_name,
             cluster_identifier=target.cluster_identifier,
-            opts=child(parent, depends_on=previous),
+            opts=child(parent, depends_on=previous, ignore_changes=STATEMENT_READ_BACK),
         )
         previous = [last]
     assert last is not None, "the deploy SQL is never empty"

@@ -7,16 +7,20 @@ Glue database's name.
 from __future__ import annotations
 
 import copy
+import hashlib
+import inspect
 import ipaddress
-import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
+import pulumi
 import pulumi_aws as aws
 import pytest
 
+from components.warehouse import schedule
+from components.warehouse.schedule import STATEMENT_READ_BACK, DataApiTarget, deploy_sql
 from settings import Settings, load_settings
 from sql.redshift import DeployParameters, RefreshParameters, deploy_statements, refresh_statements, table_names
 from tests.support.config import problems_for, raw_config
@@ -163,10 +167,42 @@ def test_namespace_is_encrypted_private_audited_and_keeps_no_password(stack: str
     workgroup = run.one(type_token(aws.redshiftserverless.Workgroup)).inputs
     assert workgroup["publiclyAccessible"] is False and workgroup["enhancedVpcRouting"] is True
     # User activity is logged only with the parameter on; every client must use TLS.
-    assert workgroup["configParameters"] == [
-        {"parameterKey": "enable_user_activity_logging", "parameterValue": "true"},
-        {"parameterKey": "require_ssl", "parameterValue": "true"},
-    ]
+    parameters = {p["parameterKey"]: p["parameterValue"] for p in workgroup["configParameters"]}
+    assert len(parameters) == len(workgroup["configParameters"])
+    assert parameters["enable_user_activity_logging"] == "true" and parameters["require_ssl"] == "true"
+
+
+# What a freshly created Serverless workgroup reports in ConfigParameters (harvested from AWS in
+# go-to-k/cdk-real-drift #1441; pulumi-aws #4405). Written out here, not imported, so the test states AWS.
+AWS_REPORTED_WORKGROUP_PARAMETERS = {
+    "auto_mv": "true",
+    "datestyle": "ISO, MDY",
+    "enable_case_sensitive_identifier": "false",
+    "enable_user_activity_logging": "true",
+    "max_query_execution_time": "14400",
+    "query_group": "default",
+    "require_ssl": "true",
+    "search_path": "$user, public",
+    "use_fips_ssl": "false",
+}
+
+
+def _provider_parameter_keys() -> set[str]:
+    """The keys pulumi-aws documents for a workgroup's config parameter (the provider validates against them)."""
+    doc = aws.redshiftserverless.WorkgroupConfigParameterArgs.__init__.__doc__ or ""
+    return set(re.findall(r"`([a-z_]+)`", doc.split("parameter_key:", 1)[1].split(":param", 1)[0]))
+
+
+def test_the_workgroup_declares_every_parameter_aws_reports_so_a_refresh_sees_no_diff(dev: StackRun) -> None:
+    # A subset is a permanent diff, and the update it plans fails with "You didn't specify any changes
+    # to the configuration parameters" (terraform-provider-aws #33692, #33916; pulumi-aws #4405).
+    declared = {p["parameterKey"]: p["parameterValue"]
+                for p in dev.one(type_token(aws.redshiftserverless.Workgroup)).inputs["configParameters"]}  # fmt: skip
+    assert declared.keys() == AWS_REPORTED_WORKGROUP_PARAMETERS.keys()
+    assert declared.keys() <= _provider_parameter_keys()
+    # Only our two overrides differ from AWS's defaults (both happen to be the defaults today).
+    changed = {key for key, value in declared.items() if AWS_REPORTED_WORKGROUP_PARAMETERS[key] != value}
+    assert changed <= {"enable_user_activity_logging", "require_ssl"}
 
 
 @pytest.mark.parametrize("overrides", [None, provisioned("dev", nodes=1)], ids=["serverless", "cluster"])
@@ -439,11 +475,8 @@ def test_an_existing_vpc_gets_only_the_security_group() -> None:
 # --- roles: exact grants ------------------------------------------------------------------------------
 
 
-def test_spectrum_role_is_trusted_by_redshift_only_and_reads_only_the_raw_events(dev: StackRun) -> None:
+def test_spectrum_role_reads_only_the_raw_events(dev: StackRun) -> None:
     role = dev.one(type_token(aws.iam.Role), "warehouse-spectrum")
-    assert dev.policy(role, "assumeRolePolicy")["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": "redshift.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ]
     lake = f"arn:aws:s3:::uba-dev-lake-{ACCOUNT_ID}"
     assert statements_by_sid(dev, role) == {
         "ReadRawEvents": {"Sid": "ReadRawEvents", "Effect": "Allow", "Action": "s3:GetObject",
@@ -499,17 +532,32 @@ def test_refresh_role_submits_to_this_workgroup_and_signs_in_as_itself(dev: Stac
 # --- deploy-time SQL and the schedule -----------------------------------------------------------------
 
 
+def statement_chain(run: StackRun) -> list[Resource]:
+    """The deploy-time statements in the order they run: each waits for the one before."""
+    statements = {r.urn: r for r in run.of_type(type_token(aws.redshiftdata.Statement))}
+    waits_for = {urn: [d for d in r.depends_on if d in statements] for urn, r in statements.items()}
+    (first,) = [urn for urn, before in waits_for.items() if not before]
+    chain = [first]
+    while nexts := [urn for urn, before in waits_for.items() if before == [chain[-1]]]:
+        (following,) = nexts
+        chain.append(following)
+    assert len(chain) == len(statements), "the statements do not form one chain"
+    return [statements[urn] for urn in chain]
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_ddl_runs_at_deploy_in_file_order_as_the_admin_then_grants_the_refresh_user(stack: str) -> None:
     run = warehouse_stack(stack)
-    statements = in_order(run, type_token(aws.redshiftdata.Statement))
+    statements = statement_chain(run)
     namespace = run.one(type_token(aws.redshiftserverless.Namespace))
     spectrum = run.one(type_token(aws.iam.Role), "warehouse-spectrum").state["arn"]
     ddl = deploy_statements(DeployParameters(glue_database=f"uba_{stack}_lake", spectrum_role_arn=spectrum))
     user = f'"IAMR:uba-{stack}-warehouse-refresh"'
-    assert [s.inputs["sql"] for s in statements] == [
-        *ddl,
-        f"CREATE USER {user} PASSWORD DISABLE",
+    sqls = [s.inputs["sql"] for s in statements]
+    assert sqls[: len(ddl)] == ddl
+    assert sqls[len(ddl)].startswith("CREATE OR REPLACE PROCEDURE uba_create_user_once(user_name VARCHAR)")
+    assert sqls[len(ddl) + 1 :] == [
+        f"CALL uba_create_user_once('IAMR:uba-{stack}-warehouse-refresh')",
         f"GRANT USAGE ON SCHEMA ods TO {user}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {', '.join(table_names())} TO {user}",
         f"GRANT TEMP ON DATABASE analytics TO {user}",
@@ -521,8 +569,83 @@ def test_ddl_runs_at_deploy_in_file_order_as_the_admin_then_grants_the_refresh_u
     workgroup = run.one(type_token(aws.redshiftserverless.Workgroup))
     spectrum_grants = run.one(type_token(aws.iam.RolePolicy), "warehouse-spectrum-policy")
     assert {workgroup.urn, spectrum_grants.urn} <= set(statements[0].depends_on)
-    for previous, statement in itertools.pairwise(statements):
-        assert previous.urn in statement.depends_on, f"{statement.name} does not wait for {previous.name}"
+
+
+@pytest.mark.parametrize("overrides", [None, provisioned("prod", 2), EXISTING_VPC], ids=["created", "cluster", "vpc"])
+def test_the_external_schema_waits_for_every_path_spectrum_takes(overrides: dict[str, Any] | None) -> None:
+    # With enhanced VPC routing, CREATE EXTERNAL SCHEMA reaches Glue only through the interface
+    # endpoint and the security-group rules: created after them, it cannot fail on a half-built network.
+    run = warehouse_stack("prod" if overrides is not EXISTING_VPC else "dev", overrides)
+    first = statement_chain(run)[0]
+    assert first.inputs["sql"].startswith("CREATE EXTERNAL SCHEMA IF NOT EXISTS ods")
+    paths = [*run.of_type(type_token(aws.vpc.SecurityGroupEgressRule)),
+             *run.of_type(type_token(aws.ec2.VpcEndpoint))]  # fmt: skip
+    if overrides is not EXISTING_VPC:
+        paths.append(run.one(type_token(aws.vpc.SecurityGroupIngressRule), "warehouse-endpoints-from-warehouse"))
+        assert {r.name for r in paths} >= {"warehouse-glue-endpoint", "warehouse-s3-endpoint"}
+    assert {r.name for r in paths} >= {"warehouse-egress-s3"}
+    missing = [r.name for r in paths if r.urn not in first.depends_on]
+    assert not missing, f"CREATE EXTERNAL SCHEMA does not wait for {missing}"
+
+
+# The forms of a statement that change nothing when they run a second time.
+SAFE_TO_RUN_TWICE = re.compile(
+    r"^(CREATE (EXTERNAL SCHEMA|TABLE) IF NOT EXISTS |CREATE OR REPLACE PROCEDURE |GRANT |CALL uba_create_user_once\()"
+)
+
+
+def test_every_deploy_statement_is_safe_to_run_twice(dev: StackRun) -> None:
+    # A lost or re-created Statement re-runs its SQL: CREATE USER "IAMR:..." would fail the second time.
+    sqls = [s.inputs["sql"] for s in statement_chain(dev)]
+    unsafe = [sql[:60] for sql in sqls if not SAFE_TO_RUN_TWICE.match(sql)]
+    assert not unsafe, f"not safe to run twice: {unsafe}"
+    (procedure,) = [sql for sql in sqls if sql.startswith("CREATE OR REPLACE PROCEDURE")]
+    guard, create = procedure.index("PERFORM 1 FROM pg_user WHERE usename = user_name"), procedure.index("CREATE USER")
+    assert guard < procedure.index("IF NOT FOUND THEN") < create < procedure.index("END IF;")
+    assert sqls.index(procedure) < sqls.index("CALL uba_create_user_once('IAMR:uba-dev-warehouse-refresh')")
+
+
+def _deploy_statement_options() -> list[pulumi.ResourceOptions]:
+    """The options `run_at_deploy` gives each Statement (the mocks do not record ignore_changes)."""
+    recorded: list[pulumi.ResourceOptions] = []
+
+    class RecordingStatement(pulumi.Resource):  # a Resource by type only: it registers nothing
+        def __init__(self, name: str, opts: pulumi.ResourceOptions, **inputs: Any) -> None:
+            recorded.append(opts)
+
+    target = DataApiTarget(
+        parameter="WorkgroupName", name=pulumi.Output.from_input("wg"), arn=pulumi.Output.from_input("arn"),
+        database="analytics", admin_secret_arn=pulumi.Output.from_input("secret"),
+        credentials_action="redshift-serverless:GetCredentials", credentials_arn=pulumi.Output.from_input("arn"),
+    )  # fmt: skip
+    statements = deploy_sql("uba_dev_lake", "arn:aws:iam::1:role/r", "IAMR:x", "analytics")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schedule.aws.redshiftdata, "Statement", RecordingStatement)
+        schedule.run_at_deploy(cast(pulumi.Resource, None), target, statements, after=[])
+    assert len(recorded) == len(statements)
+    return recorded
+
+
+def test_a_refresh_that_reads_back_expired_statements_plans_no_change(dev: StackRun) -> None:
+    # After about a day DescribeStatement no longer knows a statement, so a refresh reads every
+    # argument back empty; every argument forces replacement. The engine keeps the stored value of an
+    # ignored input, so a Statement plans no change only if every argument it has is ignored.
+    arguments = {
+        "".join(part.capitalize() if i else part for i, part in enumerate(name.split("_")))
+        for name in inspect.signature(aws.redshiftdata.Statement._internal_init).parameters
+        if name not in ("__self__", "resource_name", "opts", "__props__")
+    }
+    assert set(STATEMENT_READ_BACK) == arguments
+    statements = statement_chain(dev)
+    for statement in statements:
+        assert set(statement.inputs) <= arguments
+    # ...and every one of them is ignored on every Statement the program creates.
+    assert all(set(options.ignore_changes or []) == arguments for options in _deploy_statement_options())
+    # What a statement runs is its name, so a changed statement is a new resource that runs once.
+    digests = [s.name.removeprefix("warehouse-sql-") for s in statements]
+    templates = [d.template for d in deploy_sql("uba_dev_lake", "arn:aws:iam::1:role/r", "IAMR:x", "analytics")]
+    assert len(set(digests)) == len(digests) == len(templates)
+    assert digests[:-5] == [hashlib.sha256(t.encode()).hexdigest()[:12] for t in templates[:-5]]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -547,7 +670,7 @@ def test_refresh_runs_on_the_stack_schedule_through_the_data_api(stack: str) -> 
         "StatementName": f"uba-{stack}-warehouse-refresh",
         "WithEvent": True,
     }
-    last_sql = in_order(run, type_token(aws.redshiftdata.Statement))[-1]
+    last_sql = statement_chain(run)[-1]
     assert last_sql.urn in schedule.depends_on  # the first run finds the tables and its grants
 
 
