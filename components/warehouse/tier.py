@@ -335,7 +335,7 @@ def spectrum_trust_services(mode: str) -> list[str]:
     (Redshift Management Guide, "Amazon Redshift Serverless: IAM roles"/permissions for Redshift
     Serverless); a provisioned cluster assumes it as `redshift.amazonaws.com` only."""
     if mode == "serverless":
-        return ["redshift.amazonaws.com"]
+        return ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]
     return ["redshift.amazonaws.com"]
 
 

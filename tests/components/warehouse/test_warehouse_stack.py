@@ -475,6 +475,20 @@ def test_an_existing_vpc_gets_only_the_security_group() -> None:
 # --- roles: exact grants ------------------------------------------------------------------------------
 
 
+def test_spectrum_role_is_trusted_by_the_redshift_that_assumes_it(dev: StackRun, cluster: StackRun) -> None:
+    # Serverless assumes the role as redshift-serverless.amazonaws.com too (Redshift Management Guide,
+    # permissions for Redshift Serverless): trusting redshift.amazonaws.com alone breaks CREATE EXTERNAL SCHEMA.
+    serverless = dev.one(type_token(aws.iam.Role), "warehouse-spectrum")
+    assert dev.policy(serverless, "assumeRolePolicy")["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]},
+         "Action": "sts:AssumeRole"}
+    ]  # fmt: skip
+    provisioned = cluster.one(type_token(aws.iam.Role), "warehouse-spectrum")
+    assert cluster.policy(provisioned, "assumeRolePolicy")["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "redshift.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+
+
 def test_spectrum_role_reads_only_the_raw_events(dev: StackRun) -> None:
     role = dev.one(type_token(aws.iam.Role), "warehouse-spectrum")
     lake = f"arn:aws:s3:::uba-dev-lake-{ACCOUNT_ID}"
