@@ -193,6 +193,18 @@ def check_no_user_policies(args: ResourceValidationArgs, report: ReportViolation
     )
 
 
+# Principals that are one service under two names: a role trusted by both is still a single-service role.
+# Redshift Serverless needs its role to trust redshift-serverless.amazonaws.com and redshift.amazonaws.com
+# (Redshift Management Guide, "Granting permissions to Amazon Redshift Serverless",
+# https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-security-other-services.html).
+SERVICE_FAMILIES: Final = {"redshift-serverless.amazonaws.com": "redshift.amazonaws.com"}
+
+
+def _service(principal: str) -> str:
+    """The service a service principal belongs to: itself, or the family it is documented to share."""
+    return SERVICE_FAMILIES.get(principal, principal)
+
+
 def _trust_problems(doc: Any) -> list[str]:
     if doc is UNKNOWN:
         return []
@@ -214,8 +226,9 @@ def _trust_problems(doc: Any) -> list[str]:
         services.update(str(s) for s in as_list(principal.get("Service")))
         for kind in sorted(set(principal) - {"Service"}):
             problems.append(f"it trusts {kind} principals {as_list(principal[kind])}")
-    if len(services) != 1:
-        problems.insert(0, f"it trusts {len(services)} services {sorted(services)}")
+    distinct = {_service(s) for s in services}
+    if len(distinct) != 1:
+        problems.insert(0, f"it trusts {len(distinct)} services {sorted(services)}")
     return problems
 
 

@@ -336,6 +336,22 @@ def run_resource_policy(name: str, type_token: str, props: dict[str, Any]) -> li
     return reported
 
 
+def trusting(*services: str) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Principal": {"Service": list(services)}, "Action": "sts:AssumeRole"}
+    return {"assumeRolePolicy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})}
+
+
+def test_a_role_may_trust_the_two_names_of_redshift_but_not_redshift_and_another_service() -> None:
+    """Redshift Serverless needs both Redshift principals (the Spectrum role); any other pair is two services."""
+    role = type_token(aws.iam.Role)
+    redshift, serverless = "redshift.amazonaws.com", "redshift-serverless.amazonaws.com"
+    assert run_resource_policy("iam-role-single-service", role, trusting(redshift, serverless)) == []
+    for services in ((redshift, "lambda.amazonaws.com"), (serverless, "lambda.amazonaws.com"),
+                     (redshift, serverless, "lambda.amazonaws.com")):  # fmt: skip
+        [message] = run_resource_policy("iam-role-single-service", role, trusting(*services))
+        assert "is not a single-service role" in message and "lambda.amazonaws.com" in message, message
+
+
 def test_a_key_arn_not_known_until_deployment_still_counts_as_encryption() -> None:
     stream = {"encryptionType": "KMS", "kmsKeyId": UNKNOWN_STRING_VALUE}
     assert run_resource_policy("kinesis-stream-kms", type_token(aws.kinesis.Stream), stream) == []
