@@ -82,7 +82,7 @@ class Platform(pulumi.ComponentResource):
             )
         if settings.lake.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
-            self.lake = self._tier(Lake, "lake", LakeArgs(settings.lake, context, events))
+            self.lake = self._tier(Lake, "lake", LakeArgs(settings.lake, context, events, powertools))
         if settings.warehouse.enabled:
             lake = _upstream(self.lake, "lake")
             self.warehouse = self._tier(

@@ -15,6 +15,18 @@ from datetime import UTC, datetime
 EVENTS_PREFIX = "events/"
 ERRORS_PREFIX = "errors/"
 PARTITION_KEYS = ("year", "month", "day", "hour")
+# The table Redshift Spectrum reads incrementally (`events_by_arrival`) is partitioned by the UTC hour
+# an object arrived in the lake (`YYYYMMDDHH`) and then by the event-time folder it sits in
+# (`lambdas.partitions` registers each pair as objects arrive).
+ARRIVAL_KEY = "arrival_hour"
+ARRIVAL_PARTITION_KEYS = (ARRIVAL_KEY, *PARTITION_KEYS)
+
+
+def arrival_hour(moment: datetime) -> str:
+    """`YYYYMMDDHH` of an aware time in UTC: the value of `arrival_hour` for objects created then."""
+    if moment.tzinfo is None:
+        raise ValueError(f"time without an offset: {moment!r}")
+    return f"{moment.astimezone(UTC):%Y%m%d%H}"
 
 
 def event_partition(created_at: datetime) -> str:

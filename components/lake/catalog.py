@@ -24,14 +24,17 @@ from components.lake.schema import (
 )
 from components.shared.context import StackContext, child, stateful
 from sql.athena import load_query, query_names, render_for_athena
-from sql.lake import PARTITION_KEYS
+from sql.lake import ARRIVAL_KEY, ARRIVAL_PARTITION_KEYS, PARTITION_KEYS
 
 EVENTS_TABLE = "events"
 # Redshift Spectrum reads only partitions registered in Glue and ignores partition projection,
-# so the warehouse reads the same files through a table without partition keys: Spectrum
-# scans the location's subfolders, and Parquet statistics on received_at let the refresh
-# skip row groups it has already loaded.
+# so a full (or first) refresh reads the same files through a table without partition keys:
+# Spectrum scans every subfolder of the location, registered or not.
 SPECTRUM_TABLE = "events_spectrum"
+# What the hourly refresh reads instead: the same files, partitioned by the hour each object
+# arrived and its event-time folder, with partitions registered as objects arrive
+# (`lambdas.partitions`), so a literal bound on `arrival_hour` lets Spectrum skip the rest.
+ARRIVAL_TABLE = "events_by_arrival"
 ATHENA_ENGINE = "Athena engine version 3"
 
 
@@ -101,6 +104,35 @@ def spectrum_table(
         parameters={"EXTERNAL": "TRUE", "classification": "parquet"},
         storage_descriptor=events_storage(lake_bucket),
         opts=child(parent),
+    )
+
+
+def arrival_table(
+    parent: pulumi.Resource, context: StackContext, database: aws.glue.CatalogDatabase, lake_bucket: pulumi.Output[str]
+) -> aws.glue.CatalogTable:
+    """The events files, partitioned by arrival hour then event hour, for the refresh (`ods.events_by_arrival`).
+
+    No projection: Spectrum prunes only partitions registered in the Glue Data Catalog, which the
+    partition registrar does for every object that lands under `events/`.
+    """
+    keys = {ARRIVAL_KEY: "UTC hour (YYYYMMDDHH) the object was created in the lake"}
+    return aws.glue.CatalogTable(
+        "events-by-arrival-table",
+        name=ARRIVAL_TABLE,
+        database_name=database.name,
+        description="The events files by arrival hour and event hour, partitions registered on arrival (Spectrum)",
+        table_type="EXTERNAL_TABLE",
+        parameters={"EXTERNAL": "TRUE", "classification": "parquet"},
+        partition_keys=[
+            aws.glue.CatalogTablePartitionKeyArgs(
+                name=key, type="string", comment=keys.get(key, f"UTC {key} of created_at")
+            )
+            for key in ARRIVAL_PARTITION_KEYS
+        ],
+        storage_descriptor=events_storage(lake_bucket),
+        # Its partitions are state: registered once, as each object arrived, and not re-creatable
+        # without re-listing the lake. Protected with the catalog it lives in.
+        opts=stateful(parent, context.protect_stateful),
     )
 
 

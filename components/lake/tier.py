@@ -3,12 +3,13 @@
     Kinesis `events` ──Firehose (JQ partition keys, Parquet against Glue)──▶ s3://<lake>/events/year=…/hour=…/
                                                             failures ──▶ s3://<lake>/errors/<type>/…
     Glue `<prefix>_lake.events` (columns from the event contract, partition projection)
+    Glue `events_by_arrival`, its partitions registered by a Lambda on every new object (Spectrum)
     Athena workgroup `<prefix>-analytics` (enforced results location, SSE-KMS, scan limit),
         with every `sql/athena/<name>.sql` as prepared statement `<name>`
 
 Split by concern: `storage` (buckets and lifecycle), `catalog` (Glue and Athena),
-`delivery` (Firehose, its role, logs and alarms), `schema` (the contract-derived columns,
-pure functions); the layout itself is `sql.lake`.
+`delivery` (Firehose, its role, logs and alarms), `partitions` (the partition registrar),
+`schema` (the contract-derived columns, pure functions); the layout itself is `sql.lake`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.lake.catalog import events_table, glue_database, prepared_statements, spectrum_table, workgroup
+from components.lake.catalog import (
+    arrival_table,
+    events_table,
+    glue_database,
+    prepared_statements,
+    spectrum_table,
+    workgroup,
+)
 from components.lake.delivery import DeliveryTargets, events_delivery
+from components.lake.partitions import partition_registrar
 from components.lake.storage import lake_buckets
 from components.shared.buckets import SecureBucket
 from components.shared.context import StackContext
 from components.shared.dashboard import Widget
+from components.shared.functions import PythonFunction
 from settings import LakeSettings
 
 
@@ -33,6 +43,7 @@ class LakeArgs:
     settings: LakeSettings
     context: StackContext
     events_stream: aws.kinesis.Stream
+    powertools_version: str
 
 
 class Lake(pulumi.ComponentResource):
@@ -44,6 +55,8 @@ class Lake(pulumi.ComponentResource):
     glue_database: aws.glue.CatalogDatabase
     events_table: aws.glue.CatalogTable
     spectrum_table: aws.glue.CatalogTable
+    arrival_table: aws.glue.CatalogTable
+    partition_registrar: PythonFunction
     workgroup: aws.athena.Workgroup
     prepared_statements: dict[str, aws.athena.PreparedStatement]
     delivery_stream: aws.kinesis.FirehoseDeliveryStream
@@ -60,6 +73,11 @@ class Lake(pulumi.ComponentResource):
         self.glue_database = glue_database(self, context)
         self.events_table = events_table(self, context, self.glue_database, self.lake_bucket.name)
         self.spectrum_table = spectrum_table(self, context, self.glue_database, self.lake_bucket.name)
+        self.arrival_table = arrival_table(self, context, self.glue_database, self.lake_bucket.name)
+        registrar = partition_registrar(
+            self, context, args.powertools_version, self.lake_bucket, self.glue_database, self.arrival_table
+        )
+        self.partition_registrar = registrar.function
         self.workgroup = workgroup(self, context, self.results_bucket.name, settings.athena_bytes_scanned_cutoff)
         self.prepared_statements = prepared_statements(self, context, self.workgroup)
 
@@ -76,7 +94,7 @@ class Lake(pulumi.ComponentResource):
         )
         self.delivery_stream = delivery.stream
         self.firehose_role = delivery.role
-        self.alarms = delivery.alarms
+        self.alarms = [*delivery.alarms, *registrar.alarms]
 
         self.register_outputs(
             {

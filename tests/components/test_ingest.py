@@ -174,7 +174,7 @@ def test_ingest_lambda_may_put_records_to_its_stream_and_nothing_else() -> None:
     assert trust == [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ]  # fmt: skip
-    permission = run.one(type_token(aws.lambda_.Permission)).inputs
+    permission = run.one(type_token(aws.lambda_.Permission), "api-invokes-ingest").inputs
     api_id = run.one(type_token(aws.apigateway.RestApi)).state["id"]
     assert permission["principal"] == "apigateway.amazonaws.com"
     assert permission["sourceArn"] == f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api_id}/*/POST/events"

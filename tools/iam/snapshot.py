@@ -87,9 +87,8 @@ def staff(snapshot: Snapshot) -> list[StaffEntry]:
 
 
 def _sink_function(snapshot: Snapshot) -> RegisteredResource | None:
-    """The alert-sink Lambda: the streaming tier's only function."""
-    others = [f for f in of_type(snapshot, "aws:lambda/function:Function") if f.name != "ingest-function"]
-    return others[0] if len(others) == 1 else None
+    """The alert-sink Lambda (the lake tier has a function of its own, the partition registrar)."""
+    return next((f for f in of_type(snapshot, "aws:lambda/function:Function") if f.name == "alert-sink-function"), None)
 
 
 def _warehouse(snapshot: Snapshot) -> dict[str, str | None]:

@@ -653,3 +653,49 @@ def test_spectrum_reads_the_same_files_through_an_unpartitioned_table() -> None:
     assert "partitionKeys" not in spectrum or not spectrum["partitionKeys"]
     assert spectrum["storageDescriptor"] == events["storageDescriptor"]
     assert "projection.enabled" not in spectrum["parameters"]
+
+
+# --- the partition registrar: what lets the refresh bound its read -------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_new_events_object_reaches_the_registrar_which_may_only_add_partitions_to_its_table(
+    stack: str,
+) -> None:
+    run = run_stack(stack)
+    lake_bucket = bucket(run, "lake")
+    table = run.one(TABLE, "events-by-arrival-table").inputs
+    events = run.one(TABLE, "events-table").inputs
+    # Partitioned by arrival hour then event hour, without projection: Spectrum prunes registered partitions.
+    assert [k["name"] for k in table["partitionKeys"]] == ["arrival_hour", "year", "month", "day", "hour"]
+    assert table["storageDescriptor"] == events["storageDescriptor"] and "projection.enabled" not in table["parameters"]
+
+    function = run.one(type_token(aws.lambda_.Function), "lake-partitions-function")
+    assert function.inputs["handler"] == "lambdas.partitions.handler"
+    variables = function.inputs["environment"]["variables"]
+    assert (variables["GLUE_DATABASE"], variables["GLUE_TABLE"]) == (f"uba_{stack}_lake", "events_by_arrival")
+    notification = run.one(type_token(aws.s3.BucketNotification), "lake-notifications")
+    assert notification.inputs["bucket"] == lake_bucket.inputs["bucket"]
+    assert notification.inputs["lambdaFunctions"] == [
+        {"lambdaFunctionArn": function.state["arn"], "events": ["s3:ObjectCreated:*"], "filterPrefix": "events/"}
+    ]
+    permission = run.one(type_token(aws.lambda_.Permission), "lake-invokes-partitions")
+    assert permission.urn in notification.depends_on  # S3 checks the destination when the configuration is saved
+    assert permission.inputs["principal"] == "s3.amazonaws.com"
+    assert permission.inputs["sourceArn"] == lake_bucket.state["arn"]
+    assert permission.inputs["sourceAccount"] == ACCOUNT_ID
+
+    role = run.one(type_token(aws.iam.Role), "lake-partitions-role")
+    grants = [s for s in run.policy(run.one(type_token(aws.iam.RolePolicy), "lake-partitions-role-policy"))["Statement"]
+              if s["Sid"] not in ("WriteOwnLogs", "SendTraces")]  # fmt: skip
+    glue = f"arn:aws:glue:{REGION}:{ACCOUNT_ID}"
+    assert grants == [{
+        "Sid": "RegisterArrivalPartitions", "Effect": "Allow",
+        "Action": ["glue:GetTable", "glue:BatchCreatePartition"],
+        "Resource": [f"{glue}:catalog", f"{glue}:database/uba_{stack}_lake",
+                     f"{glue}:table/uba_{stack}_lake/events_by_arrival"],
+    }]  # fmt: skip
+    assert run.policy(role, "assumeRolePolicy")["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    alarm = run.one(ALARM, "lake-partitions-errors").inputs
+    assert (alarm["namespace"], alarm["metricName"], alarm["threshold"]) == ("AWS/Lambda", "Errors", 0)
+    assert alarm["dimensions"] == {"FunctionName": f"uba-{stack}-lake-partitions"}
