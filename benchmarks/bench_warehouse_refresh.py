@@ -1,31 +1,36 @@
 """How many lake objects one hourly warehouse refresh reads, against how many can hold new rows.
 
-    python -m benchmarks.bench_warehouse_refresh [--days 60] [--lookback-days 3] [--late-days 1]
+    python -m benchmarks.bench_warehouse_refresh [--days 60] [--lookback-days 3] [--late-days 10]
 
 Builds a local lake of `--days` days laid out as Firehose writes it (`events/year=/month=/day=/hour=/`,
-one Parquet file per hour, `sql.lake`), builds the warehouse over it on DuckDB exactly as
-`tools.warehouse` does (the deployed `sql/redshift/` files, translated with sqlglot), adds one new
-hour, and then runs the refresh's only lake read (step 2 of `refresh.sql`) under EXPLAIN ANALYZE,
-which reports the files the scan opened:
+one Parquet file per hour, `sql.lake`), each object created in S3 (here: its modification time) a
+minute after its hour closes, as Firehose's buffer flushes it. It builds the warehouse over it on
+DuckDB exactly as `tools.warehouse` does (the `sql/redshift/` files, translated with sqlglot), then
+one new hour arrives, together with one late event created `--late-days` before (so in an old
+event-hour folder). It runs the refresh's only lake read under EXPLAIN ANALYZE, which reports the
+files the scan opened:
 
-- `deployed`: the statement as the stack deploys it. Its only bound is `received_at > (scalar
-  subquery on etl_refresh_state)`, which no engine can turn into a file or partition filter, so every
-  object of the lake is opened (Spectrum also lists the whole prefix, and pays Glacier Instant
-  Retrieval for every old object it opens).
-- `partition-bounded`: the same statement plus a bound on the partition columns written as a
-  literal (`year || month || day || hour >= 'YYYYMMDDHH'`, the hour of `watermark - lookback -
-  late days`), which DuckDB (hive partitions) and Spectrum (registered partitions) prune before
-  opening anything. It is what the refresh needs; it is not deployed yet, because Spectrum prunes
-  only partitions registered in Glue and the lake's table has projected ones (see the warehouse
-  section of the README).
+- `before`: the read as deployed before the partition registrar (`stage_statement(None)`, the old
+  step 2 verbatim): `ods.events_spectrum` bounded only by a scalar subquery on the watermark,
+  which no engine turns into a file or partition filter, so every object is opened (Spectrum also
+  lists the whole prefix, and pays Glacier Instant Retrieval for every old object it opens).
+- `after`: the read as deployed now, what `CALL uba_stage_lake_events()` runs: `ods.events_by_arrival`
+  with the literal bound `arrival_hour >= 'YYYYMMDDHH'` (watermark - look-back), over the partitions
+  the registrar registers (here `tools.local.lake.register_arrivals`, with the handler's own parsing),
+  pruned before any file is opened, as Spectrum prunes registered partitions.
+- `event-hour bound`: for comparison, a literal bound on the event-time partition columns instead
+  (`year || month || day || hour >= watermark - look-back - 1 day`): fewer objects, but it misses
+  the late event, whose folder is older than any such bound.
 
-It prints the objects each read opens against the objects that can hold new rows: the files that
-arrived since the last refresh, and the files of the hours the look-back must re-read.
+It prints what each read opens against the objects that can hold new rows (those created since the
+last refresh) and those the look-back must re-read (created since watermark - look-back), and
+whether each read found the late event.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -35,19 +40,21 @@ from typing import Any
 
 import duckdb
 
-from sql.lake import EVENTS_PREFIX
-from sql.redshift import RefreshParameters
+from sql.lake import EVENTS_PREFIX, arrival_hour
+from sql.redshift import RefreshParameters, stage_statement, to_duckdb
 from tools import warehouse
-from tools.local.lake import create_events_view, write_lake
+from tools.local.lake import write_lake
 
 LAKE_START = datetime(2026, 1, 1, tzinfo=UTC)
 EVENTS_PER_HOUR = 4
+# Firehose flushes an hour's buffer shortly after the hour: the object is created in the next one.
+DELIVERY_DELAY = timedelta(hours=1, minutes=1)
 _FILES_READ = re.compile(r"Total Files Read:\s*(\d+)")
-_STAGING = "INSERT INTO etl_staged_events"
+_STAGE_CALL = warehouse.STAGE_CALL
 
 
-def hour_events(hour: datetime, tag: str) -> list[dict[str, Any]]:
-    """A few events created in `hour`, each received a second later."""
+def hour_events(hour: datetime, tag: str, received: datetime | None = None) -> list[dict[str, Any]]:
+    """A few events created in `hour`, each received a second later (or at `received`)."""
     return [
         {
             "eventId": f"{tag}-{hour:%Y%m%d%H}-{n}",
@@ -56,19 +63,27 @@ def hour_events(hour: datetime, tag: str) -> list[dict[str, Any]]:
             "objectId": "doc-1",
             "bizId": "biz-1",
             "createdAt": (hour + timedelta(minutes=10 * n)).isoformat(),
-            "receivedAt": (hour + timedelta(minutes=10 * n, seconds=1)).isoformat(),
+            "receivedAt": (received or hour + timedelta(minutes=10 * n, seconds=1)).isoformat(),
             "schemaVersion": 1,
         }
         for n in range(EVENTS_PER_HOUR)
     ]
 
 
+def deliver(root: Path, records: list[dict[str, Any]], file_name: str, created: datetime) -> list[Path]:
+    """Write records as Firehose would, the objects created in S3 at `created` (their modification time)."""
+    written = write_lake(root, records, file_name=file_name)
+    for path in written:
+        os.utime(path, (created.timestamp(), created.timestamp()))
+    return written
+
+
 def build_lake(root: Path, days: int) -> datetime:
-    """One file per hour for `days` days; returns the first hour after the lake."""
+    """One file per hour for `days` days, each delivered after its hour; returns the first hour after the lake."""
     hour = LAKE_START
     end = LAKE_START + timedelta(days=days)
     while hour < end:
-        write_lake(root, hour_events(hour, "old"), file_name="part-0000.parquet")
+        deliver(root, hour_events(hour, "old"), "part-0000.parquet", hour + DELIVERY_DELAY)
         hour += timedelta(hours=1)
     return end
 
@@ -77,77 +92,111 @@ def lake_files(root: Path) -> list[Path]:
     return sorted((root / EVENTS_PREFIX).rglob("*.parquet"))
 
 
-def partition_hour(path: Path) -> str:
-    """`YYYYMMDDHH` of a file's hive partition, as the partition columns concatenate."""
-    parts = dict(part.split("=", 1) for part in path.parent.parts if "=" in part)
-    return parts["year"] + parts["month"] + parts["day"] + parts["hour"]
+def created_at(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 @dataclass(frozen=True)
 class Read:
     name: str
     files_opened: int
+    found_late_event: bool
 
 
-def files_read(connection: duckdb.DuckDBPyConnection, lake: Path, statement: str, parameters: RefreshParameters) -> int:
+def files_read(connection: duckdb.DuckDBPyConnection, statement: str) -> int:
     """Files the lake read opens, run where the refresh runs it (after steps 1 and 2's DELETE); rolled back."""
-    statements = warehouse.duckdb_refresh_statements(parameters, False)
-    staging_index = next(i for i, s in enumerate(statements) if s.startswith(_STAGING))
-    create_events_view(connection, lake, warehouse.ODS_EVENTS_VIEW)
+    statements = warehouse.duckdb_refresh_statements(RefreshParameters(), False)
     connection.execute("BEGIN TRANSACTION")
     try:
-        for earlier in statements[:staging_index]:
+        for earlier in statements[: statements.index(_STAGE_CALL)]:
             connection.execute(earlier)
         plan = "\n".join(str(row[1]) for row in connection.execute(f"EXPLAIN ANALYZE {statement}").fetchall())
     finally:
         connection.execute("ROLLBACK")
-    found = _FILES_READ.search(plan)
-    if found is None:
+    opened = [int(n) for n in _FILES_READ.findall(plan)]
+    if not opened:
         raise RuntimeError("EXPLAIN ANALYZE reported no 'Total Files Read'; this DuckDB prints plans differently")
-    return int(found.group(1))
+    return sum(opened)
 
 
-def partition_bounded(statement: str, floor: str) -> str:
-    """The deployed lake read with a literal lower bound on the partition columns."""
-    return f"{statement} AND e.year || e.month || e.day || e.hour >= '{floor}'"
+def finds(connection: duckdb.DuckDBPyConnection, statement: str, event_id: str) -> bool:
+    """Whether the read stages `event_id` (run in a transaction that is rolled back)."""
+    statements = warehouse.duckdb_refresh_statements(RefreshParameters(), False)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        for earlier in statements[: statements.index(_STAGE_CALL)]:
+            connection.execute(earlier)
+        connection.execute(statement)
+        row = connection.execute("SELECT COUNT(*) FROM etl_staged_events WHERE event_id = ?", [event_id]).fetchone()
+    finally:
+        connection.execute("ROLLBACK")
+    return row is not None and row[0] > 0
+
+
+def event_hour_bounded(before: str, floor: str) -> str:
+    """The old read with a literal lower bound on the event-time partition columns instead."""
+    return f"{before} AND e.year || e.month || e.day || e.hour >= '{floor}'"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_warehouse_refresh", description=__doc__)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--lookback-days", type=int, default=3)
-    parser.add_argument("--late-days", type=int, default=1, help="how long before its arrival an event may be created")
+    parser.add_argument(
+        "--late-days", type=int, default=10, help="how long before its arrival the late event was created"
+    )
     options = parser.parse_args(argv)
     parameters = RefreshParameters(lookback_days=options.lookback_days)
 
     with tempfile.TemporaryDirectory() as scratch:
-        lake = Path(scratch) / "lake"
+        lake, catalog = Path(scratch) / "lake", Path(scratch) / "catalog"
         new_hour = build_lake(lake, options.days)
         connection = warehouse.connect()
         warehouse.refresh(connection, lake, parameters)  # the warehouse as of the last hourly run
         row = connection.execute("SELECT watermark FROM etl_refresh_state").fetchone()
         assert row is not None
-        watermark: datetime = row[0]
-        new_files = write_lake(lake, hour_events(new_hour, "new"), file_name="part-new.parquet")
+        watermark: datetime = row[0].replace(tzinfo=UTC)
+        last_refresh = max(created_at(path) for path in lake_files(lake))
 
-        statements = warehouse.duckdb_refresh_statements(parameters, False)
-        deployed = next(s for s in statements if s.startswith(_STAGING))
-        floor_time = watermark - timedelta(days=options.lookback_days + options.late_days)
-        floor = f"{floor_time:%Y%m%d%H}"
+        arrival = new_hour + DELIVERY_DELAY
+        new_files = deliver(lake, hour_events(new_hour, "new"), "part-new.parquet", arrival)
+        late_hour = new_hour - timedelta(days=options.late_days)
+        late_files = deliver(lake, hour_events(late_hour, "late", new_hour), "part-late.parquet", arrival)
+        late_event = f"late-{late_hour:%Y%m%d%H}-0"
+        warehouse.create_lake_views(connection, lake, catalog)
+
+        floor = warehouse.arrival_floor(connection)
+        assert floor == arrival_hour(watermark - timedelta(days=options.lookback_days))
+        before = to_duckdb([stage_statement(None)])[0]
+        after = to_duckdb([stage_statement(floor)])[0]
+        event_floor = f"{watermark - timedelta(days=options.lookback_days + 1):%Y%m%d%H}"
         reads = [
-            Read("deployed", files_read(connection, lake, deployed, parameters)),
-            Read("partition-bounded", files_read(connection, lake, partition_bounded(deployed, floor), parameters)),
+            Read(name, files_read(connection, statement), finds(connection, statement, late_event))
+            for name, statement in (
+                ("before", before),
+                ("after", after),
+                ("event-hour bound", event_hour_bounded(before, event_floor)),
+            )
         ]
         everything = lake_files(lake)
-        look_back_floor = f"{watermark - timedelta(days=options.lookback_days):%Y%m%d%H}"
-        in_look_back = [path for path in everything if partition_hour(path) >= look_back_floor]
+        since_refresh = [path for path in everything if created_at(path) > last_refresh]
+        in_look_back = [path for path in everything if arrival_hour(created_at(path)) >= floor]
 
-    print(f"lake: {options.days} days, {len(everything)} objects (one per hour), then 1 new hour")
-    print(f"watermark before the run: {watermark:%Y-%m-%d %H:%M:%S}; look-back {options.lookback_days} d, "
-          f"late events up to {options.late_days} d; partition floor {floor}")  # fmt: skip
-    print(f"objects that can hold new rows: {len(new_files)} new; {len(in_look_back)} within the look-back")
+    print(
+        f"lake: {options.days} days, one object per hour ({len(everything) - len(since_refresh)}), "
+        f"then 1 new hour and 1 late event created {options.late_days} d earlier ({len(since_refresh)} objects)"
+    )
+    print(
+        f"watermark before the run: {watermark:%Y-%m-%d %H:%M:%S}; look-back {options.lookback_days} d; "
+        f"arrival bound {floor}"
+    )
+    print(
+        f"objects that can hold new rows: {len(since_refresh)} created since the last refresh "
+        f"({len(new_files)} new, {len(late_files)} late); {len(in_look_back)} created within the look-back"
+    )
     for read in reads:
-        print(f"  {read.name:<18} opens {read.files_opened:>5} objects per run")
+        late = "finds" if read.found_late_event else "MISSES"
+        print(f"  {read.name:<17} opens {read.files_opened:>5} objects per run; {late} the late event")
     return 0
 
 

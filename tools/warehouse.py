@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,14 +32,17 @@ import duckdb
 from pydantic import ValidationError
 
 from sql.redshift import (
+    ARRIVAL_FLOOR_QUERY,
+    STAGE_PROCEDURE,
     DeployParameters,
     RefreshParameters,
     deploy_statements,
     refresh_statements,
+    stage_statement,
     table_names,
     to_duckdb,
 )
-from tools.local.lake import create_events_view
+from tools.local.lake import create_arrivals_view, create_events_view
 
 # The deploy DDL's placeholders only fill the external schema, which DuckDB replaces
 # with a view over local files; these values never reach an engine.
@@ -46,6 +50,9 @@ _LOCAL_DEPLOY = DeployParameters(
     glue_database="local_lake", spectrum_role_arn="arn:aws:iam::000000000000:role/local-duckdb"
 )
 ODS_EVENTS_VIEW = "ods.events_spectrum"
+ODS_ARRIVALS_VIEW = "ods.events_by_arrival"
+# Step 2 of the refresh: DuckDB has no stored procedures, so the runner does what the procedure does.
+STAGE_CALL = f"CALL {STAGE_PROCEDURE}()"
 
 
 @cache
@@ -55,7 +62,34 @@ def duckdb_deploy_statements() -> tuple[str, ...]:
 
 @cache
 def duckdb_refresh_statements(parameters: RefreshParameters, full: bool) -> tuple[str, ...]:
-    return tuple(to_duckdb(refresh_statements(parameters, full=full)))
+    """The refresh translated for DuckDB; the procedure call stays as it is (see `run_refresh_statement`)."""
+    return tuple(s if s == STAGE_CALL else to_duckdb([s])[0] for s in refresh_statements(parameters, full=full))
+
+
+def arrival_floor(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """The bound the procedure computes: `YYYYMMDDHH` of watermark - lookback, or None without a watermark."""
+    row = connection.execute(to_duckdb([ARRIVAL_FLOOR_QUERY])[0]).fetchone()
+    return None if row is None else row[0]
+
+
+def stage_lake_events(connection: duckdb.DuckDBPyConnection) -> str:
+    """What `CALL uba_stage_lake_events()` does in Redshift: the same bound, the same read with it as a literal."""
+    statement = to_duckdb([stage_statement(arrival_floor(connection))])[0]
+    connection.execute(statement)
+    return statement
+
+
+def run_refresh_statement(connection: duckdb.DuckDBPyConnection, statement: str) -> None:
+    if statement == STAGE_CALL:
+        stage_lake_events(connection)
+    else:
+        connection.execute(statement)
+
+
+def create_lake_views(connection: duckdb.DuckDBPyConnection, lake: Path, catalog: Path) -> None:
+    """`ods.events_spectrum` (every object) and `ods.events_by_arrival` (registered partitions) over `lake`."""
+    create_events_view(connection, lake, ODS_EVENTS_VIEW)
+    create_arrivals_view(connection, lake, catalog, ODS_ARRIVALS_VIEW)
 
 
 def connect(state: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -72,22 +106,24 @@ def refresh(
     *,
     full: bool = False,
 ) -> None:
-    """Apply the deploy DDL, point `ods.events_spectrum` at `lake`, and run one refresh.
+    """Apply the deploy DDL, point the `ods` views at `lake`, and run one refresh.
 
     The refresh runs in one transaction, like a BatchExecuteStatement: if a statement
-    fails, nothing of it stays.
+    fails, nothing of it stays. The arrival partitions are registered from the files'
+    modification times (the local stand-in for the registrar) in a scratch catalog.
     """
     for statement in duckdb_deploy_statements():
         connection.execute(statement)
-    create_events_view(connection, lake, ODS_EVENTS_VIEW)
-    connection.execute("BEGIN TRANSACTION")
-    try:
-        for statement in duckdb_refresh_statements(parameters or RefreshParameters(), full):
-            connection.execute(statement)
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
+    with tempfile.TemporaryDirectory(prefix="uba-arrivals-") as catalog:
+        create_lake_views(connection, lake, Path(catalog))
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            for statement in duckdb_refresh_statements(parameters or RefreshParameters(), full):
+                run_refresh_statement(connection, statement)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
 
 def fetch_table(connection: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -21,7 +21,8 @@ re-run in any order, changes nothing.
 The refresh signs in as its IAM role (`IAMR:<role name>`, the Data API's temporary credentials), so
 the deploy SQL ends by creating that database user with its password disabled and granting it exactly
 what `refresh.sql` does: USAGE on the external schema, DML on the model and work tables, TEMP on the
-database (Spectrum queries need it).
+database (Spectrum queries need it), EXECUTE on the procedure that reads the lake (`stage_lake.sql`,
+created by the deploy SQL before the grants).
 
 Schedule. EventBridge Scheduler calls the Data API's BatchExecuteStatement directly (a universal
 target): the rendered refresh runs as one transaction, `WithEvent` on. A FAILED statement-status
@@ -49,12 +50,14 @@ from components.shared.iam import policy_json, role
 from components.shared.logs import log_group
 from settings import RefreshSettings
 from sql.redshift import (
+    STAGE_PROCEDURE,
     DeployParameters,
     RefreshParameters,
     deploy_files,
     refresh_statements,
     render,
     split_statements,
+    stage_procedure,
     table_names,
 )
 
@@ -133,6 +136,8 @@ def refresh_user_grants(db_user: str, database: str, schemas: Sequence[str], tab
         f"GRANT USAGE ON SCHEMA {', '.join(schemas)} TO {user}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {', '.join(tables)} TO {user}",
         f"GRANT TEMP ON DATABASE {database} TO {user}",
+        # Step 2 of the refresh is a CALL; the procedure runs with the caller's privileges (SECURITY INVOKER).
+        f"GRANT EXECUTE ON PROCEDURE {STAGE_PROCEDURE}() TO {user}",
     ]
 
 
@@ -161,8 +166,10 @@ def deploy_sql(
         lambda v: DeployParameters(glue_database=v[0], spectrum_role_arn=v[1]).model_dump()
     )
     rendered = [DeployStatement(stmt, values.apply(partial(render, stmt))) for stmt in ddl]
+    # The refresh's lake read (CREATE OR REPLACE: safe to run again), after the tables it names.
+    procedures = [stage_procedure()]
     grants = refresh_user_grants(refresh_db_user, database, external_schemas(ddl), table_names())
-    return rendered + [DeployStatement(grant, pulumi.Output.from_input(grant)) for grant in grants]
+    return rendered + [DeployStatement(sql, pulumi.Output.from_input(sql)) for sql in [*procedures, *grants]]
 
 
 # Every argument of aws.redshiftdata.Statement, as the engine names them: all are read back from

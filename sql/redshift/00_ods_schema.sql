@@ -3,9 +3,10 @@
 -- The external schema maps this stack's Glue database. Its `events` table is the one
 -- Firehose converts records against (partitioned by UTC hour, found by Athena through
 -- partition projection). Spectrum ignores projection and would see no partitions, so
--- the models read `ods.events_spectrum`: the same files and the same stored columns of
--- `lambdas.events.stored_columns()`, without partition keys. Nothing is loaded: every
--- read goes to the Parquet files in S3.
+-- the refresh reads `ods.events_by_arrival` (the same files, partitions registered as
+-- objects arrive, see stage_lake.sql) or, when it rebuilds everything, `ods.events_spectrum`
+-- (the same files without partition keys). Nothing is loaded: every read goes to the
+-- Parquet files in S3.
 --
 -- Placeholders (filled by tools/redshift_sql.py, always inside string literals):
 --   {{glue_database}}      the stack's Glue database name

@@ -6,6 +6,11 @@
   statement idempotent (`CREATE ... IF NOT EXISTS`). `deploy_statements()` renders it.
 - `refresh.sql`: the scheduled incremental refresh. `refresh_statements()` renders it as
   the `Sqls` list of one Redshift Data API `BatchExecuteStatement` (one transaction).
+- `stage_lake.sql`: the refresh's one read of the lake. Its step 2 calls the procedure
+  `uba_stage_lake_events` (`stage_procedure()`, created at deploy time), which computes the
+  arrival-hour bound once (`ARRIVAL_FLOOR`) and runs `stage_statement(bound)` with the bound
+  as a literal, since Spectrum prunes partitions only on literals; the local runner computes
+  the same bound and runs the same `stage_statement(bound)`.
 
 Placeholders are written `{{name}}` and may appear only inside single-quoted string
 literals (the loader refuses them anywhere else), so every file parses as SQL before
@@ -37,6 +42,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SQL_DIR = Path(__file__).resolve().parent  # the .sql files sit beside this loader
 REFRESH_FILE = "refresh.sql"
+STAGE_FILE = "stage_lake.sql"
+STAGE_PROCEDURE = "uba_stage_lake_events"
+# Spectrum tables (Glue, in the lake tier's catalog): every object, and the same objects by arrival hour.
+WHOLE_LAKE_READ = "FROM ods.events_spectrum AS e"
+ARRIVALS_READ = "FROM ods.events_by_arrival AS e"
+# The arrival hour (`YYYYMMDDHH`, UTC) from which objects can hold rows received after
+# watermark - lookback_days; NULL without a watermark (first or full refresh: read everything).
+ARRIVAL_FLOOR = "TO_CHAR(DATEADD(DAY, -s.lookback_days, s.watermark), 'YYYYMMDDHH24')"
+ARRIVAL_FLOOR_QUERY = f"SELECT {ARRIVAL_FLOOR} FROM etl_refresh_state AS s"
+_ARRIVAL_HOUR = re.compile(r"^\d{10}$")
 # The Data API refuses a BatchExecuteStatement with more than 40 statements.
 MAX_BATCH_STATEMENTS = 40
 # Prepended by a full refresh: with no watermark the refresh reads the whole lake.
@@ -246,6 +261,54 @@ def refresh_statements(
             f"one BatchExecuteStatement takes at most {MAX_BATCH_STATEMENTS}"
         )
     return statements
+
+
+def _whole_lake_read(sql_dir: Path) -> str:
+    (statement,) = _file_statements(sql_dir / STAGE_FILE)
+    if statement.count(WHOLE_LAKE_READ) != 1:
+        raise SqlFileError(f"{sql_dir / STAGE_FILE} must read the lake exactly once, {WHOLE_LAKE_READ!r}")
+    return statement
+
+
+def _bounded_read_prefix(sql_dir: Path) -> str:
+    """The lake read over the arrival partitions, up to the literal of its lower bound."""
+    return _whole_lake_read(sql_dir).replace(WHOLE_LAKE_READ, ARRIVALS_READ) + "\n    AND e.arrival_hour >= "
+
+
+def stage_statement(arrival_floor: str | None, sql_dir: Path = SQL_DIR) -> str:
+    """The refresh's lake read: everything without a bound, else only objects that arrived from that hour on."""
+    if arrival_floor is None:
+        return _whole_lake_read(sql_dir)
+    if not _ARRIVAL_HOUR.match(arrival_floor):
+        raise SqlFileError(f"an arrival hour is YYYYMMDDHH, got {arrival_floor!r}")
+    return _bounded_read_prefix(sql_dir) + f"'{arrival_floor}'"
+
+
+def _dollar_literal(sql: str) -> str:
+    return "'" + sql.replace("'", "''") + "'"
+
+
+def stage_procedure(sql_dir: Path = SQL_DIR) -> str:
+    """CREATE OR REPLACE PROCEDURE for step 2 of the refresh: the bound computed once, passed as a literal.
+
+    Spectrum prunes partitions on literal predicates only, not on a subquery, and a Data API batch
+    is static SQL; the procedure runs in the caller's transaction (Redshift Database Developer
+    Guide, "Managing transactions": a procedure called in a transaction block does not commit),
+    builds the statement with EXECUTE (dynamic SQL) and quote_literal.
+    """
+    return f"""CREATE OR REPLACE PROCEDURE {STAGE_PROCEDURE}()
+AS $$
+DECLARE
+    arrival_floor VARCHAR(10);
+BEGIN
+    SELECT INTO arrival_floor {ARRIVAL_FLOOR} FROM etl_refresh_state AS s;
+    IF arrival_floor IS NULL THEN
+        EXECUTE {_dollar_literal(_whole_lake_read(sql_dir))};
+    ELSE
+        EXECUTE {_dollar_literal(_bounded_read_prefix(sql_dir))} || quote_literal(arrival_floor);
+    END IF;
+END;
+$$ LANGUAGE plpgsql"""
 
 
 def table_names(sql_dir: Path = SQL_DIR) -> list[str]:

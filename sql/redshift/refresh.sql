@@ -35,42 +35,11 @@ WHERE existing.state_rows = 0;
 UPDATE etl_refresh_state SET lookback_days = CAST('{{lookback_days}}' AS INTEGER);
 
 -- 2. Read the lake once: typed, cleaned deliveries received after W - lookback.
---    This is the only statement that touches Spectrum.
+--    This is the only statement that touches Spectrum: the procedure runs stage_lake.sql
+--    with a literal bound on the arrival partitions (see that file).
 DELETE FROM etl_staged_events;
 
-INSERT INTO etl_staged_events (
-    event_day, event_id, action, user_id, object_id, biz_id, created_at, received_at,
-    error_msg, is_error, source_ip, user_agent, schema_version
-)
-SELECT
-    CAST(e.created_at AS DATE),
-    e.event_id,
-    e.action,
-    e.user_id,
-    e.object_id,
-    e.biz_id,
-    e.created_at,
-    e.received_at,
-    NULLIF(e.error_msg, ''),
-    CASE
-        WHEN e.error_msg LIKE '%[PANIC]%' OR e.error_msg LIKE '%[panic]%'
-            OR e.error_msg LIKE '%[ERROR]%' OR e.error_msg LIKE '%[error]%'
-            THEN TRUE
-        ELSE FALSE
-    END,
-    NULLIF(e.source_ip, ''),
-    NULLIF(e.user_agent, ''),
-    e.schema_version
-FROM ods.events_spectrum AS e
-WHERE e.event_id IS NOT NULL
-    AND e.action IS NOT NULL
-    AND e.user_id IS NOT NULL
-    AND e.created_at IS NOT NULL
-    AND e.received_at IS NOT NULL
-    AND e.received_at > COALESCE(
-        (SELECT DATEADD(DAY, -s.lookback_days, s.watermark) FROM etl_refresh_state AS s),
-        CAST('1970-01-01 00:00:00' AS TIMESTAMP)
-    );
+CALL uba_stage_lake_events();
 
 -- 3. Move the watermark to the latest delivery read (never backwards).
 UPDATE etl_refresh_state

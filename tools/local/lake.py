@@ -13,12 +13,14 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lambdas.events import StoredColumn, stored_columns
-from sql.lake import EVENTS_PREFIX, PARTITION_KEYS, event_partition
+from lambdas.partitions import sort_records
+from sql.lake import ARRIVAL_PARTITION_KEYS, EVENTS_PREFIX, PARTITION_KEYS, event_partition
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -89,6 +91,55 @@ def create_events_view(connection: Any, root: Path, view_name: str = "events") -
         raise FileNotFoundError(f"no lake at {root}: expected Parquet files under {root / EVENTS_PREFIX}/")
     key_types = ", ".join(f"'{key}': 'VARCHAR'" for key in PARTITION_KEYS)
     glob = events_glob(root).replace("'", "''")
+    connection.execute(
+        f"CREATE OR REPLACE VIEW {view_name} AS SELECT * FROM read_parquet('{glob}', "
+        f"hive_partitioning = true, hive_types = {{{key_types}}}, union_by_name = true)"
+    )
+
+
+def arrival_records(root: Path) -> list[dict[str, Any]]:
+    """Every events object under `root` as the S3 ObjectCreated record S3 would have sent for it.
+
+    A local file's modification time stands for the object's creation time in S3 (`eventTime`),
+    which is what the partition registrar files it under.
+    """
+    return [
+        {
+            "eventTime": datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(),
+            "s3": {"bucket": {"name": "local-lake"}, "object": {"key": quote_plus(path.relative_to(root).as_posix())}},
+        }
+        for path in sorted((root / EVENTS_PREFIX).rglob("*.parquet"))
+    ]
+
+
+def register_arrivals(root: Path, catalog: Path) -> int:
+    """What the partition registrar does in Glue, on disk: one folder link per (arrival hour, event folder).
+
+    `catalog/arrival_hour=H/year=…/month=…/day=…/hour=…` links to the event folder, as a Glue
+    partition's location points at it, so a reader of one partition reads every file of that folder
+    (as Spectrum does), and a folder that received objects in two hours is in two partitions.
+    The handler's own parsing (`lambdas.partitions.sort_records`) decides the partitions.
+    """
+    found = sort_records(arrival_records(root))
+    for partition in found.partitions:
+        folder = partition.location.removeprefix("s3://local-lake/")
+        link = catalog.joinpath(*(f"{k}={v}" for k, v in zip(ARRIVAL_PARTITION_KEYS, partition.values, strict=True)))
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            link.symlink_to((root / folder).resolve(), target_is_directory=True)
+    return len(found.partitions)
+
+
+def create_arrivals_view(connection: Any, root: Path, catalog: Path, view_name: str) -> None:
+    """Expose the lake by arrival hour, as Glue's `events_by_arrival` with registered partitions, to DuckDB.
+
+    The partitions are registered first (`register_arrivals`); a literal bound on `arrival_hour`
+    prunes them before any file is opened, as Spectrum prunes registered partitions.
+    """
+    if not register_arrivals(root, catalog):
+        raise FileNotFoundError(f"no lake at {root}: expected Parquet files under {root / EVENTS_PREFIX}/")
+    key_types = ", ".join(f"'{key}': 'VARCHAR'" for key in ARRIVAL_PARTITION_KEYS)
+    glob = str(catalog.joinpath(*["*"] * len(ARRIVAL_PARTITION_KEYS), "*.parquet")).replace("'", "''")
     connection.execute(
         f"CREATE OR REPLACE VIEW {view_name} AS SELECT * FROM read_parquet('{glob}', "
         f"hive_partitioning = true, hive_types = {{{key_types}}}, union_by_name = true)"

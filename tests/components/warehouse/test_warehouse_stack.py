@@ -22,7 +22,14 @@ import pytest
 from components.warehouse import schedule
 from components.warehouse.schedule import STATEMENT_READ_BACK, DataApiTarget, deploy_sql
 from settings import Settings, load_settings
-from sql.redshift import DeployParameters, RefreshParameters, deploy_statements, refresh_statements, table_names
+from sql.redshift import (
+    DeployParameters,
+    RefreshParameters,
+    deploy_statements,
+    refresh_statements,
+    stage_procedure,
+    table_names,
+)
 from tests.support.config import problems_for, raw_config
 from tests.support.harness import Resource, StackRun, run_stack
 from tests.support.tokens import WAREHOUSE, type_token
@@ -569,12 +576,15 @@ def test_ddl_runs_at_deploy_in_file_order_as_the_admin_then_grants_the_refresh_u
     user = f'"IAMR:uba-{stack}-warehouse-refresh"'
     sqls = [s.inputs["sql"] for s in statements]
     assert sqls[: len(ddl)] == ddl
-    assert sqls[len(ddl)].startswith("CREATE OR REPLACE PROCEDURE uba_create_user_once(user_name VARCHAR)")
-    assert sqls[len(ddl) + 1 :] == [
+    # The refresh's lake read, as the procedure its step 2 calls, once the tables exist.
+    assert sqls[len(ddl)] == stage_procedure()
+    assert sqls[len(ddl) + 1].startswith("CREATE OR REPLACE PROCEDURE uba_create_user_once(user_name VARCHAR)")
+    assert sqls[len(ddl) + 2 :] == [
         f"CALL uba_create_user_once('IAMR:uba-{stack}-warehouse-refresh')",
         f"GRANT USAGE ON SCHEMA ods TO {user}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {', '.join(table_names())} TO {user}",
         f"GRANT TEMP ON DATABASE analytics TO {user}",
+        f"GRANT EXECUTE ON PROCEDURE uba_stage_lake_events() TO {user}",
     ]
     for statement in statements:
         assert statement.inputs["workgroupName"] == f"uba-{stack}-warehouse"
@@ -613,7 +623,7 @@ def test_every_deploy_statement_is_safe_to_run_twice(dev: StackRun) -> None:
     sqls = [s.inputs["sql"] for s in statement_chain(dev)]
     unsafe = [sql[:60] for sql in sqls if not SAFE_TO_RUN_TWICE.match(sql)]
     assert not unsafe, f"not safe to run twice: {unsafe}"
-    (procedure,) = [sql for sql in sqls if sql.startswith("CREATE OR REPLACE PROCEDURE")]
+    (procedure,) = [sql for sql in sqls if sql.startswith("CREATE OR REPLACE PROCEDURE uba_create_user_once")]
     guard, create = procedure.index("PERFORM 1 FROM pg_user WHERE usename = user_name"), procedure.index("CREATE USER")
     assert guard < procedure.index("IF NOT FOUND THEN") < create < procedure.index("END IF;")
     assert sqls.index(procedure) < sqls.index("CALL uba_create_user_once('IAMR:uba-dev-warehouse-refresh')")
