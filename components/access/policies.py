@@ -139,6 +139,8 @@ ACCESS_LOG_DESTINATION_KEY = "apigateway:Request/AccessLoggingDestination"
 ACCESS_LOG_FORMAT_KEY = "apigateway:Request/AccessLoggingFormat"
 
 ATHENA = "athena.amazonaws.com"
+# The personas that query the lake, each in its own Athena workgroup (admin may use any).
+QUERYING_PERSONAS: tuple[Persona, ...] = ("op", "dev", "bizUser")
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,9 @@ class AccessTargets(Generic[V]):
     results_bucket_arn: V | None = None  # Athena query results
     log_bucket_arn: V | None = None  # S3 access logs
     glue_database_name: V | None = None
-    athena_workgroup_arn: V | None = None
+    athena_workgroup_arn: V | None = None  # op's workgroup (the lake's original one)
+    athena_dev_workgroup_arn: V | None = None
+    athena_bizuser_workgroup_arn: V | None = None
     delivery_stream_arn: V | None = None
     # warehouse
     warehouse_mode: V | None = None  # "serverless" or "provisioned"
@@ -385,23 +389,27 @@ def observe_logs(t: AccessTargets[str]) -> list[Statement]:
     )  # fmt: skip
 
 
-def analyse(t: AccessTargets[str]) -> list[Statement]:
-    """Athena queries in the platform's workgroup over this stack's catalog, and their results.
+def athena_workgroup_arns(t: AccessTargets[str]) -> dict[Persona, str | None]:
+    """Each querying persona's own Athena workgroup (admin may use any, through AdministratorAccess)."""
+    return {"op": t.athena_workgroup_arn, "dev": t.athena_dev_workgroup_arn, "bizUser": t.athena_bizuser_workgroup_arn}
 
-    The lake's `events/` objects are readable only when Athena reads them for a query, and
-    results are written only by Athena: a direct download or upload of lake data is refused.
+
+def results_prefix(persona: Persona) -> str:
+    """Where the persona's workgroup writes its results (`components.lake.analytics` sets the location)."""
+    return f"results/{persona.lower()}/"
+
+
+def analyse(t: AccessTargets[str]) -> list[Statement]:
+    """What every querying persona shares: this stack's catalog through Athena, the lake only through queries.
+
+    The lake's `events/` objects are readable only when Athena reads them for a query. Which
+    workgroup a group runs in, and whose results it reads, is `analyse_in_own_workgroup`.
     """
     if t.athena_workgroup_arn is None:
         return []
     lake, results = t.lake_bucket_arn, t.results_bucket_arn
     return statements(
         allow("ListWorkgroups", ["athena:ListWorkGroups"], ["*"]),
-        allow("RunQueriesInThePlatformWorkgroup",
-              ["athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
-               "athena:GetQueryResults", "athena:GetQueryRuntimeStatistics", "athena:BatchGetQueryExecution",
-               "athena:ListQueryExecutions", "athena:GetWorkGroup", "athena:ListPreparedStatements",
-               "athena:GetPreparedStatement"],
-              [t.athena_workgroup_arn]),
         allow("BrowseTheCatalogThroughAthena", ["athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
                                                 "athena:ListTableMetadata", "athena:GetTableMetadata"],
               [athena_catalog_arn(t)]),
@@ -411,13 +419,38 @@ def analyse(t: AccessTargets[str]) -> list[Statement]:
               condition=_called_via_athena()),
         allow("ReadLakeEventsThroughAthena", ["s3:GetObject"], [_under(lake, "/events/*")],
               condition=_called_via_athena()),
-        allow("WriteQueryResultsThroughAthena", ["s3:PutObject", "s3:AbortMultipartUpload",
-                                                 "s3:ListMultipartUploadParts"], [_under(results, "/*")],
-              condition=_called_via_athena()),
-        allow("ReadQueryResults", ["s3:ListBucket", "s3:GetBucketLocation"], [results]),
-        allow("DownloadQueryResults", ["s3:GetObject"], [_under(results, "/*")]),
+        allow("LocateTheResultsBucket", ["s3:GetBucketLocation"], [results]),
         allow("UseTheKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], [t.kms_key_arn],
               condition=_via(t, "s3")),
+    )  # fmt: skip
+
+
+def analyse_in_own_workgroup(t: AccessTargets[str], persona: Persona) -> list[Statement]:
+    """Queries, executions and prepared analyses in the persona's own workgroup, and results under its prefix.
+
+    Athena authorises every execution action on the workgroup alone, and GetQueryResults also needs
+    the caller's s3:GetObject on the result object (Athena API Reference, GetQueryResults), so the
+    workgroup and the prefix together keep one group's results from another: no group may list,
+    fetch or download another's. Within a group results stay shared (see the README).
+    """
+    workgroup = athena_workgroup_arns(t)[persona]
+    results = t.results_bucket_arn
+    if workgroup is None or results is None:
+        return []
+    prefix = results_prefix(persona)
+    return statements(
+        allow("RunQueriesInTheOwnWorkgroup",
+              ["athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution",
+               "athena:GetQueryResults", "athena:GetQueryRuntimeStatistics", "athena:BatchGetQueryExecution",
+               "athena:ListQueryExecutions", "athena:GetWorkGroup", "athena:ListPreparedStatements",
+               "athena:GetPreparedStatement"],
+              [workgroup]),
+        allow("WriteOwnQueryResultsThroughAthena", ["s3:PutObject", "s3:AbortMultipartUpload",
+                                                    "s3:ListMultipartUploadParts"], [f"{results}/{prefix}*"],
+              condition=_called_via_athena()),
+        allow("ListOwnQueryResults", ["s3:ListBucket"], [results],
+              condition={"StringLike": {"s3:prefix": [f"{prefix}*"]}}),
+        allow("DownloadOwnQueryResults", ["s3:GetObject"], [f"{results}/{prefix}*"]),
     )  # fmt: skip
 
 
@@ -529,7 +562,7 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
         deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [t.delivery_stream_arn]),
-        deny("DenyChangingTheWorkgroup", WORKGROUP_GUARDRAIL_ACTIONS, [t.athena_workgroup_arn]),
+        deny("DenyChangingTheWorkgroup", WORKGROUP_GUARDRAIL_ACTIONS, athena_workgroup_arns(t).values()),
         deny("DenyChangingTheRealtimeTable", TABLE_GUARDRAIL_ACTIONS, [t.results_table_arn]),
         deny("DenyChangingTheServerlessWarehouse", SERVERLESS_GUARDRAIL_ACTIONS, [serverless]),
         deny("DenyChangingTheCluster", CLUSTER_GUARDRAIL_ACTIONS, [cluster]),
@@ -598,8 +631,11 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
         # A policy's description cannot change in place (IAM replaces the policy): these stay as first written.
         PolicySpec("observe", "Read logs, metrics, alarms, dashboards and configuration", observers, observe(t)),
         PolicySpec("observe-logs", "Read the stack's own log groups", observers, observe_logs(t)),
+        # "analyse" now holds what the three share; each group's workgroup and results are its own policy.
         PolicySpec("analyse", "Athena queries in the platform workgroup and their results",
                    ("op", "dev", "bizUser"), analyse(t)),
+        *(PolicySpec(f"analyse-{persona.lower()}", f"Athena in the {persona} workgroup and {persona}'s results only",
+                     (persona,), analyse_in_own_workgroup(t, persona)) for persona in QUERYING_PERSONAS),
         PolicySpec("op-data", "Read every data store of the platform directly", ("op",), op_data(t)),
         PolicySpec("op-operate", "Start, stop, update and tune the platform; manage alarms and dashboards",
                    ("op",), op_operate(t)),

@@ -23,7 +23,7 @@ from components.lake.schema import (
     projection_parameters,
 )
 from components.shared.context import StackContext, child, stateful
-from sql.athena import load_query, query_names, render_for_athena
+from sql.athena import load_query, render_for_athena
 from sql.lake import ARRIVAL_KEY, ARRIVAL_PARTITION_KEYS, PARTITION_KEYS
 
 EVENTS_TABLE = "events"
@@ -136,29 +136,6 @@ def arrival_table(
     )
 
 
-def workgroup(
-    parent: pulumi.Resource, context: StackContext, results_bucket: pulumi.Output[str], bytes_scanned_cutoff: int
-) -> aws.athena.Workgroup:
-    return aws.athena.Workgroup(
-        "athena-workgroup",
-        name=context.name("analytics"),
-        description=f"{context.prefix}: analyses of the event lake; settings override clients",
-        configuration=aws.athena.WorkgroupConfigurationArgs(
-            enforce_workgroup_configuration=True,
-            publish_cloudwatch_metrics_enabled=True,
-            bytes_scanned_cutoff_per_query=bytes_scanned_cutoff,
-            engine_version=aws.athena.WorkgroupConfigurationEngineVersionArgs(selected_engine_version=ATHENA_ENGINE),
-            result_configuration=aws.athena.WorkgroupConfigurationResultConfigurationArgs(
-                output_location=results_bucket.apply(lambda bucket: f"s3://{bucket}/"),
-                encryption_configuration=aws.athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs(
-                    encryption_option="SSE_KMS", kms_key_arn=context.kms_key_arn
-                ),
-            ),
-        ),
-        opts=child(parent),
-    )
-
-
 # Athena limits a prepared statement's description to 1024 characters.
 _DESCRIPTION_LIMIT = 1024
 
@@ -168,21 +145,3 @@ def statement_description(name: str, database: str) -> str:
     _, order = render_for_athena(name)
     usage = f" Run in database {database}: EXECUTE {name} USING " + ", ".join(order) + " (one SQL literal per ?)."
     return (load_query(name).description + usage)[:_DESCRIPTION_LIMIT]
-
-
-def prepared_statements(
-    parent: pulumi.Resource, context: StackContext, athena_workgroup: aws.athena.Workgroup
-) -> dict[str, aws.athena.PreparedStatement]:
-    """Every analysis in `sql/athena/`, as written there, ready to EXECUTE in the workgroup."""
-    statements: dict[str, aws.athena.PreparedStatement] = {}
-    for name in query_names():
-        text, _ = render_for_athena(name)
-        statements[name] = aws.athena.PreparedStatement(
-            f"athena-query-{name}",
-            name=name,
-            workgroup=athena_workgroup.name,
-            query_statement=text,
-            description=statement_description(name, glue_database_name(context)),
-            opts=child(athena_workgroup),
-        )
-    return statements

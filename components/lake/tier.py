@@ -4,10 +4,11 @@
                                                             failures ──▶ s3://<lake>/errors/<type>/…
     Glue `<prefix>_lake.events` (columns from the event contract, partition projection)
     Glue `events_by_arrival`, its partitions registered by a Lambda on every new object (Spectrum)
-    Athena workgroup `<prefix>-analytics` (enforced results location, SSE-KMS, scan limit),
-        with every `sql/athena/<name>.sql` as prepared statement `<name>`
+    Athena workgroups, one per querying persona (op `<prefix>-analytics`, `<prefix>-analytics-dev`,
+        `-bizuser`): enforced results location `results/<persona>/`, SSE-KMS, scan limit, and
+        every `sql/athena/<name>.sql` as prepared statement `<name>` in each
 
-Split by concern: `storage` (buckets and lifecycle), `catalog` (Glue and Athena),
+Split by concern: `storage` (buckets and lifecycle), `catalog` (Glue), `analytics` (the Athena workgroups),
 `delivery` (Firehose, its role, logs and alarms), `partitions` (the partition registrar),
 `schema` (the contract-derived columns, pure functions); the layout itself is `sql.lake`.
 """
@@ -20,14 +21,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.lake.catalog import (
-    arrival_table,
-    events_table,
-    glue_database,
-    prepared_statements,
-    spectrum_table,
-    workgroup,
-)
+from components.lake.analytics import persona_workgroups
+from components.lake.catalog import arrival_table, events_table, glue_database, spectrum_table
 from components.lake.delivery import DeliveryTargets, events_delivery
 from components.lake.partitions import partition_registrar
 from components.lake.storage import lake_buckets
@@ -35,7 +30,7 @@ from components.shared.buckets import SecureBucket
 from components.shared.context import StackContext
 from components.shared.dashboard import Widget
 from components.shared.functions import PythonFunction
-from settings import LakeSettings
+from settings import LakeSettings, Persona
 
 
 @dataclass(frozen=True)
@@ -57,8 +52,8 @@ class Lake(pulumi.ComponentResource):
     spectrum_table: aws.glue.CatalogTable
     arrival_table: aws.glue.CatalogTable
     partition_registrar: PythonFunction
-    workgroup: aws.athena.Workgroup
-    prepared_statements: dict[str, aws.athena.PreparedStatement]
+    workgroups: dict[Persona, aws.athena.Workgroup]  # op, dev, bizUser
+    prepared_statements: dict[Persona, dict[str, aws.athena.PreparedStatement]]
     delivery_stream: aws.kinesis.FirehoseDeliveryStream
     firehose_role: aws.iam.Role
     alarms: list[aws.cloudwatch.MetricAlarm]
@@ -78,8 +73,9 @@ class Lake(pulumi.ComponentResource):
             self, context, args.powertools_version, self.lake_bucket, self.glue_database, self.arrival_table
         )
         self.partition_registrar = registrar.function
-        self.workgroup = workgroup(self, context, self.results_bucket.name, settings.athena_bytes_scanned_cutoff)
-        self.prepared_statements = prepared_statements(self, context, self.workgroup)
+        self.workgroups, self.prepared_statements = persona_workgroups(
+            self, context, self.results_bucket.name, settings.athena_bytes_scanned_cutoff
+        )
 
         delivery = events_delivery(
             self,
@@ -103,7 +99,7 @@ class Lake(pulumi.ComponentResource):
                 "log_bucket": self.log_bucket.name,
                 "glue_database": self.glue_database.name,
                 "events_table": self.events_table.name,
-                "workgroup": self.workgroup.name,
+                "workgroups": {persona: workgroup.name for persona, workgroup in self.workgroups.items()},
                 "delivery_stream": self.delivery_stream.name,
             }
         )
@@ -113,7 +109,9 @@ class Lake(pulumi.ComponentResource):
     def stack_outputs(self) -> Mapping[str, pulumi.Input[str]]:
         return {
             "lake_bucket_name": self.lake_bucket.name,
-            "athena_workgroup_name": self.workgroup.name,
+            "athena_workgroup_name": self.workgroups["op"].name,  # the name it has always had
+            "athena_workgroup_dev_name": self.workgroups["dev"].name,
+            "athena_workgroup_bizuser_name": self.workgroups["bizUser"].name,
             "glue_database_name": self.glue_database.name,
         }
 
@@ -125,7 +123,9 @@ class Lake(pulumi.ComponentResource):
             Widget("Firehose: delivered and failed conversions",
                    [["AWS/Firehose", m, *delivery]
                     for m in ("DeliveryToS3.Records", "SucceedConversion.Records", "FailedConversion.Records")]),
-            Widget("Athena: bytes scanned", [["AWS/Athena", "ProcessedBytes", "WorkGroup", self.workgroup.name]]),
+            Widget("Athena: bytes scanned",
+                   [["AWS/Athena", "ProcessedBytes", "WorkGroup", workgroup.name]
+                    for workgroup in self.workgroups.values()]),
         ]  # fmt: skip
 
     def access_targets(self) -> Mapping[str, pulumi.Input[str]]:
@@ -134,6 +134,8 @@ class Lake(pulumi.ComponentResource):
             "results_bucket_arn": self.results_bucket.arn,
             "log_bucket_arn": self.log_bucket.arn,
             "glue_database_name": self.glue_database.name,
-            "athena_workgroup_arn": self.workgroup.arn,
+            "athena_workgroup_arn": self.workgroups["op"].arn,
+            "athena_dev_workgroup_arn": self.workgroups["dev"].arn,
+            "athena_bizuser_workgroup_arn": self.workgroups["bizUser"].arn,
             "delivery_stream_arn": self.delivery_stream.arn,
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pulumi_aws as aws
@@ -66,18 +66,25 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "lake": {
         "lake.list": ("AOD", "AO"), "lake.download": ("AOD", "AO"), "lake.read-via-athena": "AODB",
         "lake.errors": ("AOD", "AO"), "lake.write": ("AD", "A"), "lake.delete": ("AD", "A"), "lake.expire": "A",
-        "athena.query": "AODB", "athena.results": "AODB", "athena.tune": "A", "results.download": "AODB",
-        "results.write-via-athena": "AODB", "results.upload": "A", "catalog.read": "AODB", "catalog.change": "A",
+        "results.list-all": "A", "results.upload": "A", "catalog.read": "AODB", "catalog.change": "A",
         "key.via-s3": "AODB", "access-logs.read": "AO", "firehose.destination": "A", "firehose.logs": "AOD",
     },
+    # Each querying persona in its own workgroup and results prefix: no group lists, fetches or downloads
+    # another's results (issue 12, item 10); admin may use every workgroup.
+    "workgroups": {
+        f"{capability}@{persona}": cast(Expected, letters)
+        for persona, letters in (("op", "AO"), ("dev", "AD"), ("bizuser", "AB"))
+        for capability in ("athena.query", "athena.list", "athena.results", "athena.analyses", "results.list",
+                           "results.download", "results.write-via-athena")
+    } | {"athena.tune@op": "A", "athena.tune@dev": "A", "athena.tune@bizuser": "A"},
     "warehouse": {"warehouse.connect": "AOB", "warehouse.sql": "AOB", "warehouse.delete": "A",
                   "warehouse.configure": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
-               "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query",
-               "catalog.read", "warehouse.connect"]  # fmt: skip
-TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE,
+               "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
+               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect"]  # fmt: skip
+TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
                    "warehouse": WAREHOUSE}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
@@ -129,7 +136,7 @@ def test_op_is_explicitly_denied_what_it_must_never_do(stack: str) -> None:
         "ingest.code", "ingest.configure", "sink.code", "flink.update",
         # guardrails op could otherwise switch off
         "api.access-logs-off", "api.access-logs-redirect", "realtime.change-key", "realtime.pitr-off",
-        "athena.tune", "firehose.destination", "warehouse.configure",
+        "athena.tune@op", "athena.tune@dev", "athena.tune@bizuser", "firehose.destination", "warehouse.configure",
     ]  # fmt: skip
     for capability in must_be_explicit:
         if (capability, OP) in found:

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.access import AccessTargets
-from components.access.policies import ACCESS_LOG_DESTINATION_KEY, ACCESS_LOG_FORMAT_KEY
+from components.access.policies import (
+    ACCESS_LOG_DESTINATION_KEY,
+    ACCESS_LOG_FORMAT_KEY,
+    athena_workgroup_arns,
+    results_prefix,
+)
 from settings import Persona
 from tools.engine.mocks import Snapshot
 from tools.iam.snapshot import arn_of, find, of_type
@@ -220,7 +225,6 @@ def _streaming(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
 def _lake(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     t = stack.targets
     events = _object(t.lake_bucket_arn, SAMPLE_EVENTS_OBJECT)
-    result = _object(t.results_bucket_arn, "0b5c8a3e-2f1d-4c9b-9a57-1d2e3f4a5b6c.csv")
     yield cap("lake.list", "list the lake's objects", "s3:ListBucket", t.lake_bucket_arn)
     yield cap("lake.download", "download a raw event file from the lake", "s3:GetObject", events)
     yield cap("lake.read-via-athena", "read lake events in an Athena query", "s3:GetObject", events, **ATHENA_CALL)
@@ -230,21 +234,7 @@ def _lake(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     yield cap("lake.write", "write a file into the lake", "s3:PutObject", events)
     yield cap("lake.delete", "delete a lake object", "s3:DeleteObject", events)
     yield cap("lake.expire", "set an expiry rule on the lake", "s3:PutLifecycleConfiguration", t.lake_bucket_arn)
-    yield cap(
-        "athena.query", "run a query in the platform workgroup", "athena:StartQueryExecution", t.athena_workgroup_arn
-    )
-    yield cap("athena.results", "fetch a query's results", "athena:GetQueryResults", t.athena_workgroup_arn)
-    yield cap(
-        "athena.tune",
-        "change the workgroup's scan cap or enforcement",
-        "athena:UpdateWorkGroup",
-        t.athena_workgroup_arn,
-    )
-    yield cap("results.download", "download a query result file", "s3:GetObject", result)
-    yield cap(
-        "results.write-via-athena", "write a query result in an Athena query", "s3:PutObject", result, **ATHENA_CALL
-    )
-    yield cap("results.upload", "upload a file into the results bucket", "s3:PutObject", result)
+    yield from _workgroups(stack, cap)
     yield cap("catalog.read", "read the events table definition", "glue:GetTable", stack.events_table_arn)
     yield cap("catalog.change", "change the events table definition", "glue:UpdateTable", stack.events_table_arn)
     yield cap(
@@ -272,6 +262,30 @@ def _lake(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
         "logs:FilterLogEvents",
         stack.log_group_arn("lake-firehose-logs"),
     )
+
+
+def _workgroups(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    """Each querying persona's workgroup and results prefix, tried by every persona: `athena.query@bizuser`."""
+    t = stack.targets
+    for persona, workgroup in athena_workgroup_arns(t).items():
+        at, prefix = f"@{persona.lower()}", results_prefix(persona)
+        where = f" in the {persona} workgroup"
+        result = _object(t.results_bucket_arn, f"{prefix}0b5c8a3e-2f1d-4c9b-9a57-1d2e3f4a5b6c.csv")
+        yield cap(f"athena.query{at}", f"run a query{where}", "athena:StartQueryExecution", workgroup)
+        yield cap(f"athena.list{at}", f"list the query executions{where}", "athena:ListQueryExecutions", workgroup)
+        yield cap(f"athena.results{at}", f"fetch a query's results{where}", "athena:GetQueryResults", workgroup)
+        yield cap(f"athena.analyses{at}", f"read the prepared analyses{where}", "athena:GetPreparedStatement",
+                  workgroup)  # fmt: skip
+        yield cap(f"athena.tune{at}", f"change the scan cap or enforcement{where}", "athena:UpdateWorkGroup",
+                  workgroup)  # fmt: skip
+        yield cap(f"results.list{at}", f"list {persona}'s query results", "s3:ListBucket", t.results_bucket_arn,
+                  **{"s3:prefix": prefix})  # fmt: skip
+        yield cap(f"results.download{at}", f"download {persona}'s query result file", "s3:GetObject", result)
+        yield cap(f"results.write-via-athena{at}", f"write {persona}'s query result in an Athena query",
+                  "s3:PutObject", result, **ATHENA_CALL)  # fmt: skip
+    yield cap("results.list-all", "list every query result", "s3:ListBucket", t.results_bucket_arn)
+    yield cap("results.upload", "upload a file into the results bucket", "s3:PutObject",
+              _object(t.results_bucket_arn, "results/bizuser/forged.csv"))  # fmt: skip
 
 
 def _warehouse_capabilities(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
@@ -319,7 +333,9 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
         _object(t.lake_bucket_arn, SAMPLE_EVENTS_OBJECT),
         **ATHENA_CALL,
     )
-    yield cap("athena.query", "run a query in the workgroup", "athena:StartQueryExecution", t.athena_workgroup_arn)
+    for persona, workgroup in athena_workgroup_arns(t).items():
+        yield cap(f"athena.query@{persona.lower()}", f"run a query in the {persona} workgroup",
+                  "athena:StartQueryExecution", workgroup)  # fmt: skip
     yield cap("catalog.read", "read the events table definition", "glue:GetTable", other.events_table_arn)
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)

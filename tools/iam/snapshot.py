@@ -15,6 +15,8 @@ from settings import PERSONAS, Persona
 from tools.engine.mocks import ProgramError, RegisteredResource, Snapshot
 from tools.iam.evaluate import UnmodelledPolicyError
 
+ATHENA_WORKGROUP = "aws:athena/workgroup:Workgroup"
+
 
 def of_type(snapshot: Snapshot, type_token: str) -> list[RegisteredResource]:
     return [r for r in snapshot.resources if r.type == type_token]
@@ -140,7 +142,9 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         results_bucket_arn=arn_of(snapshot, "aws:s3/bucket:Bucket", "athena-results-bucket"),
         log_bucket_arn=arn_of(snapshot, "aws:s3/bucket:Bucket", "lake-access-logs-bucket"),
         glue_database_name=None if database is None else str(database.inputs["name"]),
-        athena_workgroup_arn=arn_of(snapshot, "aws:athena/workgroup:Workgroup"),
+        athena_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup"),
+        athena_dev_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup-dev"),
+        athena_bizuser_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup-bizuser"),
         delivery_stream_arn=arn_of(snapshot, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
         api_access_log_group_arn=_access_log_destination(stage),
         **_warehouse(snapshot),

@@ -405,24 +405,55 @@ def test_events_table_is_parquet_over_the_events_prefix_with_projected_hour_part
     )
 
 
+# Resource name -> (workgroup name suffix, results prefix): op keeps the lake's original workgroup and URN.
+PERSONA_WORKGROUPS = {
+    "athena-workgroup": ("analytics", "results/op/"),
+    "athena-workgroup-dev": ("analytics-dev", "results/dev/"),
+    "athena-workgroup-bizuser": ("analytics-bizuser", "results/bizuser/"),
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_workgroup_enforces_encrypted_results_and_the_stacks_scan_limit(stack: str) -> None:
+def test_each_persona_workgroup_enforces_its_own_encrypted_results_prefix_and_the_stacks_scan_limit(
+    stack: str,
+) -> None:
+    """One prefix per workgroup: the access tier can then keep one group's results from another."""
     run = run_stack(stack)
-    workgroup = run.one(WORKGROUP)
-    assert workgroup.inputs["name"] == f"uba-{stack}-analytics"
-    config = workgroup.inputs["configuration"]
-    assert config["enforceWorkgroupConfiguration"] is True
-    assert config["publishCloudwatchMetricsEnabled"] is True
-    assert config["bytesScannedCutoffPerQuery"] == lake_settings(stack).athena_bytes_scanned_cutoff
-    assert config["engineVersion"] == {"selectedEngineVersion": "Athena engine version 3"}
-    assert config["resultConfiguration"] == {
-        "outputLocation": f"s3://{bucket(run, 'athena-results').state['bucket']}/",
-        "encryptionConfiguration": {"encryptionOption": "SSE_KMS", "kmsKeyArn": key_arn(run)},
-    }
+    results = bucket(run, "athena-results").state["bucket"]
+    assert {w.name for w in run.of_type(WORKGROUP)} == set(PERSONA_WORKGROUPS)
+    locations = set()
+    for resource_name, (name, prefix) in PERSONA_WORKGROUPS.items():
+        workgroup = run.one(WORKGROUP, resource_name)
+        assert workgroup.inputs["name"] == f"uba-{stack}-{name}"
+        config = workgroup.inputs["configuration"]
+        assert config["enforceWorkgroupConfiguration"] is True  # a client cannot pick another location
+        assert config["publishCloudwatchMetricsEnabled"] is True
+        assert config["bytesScannedCutoffPerQuery"] == lake_settings(stack).athena_bytes_scanned_cutoff
+        assert config["engineVersion"] == {"selectedEngineVersion": "Athena engine version 3"}
+        assert config["resultConfiguration"] == {
+            "outputLocation": f"s3://{results}/{prefix}",
+            "encryptionConfiguration": {"encryptionOption": "SSE_KMS", "kmsKeyArn": key_arn(run)},
+        }
+        locations.add(config["resultConfiguration"]["outputLocation"])
+    assert len(locations) == len(PERSONA_WORKGROUPS)  # no two workgroups share a location
+
+
+def test_the_op_workgroup_keeps_the_urn_and_name_of_the_lakes_original_workgroup() -> None:
+    """Deployed stacks keep their query history: the workgroup is updated in place, not replaced."""
+    run = run_stack("prod")
+    workgroup = run.one(WORKGROUP, "athena-workgroup")
+    # The URN the deployed stacks hold (baseline synth of main): the same, so nothing is replaced.
+    assert workgroup.urn == "urn:pulumi:prod::uba::uba:lake:Lake$aws:athena/workgroup:Workgroup::athena-workgroup"
+    assert workgroup.inputs["name"] == "uba-prod-analytics"
+    statements = [r for r in run.of_type(type_token(aws.athena.PreparedStatement)) if r.parent == workgroup.urn]
+    assert sorted(r.name for r in statements) == [f"athena-query-{name}" for name in query_names()]
 
 
 def test_prod_lets_a_query_scan_more_than_dev() -> None:
-    dev, prod = (run_stack(s).one(WORKGROUP).inputs["configuration"]["bytesScannedCutoffPerQuery"] for s in STACKS)
+    dev, prod = (
+        run_stack(s).one(WORKGROUP, "athena-workgroup-bizuser").inputs["configuration"]["bytesScannedCutoffPerQuery"]
+        for s in STACKS
+    )
     assert dev < prod
 
 
@@ -548,7 +579,10 @@ def test_alarms_watch_delivery_freshness_and_failed_conversions_and_page_ops(sta
 def test_outputs_name_the_lake_bucket_workgroup_and_database() -> None:
     run = run_stack("dev")
     assert run.outputs["lake_bucket_name"] == bucket(run, "lake").state["bucket"]
-    assert run.outputs["athena_workgroup_name"] == run.one(WORKGROUP).state["name"] == "uba-dev-analytics"
+    assert run.outputs["athena_workgroup_name"] == run.one(WORKGROUP, "athena-workgroup").state["name"]
+    assert run.outputs["athena_workgroup_name"] == "uba-dev-analytics"
+    assert run.outputs["athena_workgroup_dev_name"] == "uba-dev-analytics-dev"
+    assert run.outputs["athena_workgroup_bizuser_name"] == "uba-dev-analytics-bizuser"
     assert run.outputs["glue_database_name"] == "uba_dev_lake"
     lake = run.one(LAKE)
     assert lake.parent == run.one(PLATFORM).urn
@@ -624,15 +658,17 @@ def stack_config_with_lake(stack: str, change: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_analysis_is_a_prepared_statement_in_the_workgroup_with_positional_parameters(stack: str) -> None:
+def test_every_analysis_is_a_prepared_statement_in_each_workgroup_with_positional_parameters(stack: str) -> None:
     run = run_stack(stack)
-    workgroup = run.one(WORKGROUP)
-    statements = {r.inputs["name"]: r for r in run.of_type(type_token(aws.athena.PreparedStatement))}
-    assert sorted(statements) == query_names() and len(statements) >= 1
+    all_statements = run.of_type(type_token(aws.athena.PreparedStatement))
+    assert len(all_statements) == len(query_names()) * len(PERSONA_WORKGROUPS)
+    for workgroup in run.of_type(WORKGROUP):
+        in_workgroup = [r for r in all_statements if r.parent == workgroup.urn]
+        assert sorted(r.inputs["name"] for r in in_workgroup) == query_names()
+        assert {r.inputs["workgroup"] for r in in_workgroup} == {workgroup.state["name"]}
+    statements = {r.inputs["name"]: r for r in all_statements if r.parent == run.one(WORKGROUP, "athena-workgroup").urn}
     for name, statement in statements.items():
         text, order = render_for_athena(name)
-        assert statement.inputs["workgroup"] == workgroup.state["name"]
-        assert statement.parent == workgroup.urn
         assert statement.inputs["queryStatement"] == text
         # Athena takes `?` only: as many as the values a caller passes, and no named parameter left.
         tokens = Dialect.get_or_raise("trino").tokenize(text)
