@@ -178,3 +178,38 @@ def test_pulumi_cli_matches_the_pinned_sdk_and_logs_in_with_a_secret(workflow: d
         for step in steps_using(job, "pulumi/actions@"):
             assert step["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}", name
             assert step["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}", name
+
+
+def checks_users(step: dict[str, Any], stack: str) -> bool:
+    words = shlex.split(str(step.get("run", "")).replace("\n", " "))
+    return words == [".venv/bin/python", "-m", "tools.access", "check-users", stack]
+
+
+def deploys_without_the_user_check(workflow: dict[str, Any]) -> list[str]:
+    """Deploy jobs that reach `pulumi up` without checking their stack's staff users first (with AWS credentials)."""
+    missing = []
+    for stack, (name, job) in deploy_jobs(workflow).items():
+        steps = job["steps"]
+        credentials = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("aws-actions/")]
+        up = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+        checks = [i for i, s in enumerate(steps) if checks_users(s, stack)]
+        if not (credentials and checks and credentials[0] < checks[0] < up):
+            missing.append(name)
+    return missing
+
+
+def test_every_deploy_checks_its_staff_users_exist_before_pulumi_up(workflow: dict[str, Any]) -> None:
+    """A membership naming a missing IAM user fails `pulumi up` half way; `check-users` refuses first."""
+    assert deploys_without_the_user_check(workflow) == []
+    broken = copy.deepcopy(workflow)
+    steps = broken["jobs"]["deploy-prod"]["steps"]
+    steps[:] = [s for s in steps if not checks_users(s, "prod")]
+    assert deploys_without_the_user_check(broken) == ["deploy-prod"]
+    wrong_stack = copy.deepcopy(workflow)  # dev's job checking prod's users checks nothing of its own
+    for step in wrong_stack["jobs"]["deploy-dev"]["steps"]:
+        if checks_users(step, "dev"):
+            step["run"] = step["run"].replace("check-users dev", "check-users prod")
+    assert deploys_without_the_user_check(wrong_stack) == ["deploy-dev"]
+    for _, job in deploy_jobs(workflow).values():  # the tool imports moto and boto3: the dev requirements
+        installs = [s["run"] for s in job["steps"] if "pip install" in s.get("run", "")]
+        assert any("requirements-dev.txt" in run for run in installs)
