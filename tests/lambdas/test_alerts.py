@@ -448,6 +448,26 @@ def race_after_the_upsert(sink: Sink, copies: int) -> Callable[[], None]:
     return undo
 
 
+def claims_attempted(sink: Sink, count: int) -> threading.Event:
+    """An event set once `count` claim attempts (won or lost) have had DynamoDB's answer."""
+    client = sink.alerts.dynamodb_client()
+    attempted, lock, done = itertools.count(1), threading.Lock(), threading.Event()
+
+    def mark_claim(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["claim"] = str(params.get("UpdateExpression", "")).startswith("SET notifyClaim")
+
+    def count_claim(context: dict[str, Any], **_: Any) -> None:
+        # after-call is emitted before botocore raises a ConditionalCheckFailed, so a lost claim counts too.
+        if context.get("claim"):
+            with lock:
+                if next(attempted) >= count:
+                    done.set()
+
+    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", mark_claim)
+    client.meta.events.register("after-call.dynamodb.UpdateItem", count_claim)
+    return done
+
+
 def copy_on_shard(alert: dict[str, Any], shard: int, offset: int) -> dict[str, Any]:
     """A batch of shard `shard` holding `alert` (Flink wrote it twice, to two shards) and that shard's counts."""
     event = kinesis_event([alert, counts_alert(action=f"shard-{shard}")], first_offset=2 * offset)
@@ -489,11 +509,22 @@ def test_two_copies_of_one_alert_handled_at_once_are_announced_once(sink: Sink):
 @pytest.mark.usefixtures("atomic_moto")
 def test_when_the_winning_copy_fails_to_publish_its_redelivery_still_announces(sink: Sink):
     end_race = race_after_the_upsert(sink, copies=2)
+    both_claimed = claims_attempted(sink, count=2)
     publishes = itertools.count()
+
+    def the_winners_first_publish(params: dict[str, Any]) -> bool:
+        # Fail only once the other copy has tried its claim (and lost it to this one): if the winner
+        # gave its claim back first, the other copy could rightly win it and announce, and the test
+        # would see a different, equally correct, interleaving.
+        first = next(publishes) == 0
+        if first:
+            assert both_claimed.wait(timeout=20), "the other copy never tried to claim the notification"
+        return first
+
     sink.fail_calls(
         sink.alerts.sns_client(),
         "Publish",
-        when=lambda params: next(publishes) == 0,  # the winner's first publish; the loser never publishes
+        when=the_winners_first_publish,
         error=EndpointConnectionError(endpoint_url=f"https://sns.{REGION}.amazonaws.com/"),
     )
     copies = [copy_on_shard(error_alert(), shard, offset=0) for shard in (0, 1)]
