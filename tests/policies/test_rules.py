@@ -31,7 +31,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from policies.rules import ALL_POLICIES
 from policies.rules.protection import STATEFUL_TYPES
 from settings import SettingsError, load_settings
-from tests.support.config import raw_config
+from tests.support.config import config_with, raw_config
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import type_token
 from tools import synth
@@ -431,13 +431,7 @@ INSECURE_CHANGES = {
 
 
 def insecure(raw: dict[str, Any]) -> dict[str, Any]:
-    for path, value in INSECURE_CHANGES.items():
-        *parents, last = path.split(".")
-        node = raw
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return raw
+    return config_with(INSECURE_CHANGES, raw=raw)
 
 
 def test_an_insecure_stack_file_is_refused_by_settings_naming_each_key() -> None:

@@ -12,19 +12,7 @@ from typing import Any
 import pytest
 
 from settings import load_settings
-from tests.support.config import problems_for, raw_config
-
-
-def with_values(changes: dict[str, Any]) -> dict[str, Any]:
-    raw = raw_config("dev")
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        node = raw
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return raw
-
+from tests.support.config import config_with, problems_for
 
 REFUSED = [
     # tags AWS refuses on every resource at deploy
@@ -95,7 +83,7 @@ REFUSED = [
 def test_a_value_aws_or_the_flink_job_would_refuse_is_one_line_naming_key_value_and_rule(
     changes: dict[str, Any], expected: str
 ) -> None:
-    problems = problems_for(with_values(changes))
+    problems = problems_for(config_with(changes))
     assert [p for p in problems if p.startswith(expected)] and len(problems) == 1, problems
 
 
@@ -117,4 +105,4 @@ ACCEPTED = [
 
 @pytest.mark.parametrize("changes", ACCEPTED)
 def test_values_aws_takes_still_load(changes: dict[str, Any]) -> None:
-    load_settings(with_values(changes), "dev")
+    load_settings(config_with(changes), "dev")

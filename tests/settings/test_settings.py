@@ -8,22 +8,13 @@ from typing import Any
 import pytest
 
 from settings import LOG_RETENTION_DAYS, Settings, SettingsError, load_settings
-from tests.support.config import problems_for, raw_config
+from tests.support.config import config_with, problems_for, raw_config
 from tools.engine.mocks import available_stacks
 
 
 def with_change(path: str, value: Any, stack: str = "dev") -> dict[str, Any]:
     """The stack's config with one key (dotted path) set; value `...` deletes the key."""
-    raw = raw_config(stack)
-    *parents, last = path.split(".")
-    node = raw
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-    if value is ...:
-        del node[last]
-    else:
-        node[last] = value
-    return raw
+    return config_with({path: value}, stack)
 
 
 def test_both_stack_files_exist_and_load() -> None:
@@ -130,14 +121,7 @@ def test_bad_values_are_refused_with_the_key_path(path: str, value: Any, expecte
     ],
 )  # fmt: skip
 def test_cross_field_rules_are_refused_with_the_key_path(changes: dict[str, Any], expected: str) -> None:
-    raw = raw_config("dev")
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        node = raw
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    problems = problems_for(raw)
+    problems = problems_for(config_with(changes))
     assert any(p.startswith(expected) for p in problems), problems
 
 

@@ -26,6 +26,25 @@ def raw_config(stack: str) -> dict[str, Any]:
     return raw
 
 
+def config_with(changes: dict[str, Any], stack: str = "dev", raw: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`raw` (default: the stack file's config) with each dotted path set; a value of `...` deletes the key.
+
+    A numeric part indexes a list (`warehouse.network.allowed_cidrs.0`); a missing object on the
+    way is created.
+    """
+    raw = raw_config(stack) if raw is None else raw
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        node = raw
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if value is ...:
+            del node[last]
+        else:
+            node[last] = value
+    return raw
+
+
 def problems_for(raw: dict[str, Any]) -> list[str]:
     with pytest.raises(SettingsError) as caught:
         load_settings(raw, "test")

@@ -30,7 +30,7 @@ from sql.redshift import (
     stage_procedure,
     table_names,
 )
-from tests.support.config import problems_for, raw_config
+from tests.support.config import config_with, problems_for, raw_config
 from tests.support.harness import Resource, StackRun, run_stack
 from tests.support.tokens import WAREHOUSE, type_token
 from tools.engine.mocks import ACCOUNT_ID, accepts_tags, load_stack_config
@@ -773,17 +773,7 @@ def test_every_warehouse_resource_is_tagged_and_parented_under_the_warehouse(dev
     ],
 )  # fmt: skip
 def test_bad_warehouse_settings_are_refused_by_key(changes: dict[str, Any], problem: str) -> None:
-    raw = raw_config("dev")
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        node = raw
-        for part in parents:
-            node = node.setdefault(part, {})
-        if value is ...:
-            del node[last]
-        else:
-            node[last] = value
-    problems = problems_for(raw)
+    problems = problems_for(config_with(changes))
     assert any(p.startswith(problem) for p in problems), problems
 
 
