@@ -14,6 +14,8 @@ CREATE TABLE events (
   sourceIp STRING,
   userAgent STRING,
   schemaVersion INT,
+  edgeLocation STRING,
+  edgeRequestId STRING,
   -- createdAt is always UTC with milliseconds and a Z (`to_utc_iso()`), e.g.
   -- 2026-01-01T08:00:00.000Z, so the wall clock parsed here is UTC. An event time the
   -- windows cannot use becomes the epoch, which never moves the watermark, and
