@@ -38,6 +38,12 @@ ManagedRuleGroup = Literal[
     "AWSManagedRulesBotControlRuleSet",
 ]
 
+DEFAULT_RULE_GROUPS: tuple[ManagedRuleGroup, ...] = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+
 
 class EdgeDomainSettings(Model):
     name: DomainName = Field(description="Alternate domain name of the distribution, e.g. `collect.example.com`.")
@@ -56,11 +62,7 @@ class WafSettings(Model):
     rate_limit_per_5_minutes: int = Field(default=2000, ge=10, le=2_000_000_000)
     """Requests one IP address may make in 5 minutes before WAF blocks it (rate-based rule)."""
     managed_rule_groups: list[ManagedRuleGroup] = Field(
-        default_factory=lambda: [
-            "AWSManagedRulesCommonRuleSet",
-            "AWSManagedRulesKnownBadInputsRuleSet",
-            "AWSManagedRulesAmazonIpReputationList",
-        ],
+        default_factory=lambda: list(DEFAULT_RULE_GROUPS),
         description="AWS managed rule groups the web ACL applies, in this order.",
     )
 
