@@ -6,7 +6,7 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from . import api, encryption, iam, ingress, network, protection, storage, streaming, tagging, warehouse
+from . import api, cloudfront, encryption, iam, ingress, network, protection, storage, streaming, tagging, warehouse
 
 PACK_NAME: Final = "uba-guardrails"
 
@@ -18,6 +18,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *network.POLICIES,
     *streaming.POLICIES,
     *api.POLICIES,
+    *cloudfront.POLICIES,
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,

@@ -37,6 +37,8 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
     "lake-access-logs-bucket": "uba:lake.versioning",
     "athena-results-bucket": "uba:lake.versioning",
 }
+# An AWS WAF web ACL in front of CloudFront distributions.
+WEB_ACL_SETTINGS: Final[Mapping[str, str]] = {"edge-distribution": "uba:edge.waf.enabled"}
 # Snapshots of Flink applications.
 SNAPSHOT_SETTINGS: Final[Mapping[str, str]] = {"flink-app": "uba:streaming.flink.snapshots"}
 # Stack-wide settings that every resource of a kind takes.

@@ -53,6 +53,8 @@ PROBE_CONFIG = {
     "require-protection": {"protect": True, "exemptResources": ["scratch-bucket"]},
     "log-group-retention": {"minimumRetentionDays": 7},
     "athena-bytes-scanned-cutoff": {"maximumBytesScannedCutoff": 10 * 2**30},
+    "cloudfront-viewer-tls": {"requireCustomCertificate": True},
+    "cloudfront-web-acl": {"requireWebAcl": True},
 }
 
 
@@ -100,6 +102,11 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "apigateway-stage-throttled": ({"bad-stage"}, "throttling_rate_limit"),
     "apigateway-stage-access-logging": ({"bad-stage"}, "access_log_settings"),
     "xray-tracing": ({"bad-stage"}, "xray_tracing_enabled=True"),
+    "cloudfront-viewer-https": ({"bad-plain-distribution"}, "viewer_protocol_policy to 'https-only'"),
+    "cloudfront-viewer-tls": ({"bad-plain-distribution", "bad-default-cert-distribution"}, "TLSv1.2_2021"),
+    "cloudfront-origin-https": ({"bad-plain-distribution"}, "origin_protocol_policy='https-only'"),
+    "cloudfront-logging": ({"bad-plain-distribution"}, "realtime_log_config_arn"),
+    "cloudfront-web-acl": ({"bad-plain-distribution", "bad-default-cert-distribution"}, "web_acl_id"),
     "iam-no-wildcard-outside-admin": (
         {
             "bad-dev-everything",
@@ -224,6 +231,9 @@ ON_REAL_STACKS = [
     ("kms-key-deletion-window", type_token(aws.kms.Key)),
     ("ec2-description-charset", type_token(aws.ec2.SecurityGroup)),
     ("ec2-description-charset", type_token(aws.vpc.SecurityGroupEgressRule)),
+    *((policy, type_token(aws.cloudfront.Distribution)) for policy in (
+        "cloudfront-viewer-https", "cloudfront-viewer-tls", "cloudfront-origin-https", "cloudfront-logging",
+        "cloudfront-web-acl")),
 ]
 
 
