@@ -22,7 +22,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import INGEST, LAKE, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import EDGE, INGEST, LAKE, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -56,6 +56,12 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "ingest.logs": "AOD", "api.key": ("AD", "A"), "api.throttle": "AO", "api.access-logs-off": "A",
         "api.access-logs-redirect": "A",
     },
+    # A builder ships the edge-log Lambda's code in dev and feeds its stream test lines; op reads and stops it.
+    "edge": {
+        "edge-logs.read": ("AOD", "AO"), "edge-logs.put": ("AD", "A"), "edge.code": ("AD", "A"), "edge.stop": "AO",
+        "edge.logs": "AOD", "edge-invalid.receive": ("AOD", "AO"), "edge-invalid.purge": "A",
+        "edge-failed.receive": "AO", "edge.describe": "AOD", "edge.reconfigure": "A",
+    },
     "streaming": {
         "alerts.read": ("AOD", "AO"), "flink.stop": "AO", "flink.start": "AO", "flink.update": "A",
         "sink.code": ("AD", "A"), "realtime.get": ("AODB", "AOB"), "realtime.query-index": ("AODB", "AOB"),
@@ -81,10 +87,11 @@ EXPECTED: dict[str, dict[str, Expected]] = {
                   "warehouse.configure": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
-CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
-               "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
-               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect"]  # fmt: skip
-TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
+CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
+               "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
+               "athena.query@op", "athena.query@dev", "athena.query@bizuser", "catalog.read",
+               "warehouse.connect"]  # fmt: skip
+TIER_COMPONENTS = {"ingest": INGEST, "edge": EDGE, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
                    "warehouse": WAREHOUSE}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
