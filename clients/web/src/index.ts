@@ -235,7 +235,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     const body = JSON.stringify({ events: batch });
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (options.apiKey) headers["x-api-key"] = options.apiKey;
-    let retryAll = true;
+    let retry = true;
     let retryAfter = 0;
     try {
       const response = await send(options.endpoint, {
@@ -246,30 +246,36 @@ export function createTracker(options: TrackerOptions): Tracker {
         credentials: "omit",
       });
       retryAfter = Number(response.headers.get("retry-after")) || 0;
-      if (response.status !== 429 && response.status < 500) {
-        const answer = (await response.json().catch(() => ({}))) as {
-          rejected?: { index: number; errors: string[] }[];
-          failed?: { index: number }[];
-          message?: string;
-        };
+      const answer = (await response.json().catch(() => ({}))) as {
+        rejected?: { index: number; errors: string[] }[];
+        failed?: { index: number }[];
+        message?: string;
+      };
+      // Rejected events are never resent, whatever else the answer says (a 503 lists them too).
+      const rejections: Rejection[] = (answer.rejected ?? []).map((r) => ({ event: batch[r.index], errors: r.errors }));
+      const gone = new Set(rejections.map((r) => r.event?.eventId));
+      retry = response.status === 429 || response.status >= 500;
+      if (!retry) {
         const keep = new Set((answer.failed ?? []).map((f) => batch[f.index]?.eventId));
-        const rejections: Rejection[] = (answer.rejected ?? []).map((r) => ({ event: batch[r.index], errors: r.errors }));
-        if (!response.ok && !answer.rejected) {
-          // The request as a whole was refused (e.g. 403, 413): resending it unchanged cannot succeed.
-          batch.forEach((event) => rejections.push({ event, errors: [answer.message ?? `HTTP ${response.status}`] }));
+        for (const event of batch) {
+          if (keep.has(event.eventId) || gone.has(event.eventId)) continue;
+          gone.add(event.eventId);
+          // A request refused whole (e.g. 403, 413) cannot succeed when resent unchanged.
+          if (!response.ok && !answer.rejected) {
+            rejections.push({ event, errors: [answer.message ?? `HTTP ${response.status}`] });
+          }
         }
-        remove(new Set(batch.map((e) => e.eventId).filter((id) => !keep.has(id))));
-        if (rejections.length && options.onRejected) options.onRejected(rejections);
-        retryAll = false;
         if (keep.size) backoff(retryAfter);
         else failures = 0;
       }
+      remove(gone);
+      if (rejections.length && options.onRejected) options.onRejected(rejections);
     } catch {
       // Network error: everything is retried.
     } finally {
       batch.forEach((e) => inFlight.delete(e.eventId));
     }
-    if (retryAll) backoff(retryAfter);
+    if (retry) backoff(retryAfter);
     schedule(queue.length - inFlight.size >= batchSize ? 0 : interval);
   }
 

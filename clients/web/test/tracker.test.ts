@@ -165,6 +165,26 @@ describe("sending", () => {
     assert.deepEqual(t.pending(), []);
   });
 
+  it("drops the rejected events of a 503 and retries the rest", async () => {
+    const rejections: Rejection[] = [];
+    const { sent, fetch } = api([
+      () =>
+        Response.json(
+          { accepted: 0, rejected: [{ index: 0, errors: ["objectId: too long"] }], failed: [{ index: 1 }] },
+          { status: 503, headers: { "retry-after": "0" } },
+        ),
+    ]);
+    const t = tracker({ fetch, onRejected: (r) => rejections.push(...r) });
+    const ids = ["a", "b"].map((o) => t.track("viewDoc", { objectId: o, bizId: "b" }));
+    await t.flush();
+    assert.deepEqual(t.pending().map((e) => e.eventId), [ids[1]]);
+    assert.deepEqual(rejections.map((r) => r.event.eventId), [ids[0]]);
+    await sleep(10);
+    await t.flush();
+    assert.deepEqual(sent[1].events.map((e) => e.eventId), [ids[1]]);
+    assert.deepEqual(t.pending(), []);
+  });
+
   it("drops a batch the API refuses whole (4xx other than 429) and says why", async () => {
     const rejections: Rejection[] = [];
     const { fetch } = api([() => Response.json({ message: "Forbidden" }, { status: 403 })]);
