@@ -342,7 +342,9 @@ def _web_acl(parent: pulumi.Resource, args: DistributionArgs) -> aws.wafv2.WebAc
             aws.wafv2.WebAclRuleArgs(
                 name=group,
                 priority=priority,
-                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
+                ),
                 statement=aws.wafv2.WebAclRuleStatementArgs(
                     managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
                         name=group, vendor_name="AWS"

@@ -84,7 +84,7 @@ def test_every_documented_field_in_a_shuffled_configuration_is_read_in_cloudfron
     random.Random(17).shuffle(configured)
     edge.config = EdgeConfig(STREAM, edge.queue_url, LogFormat.of(configured), BEACON)
     line = beacon_line(
-        {"events": [event(1), event(2, errorMsg="[error] 50% of renders failed: {\"code\": 7}")]},
+        {"events": [event(1), event(2, errorMsg='[error] 50% of renders failed: {"code": 7}')]},
         fields=tuple(configured),
         method="POST",
         client_ip="2001:db8::7",

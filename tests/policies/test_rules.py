@@ -231,9 +231,16 @@ ON_REAL_STACKS = [
     ("kms-key-deletion-window", type_token(aws.kms.Key)),
     ("ec2-description-charset", type_token(aws.ec2.SecurityGroup)),
     ("ec2-description-charset", type_token(aws.vpc.SecurityGroupEgressRule)),
-    *((policy, type_token(aws.cloudfront.Distribution)) for policy in (
-        "cloudfront-viewer-https", "cloudfront-viewer-tls", "cloudfront-origin-https", "cloudfront-logging",
-        "cloudfront-web-acl")),
+    *(
+        (policy, type_token(aws.cloudfront.Distribution))
+        for policy in (
+            "cloudfront-viewer-https",
+            "cloudfront-viewer-tls",
+            "cloudfront-origin-https",
+            "cloudfront-logging",
+            "cloudfront-web-acl",
+        )
+    ),
 ]
 
 

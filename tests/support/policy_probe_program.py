@@ -405,9 +405,12 @@ build_distribution(
     edge_component,
     DistributionArgs(edge_settings, context, tagged, good_stream, "abc123", "v1"),
 )
-_plain_behavior = {
-    "target_origin_id": "web", "viewer_protocol_policy": "allow-all", "allowed_methods": ["GET", "HEAD"],
-    "cached_methods": ["GET", "HEAD"], "cache_policy_id": CACHING_DISABLED_POLICY_ID,
+_plain_behavior: dict[str, Any] = {
+    "target_origin_id": "web",
+    "viewer_protocol_policy": "allow-all",
+    "allowed_methods": ["GET", "HEAD"],
+    "cached_methods": ["GET", "HEAD"],
+    "cache_policy_id": CACHING_DISABLED_POLICY_ID,
 }
 aws.cloudfront.Distribution(
     "bad-plain-distribution", enabled=True,

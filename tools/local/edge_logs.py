@@ -22,7 +22,7 @@ from typing import Any
 from lambdas.edge_logs import BEACON_PARAMETER, DOCUMENTED_FIELDS, EMPTY
 
 # Characters CloudFront writes as %XX in log values, besides ASCII 0-32 and 127 and above.
-_ENCODED = frozenset('<>"#%{}|\\^~[]`\'')
+_ENCODED = frozenset("<>\"#%{}|\\^~[]`'")
 
 
 def log_value(value: object) -> str:
