@@ -22,9 +22,19 @@ DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
 VIEWER_HTTPS: Final = ("https-only", "redirect-to-https")
 WEAK_ORIGIN_PROTOCOLS: Final = ("SSLv3", "TLSv1", "TLSv1.1")
 TLS_CONFIG: Final = schema(
-    requireCustomCertificate={"type": "boolean", "default": False},
+    requireCustomCertificate={
+        "type": "boolean",
+        "default": False,
+        "description": "Refuse CloudFront's default *.cloudfront.net certificate, which accepts TLS 1.0.",
+    },
 )
-WEB_ACL_CONFIG: Final = schema(requireWebAcl={"type": "boolean", "default": False})
+WEB_ACL_CONFIG: Final = schema(
+    requireWebAcl={
+        "type": "boolean",
+        "default": False,
+        "description": "Every distribution has an AWS WAF web ACL.",
+    }
+)
 
 
 def _behaviors(props: Any) -> list[tuple[str, Any]]:

@@ -272,12 +272,14 @@ def test_every_security_group_description_of_the_existing_vpc_variant_is_one_ec2
 
 def test_prod_config_turns_an_advisory_rule_mandatory_and_the_dev_key_would_fail_it() -> None:
     dev = run_stack("dev").snapshot
-    assert [
+    assert {
         v.enforcement for v in evaluate(dev, stack_policy_config("dev")) if v.policy == "kms-key-deletion-window"
-    ] == ["advisory"]
+    } == {"advisory"}
     under_prod_rules = [v for v in evaluate(dev, stack_policy_config("prod")) if v.policy == "kms-key-deletion-window"]
-    assert [(v.enforcement, resource_name(v)) for v in under_prod_rules] == [("mandatory", "platform-key")]
-    assert "7 days" in under_prod_rules[0].message
+    # The platform key and the edge's us-east-1 alarm key both take the stack's deletion window.
+    assert sorted((v.enforcement, resource_name(v)) for v in under_prod_rules) == [
+        ("mandatory", "edge-alarms-key"), ("mandatory", "platform-key")]  # fmt: skip
+    assert all("7 days" in v.message for v in under_prod_rules)
 
 
 def test_protection_is_required_only_where_the_stack_config_asks() -> None:
