@@ -27,7 +27,7 @@ PAGE = Path(__file__).with_name("pages") / "tracker.html"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    subprocess.run(["node", "scripts/build.mjs"], cwd=WEB, check=True, capture_output=True)
+    subprocess.run(["node", "scripts/build.mjs", "--bundles"], cwd=WEB, check=True, capture_output=True)
     with StaticSite(tmp_path_factory.mktemp("site")) as served:
         served.add(PAGE)
         served.add(WEB / "dist" / "uba-tracker.min.js")
