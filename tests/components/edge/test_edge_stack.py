@@ -145,9 +145,9 @@ def test_dev_uses_the_cloudfront_name_without_waf() -> None:
     assert "webAclId" not in inputs and not run.of_type(type_token(aws.wafv2.WebAcl))
     assert run.outputs["edge_beacon_url"] == f"https://{run.one(DISTRIBUTION).state['domainName']}/collect"
     cors = run.one(type_token(aws.cloudfront.ResponseHeadersPolicy)).inputs["corsConfig"]
-    assert cors["accessControlAllowOrigins"]["items"] == ["https://dev.example.com", "http://localhost:8080"]
+    assert cors["accessControlAllowOrigins"]["items"] == ["http://localhost:8080"]
     assert cors["accessControlExposeHeaders"]["items"] == ["Retry-After"]
-    assert '"allowedOrigins":["https://dev.example.com","http://localhost:8080"]' in run.one(
+    assert '"allowedOrigins":["http://localhost:8080"]' in run.one(
         type_token(aws.cloudfront.Function)).inputs["code"]  # fmt: skip
 
 
