@@ -279,7 +279,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     schedule(queue.length - inFlight.size >= batchSize ? 0 : interval);
   }
 
-  const flushOnHide = (): void => {
+  // `release`: the page is going away (pagehide), so the next page may adopt what is left at once; a tab
+  // that is only hidden keeps its queue, since it may come back.
+  const hide = (release: boolean): void => {
     if (!consent) return;
     const waiting = queue.filter((e) => !inFlight.has(e.eventId));
     const sent = new Set<string>();
@@ -307,8 +309,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       void flush();
     }
     remove(sent);
-    save(true);
+    save(release);
   };
+  const flushOnHide = (): void => hide(true);
 
   const track = (action: string, details: Details): string | null => {
     const userId = consent ? options.userId() : null;
@@ -344,7 +347,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   if (typeof addEventListener === "function") {
     addEventListener("pagehide", flushOnHide);
     addEventListener("visibilitychange", () => {
-      if (typeof document !== "undefined" && document.visibilityState === "hidden") flushOnHide();
+      if (typeof document !== "undefined" && document.visibilityState === "hidden") hide(false);
     });
   }
   if (consent) {
