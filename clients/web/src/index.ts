@@ -159,10 +159,12 @@ export function createTracker(options: TrackerOptions): Tracker {
   let notBefore = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const save = (released = false): void => {
+  // Once the page is going away its queue stays released, even if an answer arrives after pagehide.
+  let leaving = false;
+  const save = (): void => {
     if (!storage) return;
     try {
-      if (queue.length) storage.setItem(ownKey, JSON.stringify({ t: released ? 0 : Date.now(), q: queue } as Saved));
+      if (queue.length) storage.setItem(ownKey, JSON.stringify({ t: leaving ? 0 : Date.now(), q: queue } as Saved));
       else storage.removeItem(ownKey);
     } catch {
       // Storage full or blocked: the queue still lives in memory.
@@ -282,6 +284,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   // `release`: the page is going away (pagehide), so the next page may adopt what is left at once; a tab
   // that is only hidden keeps its queue, since it may come back.
   const hide = (release: boolean): void => {
+    leaving = leaving || release;
     if (!consent) return;
     const waiting = queue.filter((e) => !inFlight.has(e.eventId));
     const sent = new Set<string>();
@@ -309,7 +312,6 @@ export function createTracker(options: TrackerOptions): Tracker {
       void flush();
     }
     remove(sent);
-    save(release);
   };
   const flushOnHide = (): void => hide(true);
 
@@ -346,6 +348,11 @@ export function createTracker(options: TrackerOptions): Tracker {
 
   if (typeof addEventListener === "function") {
     addEventListener("pagehide", flushOnHide);
+    // Back from the back/forward cache: the page lives again and owns its queue.
+    addEventListener("pageshow", () => {
+      leaving = false;
+      save();
+    });
     addEventListener("visibilitychange", () => {
       if (typeof document !== "undefined" && document.visibilityState === "hidden") hide(false);
     });
