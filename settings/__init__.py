@@ -35,7 +35,7 @@ from settings.formats import (
 )
 
 PROJECT = "uba"
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability")
+TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability", "cost")
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -592,6 +592,79 @@ class ObservabilitySettings(Model):
     """Create the ops CloudWatch dashboard."""
 
 
+# --- cost ------------------------------------------------------------------------------------------------
+
+# AWS Budgets takes at most five notifications per budget (Budgets quotas).
+BUDGET_NOTIFICATIONS_MAX = 5
+AlertPercent = Annotated[float, Field(gt=0, le=1000)]
+
+
+class BudgetSettings(Model):
+    monthly_usd: float = Field(gt=0, le=10_000_000)
+    """Monthly budget in US dollars for the costs that carry this stack's cost allocation tag."""
+    actual_alert_percent: list[AlertPercent] = Field(default_factory=lambda: [80.0, 100.0])
+    """Notify the ops topic when this month's actual spend passes each of these percentages of the budget."""
+    forecast_alert_percent: list[AlertPercent] = Field(default_factory=lambda: [100.0])
+    """Notify the ops topic when AWS forecasts the month to end above each of these percentages: before the bill."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        for key in ("actual_alert_percent", "forecast_alert_percent"):
+            values = getattr(self, key)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{key}: lists a percentage twice, got {values}")
+        count = len(self.actual_alert_percent) + len(self.forecast_alert_percent)
+        if count == 0:
+            raise ValueError("actual_alert_percent: a budget that notifies nobody warns nobody; list at least one")
+        if count > BUDGET_NOTIFICATIONS_MAX:
+            raise ValueError(
+                f"forecast_alert_percent: AWS Budgets takes at most {BUDGET_NOTIFICATIONS_MAX} notifications a "
+                f"budget, got {count} (actual and forecast together)"
+            )
+        return self
+
+
+class AnomalyDetectionSettings(Model):
+    enabled: bool = Field(
+        default=False,
+        description="A Cost Anomaly Detection monitor on the stack's cost allocation tag, alerting the ops topic. "
+        "AWS lets only an organization's management account (or an account outside any organization) create a "
+        "monitor on a tag.",
+    )
+    alert_above_usd: float = Field(default=50.0, gt=0, le=1_000_000)
+    """Alert when an anomaly's total cost impact reaches this many US dollars."""
+
+
+class CostSettings(Model):
+    enabled: bool = True
+    """Build the cost tier (the budget, anomaly detection, cost allocation tags)."""
+    allocation_tag: str = Field(
+        default="Environment",
+        description="The platform tag whose value marks this stack's costs; the budget and the anomaly monitor "
+        "filter on it. One of the stack's tags (`Project`, `Environment`, `Owner`, `CostCenter` or an `extra_tags` "
+        "key), with a value no other stack in the account shares.",
+    )
+    budget: BudgetSettings | None = None
+    """The AWS Budgets budget; required when the tier is on."""
+    anomaly_detection: AnomalyDetectionSettings = AnomalyDetectionSettings()
+    """Cost Anomaly Detection (off by default: management or standalone accounts only)."""
+    manage_cost_allocation_tags: bool = Field(
+        default=False,
+        description="This stack activates the platform's tags as cost allocation tags for the whole payer account, "
+        "which budgets and anomaly monitors need before they can filter on a tag; it leaves them active when "
+        "destroyed. AWS allows it only in an organization's management account or an account outside any "
+        "organization, and only once the keys appear in billing data (up to 24 hours after the first tagged "
+        "resource). One stack per payer account sets this; in a member account the management account activates "
+        "the tags.",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.enabled and self.budget is None:
+            raise ValueError("budget: required when the cost tier is on (set budget.monthly_usd, or enabled: false)")
+        return self
+
+
 # --- the whole stack -------------------------------------------------------------------------------------
 
 
@@ -604,6 +677,8 @@ class Settings(Model):
     warehouse: WarehouseSettings
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
+    cost: CostSettings = Field(default_factory=lambda: CostSettings(enabled=False))
+    """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -618,6 +693,11 @@ class Settings(Model):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
+        tags = self.platform.tags
+        if self.cost.enabled and self.cost.allocation_tag not in tags:
+            raise ValueError(
+                f"cost.allocation_tag: must be one of the stack's tags {sorted(tags)}, got {self.cost.allocation_tag!r}"
+            )
         return self
 
 

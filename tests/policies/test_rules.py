@@ -125,8 +125,16 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         {"bad-low-half-ingress", "bad-high-half-ingress", "bad-inline-public-sg"},
         "not 0.0.0.0/0 in pieces",
     ),
+    # A notification AWS would drop: the topic policy or the key policy does not admit the publishing service.
+    "sns-topic-publishers-allowed": (
+        {"bad-budget-closed-topic", "bad-alarm-managed-key", "bad-anomaly-subscription"},
+        "aws:SourceAccount",
+    ),
+    "budget-notifies": ({"bad-silent-budget"}, "subscriber_sns_topic_arns"),
+    # The probe has budgets; a stack without one is tested below (the warning names no resource).
+    "stack-has-budget": (set(), "uba:cost"),
 }
-ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing"}
+ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing", "stack-has-budget"}
 
 
 def test_every_rule_of_the_pack_is_specified_here() -> None:
@@ -177,6 +185,12 @@ def test_details_name_what_exactly_is_wrong(probe: tuple[StackRun, list[Violatio
     assert "retries are unbounded" in by_key[("stream-consumer-failure-handling", "bad-mapping")]
     assert '"\'"' in by_key[("ec2-description-charset", "bad-apostrophe-egress")]
     assert "no '&' in a rule naming a security group" in by_key[("ec2-description-charset", "bad-ampersand-ingress")]
+    unpolicied = by_key[("sns-topic-publishers-allowed", "bad-anomaly-subscription")]
+    assert "no aws.sns.TopicPolicy" in unpolicied and "does not let costalerts.amazonaws.com use it" in unpolicied
+    closed = by_key[("sns-topic-publishers-allowed", "bad-budget-closed-topic")]
+    assert "does not let budgets.amazonaws.com call sns:Publish" in closed and "KMS key" not in closed
+    managed = by_key[("sns-topic-publishers-allowed", "bad-alarm-managed-key")]
+    assert "alias/aws/sns" in managed and "cloudwatch.amazonaws.com call sns:Publish" in managed
     bad_group = by_key[("ec2-description-charset", "bad-described-sg")]
     assert "'—'" in bad_group and "egress[0]" in bad_group and "256 characters long (at most 255)" in bad_group
 
@@ -195,6 +209,7 @@ DELIBERATE_EXCEPTIONS = {
     "xray-tracing": lambda raw: raw["ingest"]["api"].get("tracing") is False,
     "flink-snapshots": lambda raw: raw["streaming"].get("flink", {}).get("snapshots") is False,
     "kms-key-deletion-window": lambda raw: raw["platform"].get("kms_deletion_window_days", 30) < 30,
+    "stack-has-budget": lambda raw: not raw.get("cost", {"enabled": False}).get("enabled", True),
 }
 
 
