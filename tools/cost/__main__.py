@@ -66,8 +66,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
-def progress(what: str, stream: TextIO = sys.stderr) -> Iterator[None]:
-    """Say what is running; on a terminal, count the seconds until it is done."""
+def progress(what: str, stream: TextIO | None = None) -> Iterator[None]:
+    """Say what is running (on stderr); on a terminal, count the seconds until it is done."""
+    stream = stream or sys.stderr
     started = time.monotonic()
     done = threading.Event()
     live = stream.isatty()
@@ -82,14 +83,16 @@ def progress(what: str, stream: TextIO = sys.stderr) -> Iterator[None]:
     ticker = threading.Thread(target=tick, daemon=True) if live else None
     if ticker is not None:
         ticker.start()
+    outcome = "failed after"
     try:
         yield
+        outcome = "done in"
     finally:
         done.set()
         if ticker is not None:
             ticker.join()
         elapsed = time.monotonic() - started
-        stream.write(f"\r{what} ... done in {elapsed:.1f} s\n" if live else f"done in {elapsed:.1f} s\n")
+        stream.write(f"\r{what} ... {outcome} {elapsed:.1f} s\n" if live else f"{outcome} {elapsed:.1f} s\n")
         stream.flush()
 
 

@@ -35,7 +35,7 @@ class PriceEntry(BaseModel):
     evidence: Evidence
     note: str = ""
     tiers_million: list[float] | None = None
-    """Upper bounds (in millions of units a month) of every tier but the last, for tiered prices."""
+    """Where every tier but the last ends, in millions of units a month (cumulative), for tiered prices."""
 
     def regional(self, region: str) -> list[float]:
         value = (self.model_extra or {}).get(region)
@@ -143,7 +143,10 @@ def _load(path: Path) -> PriceTable:
 def _problems(table: _TableFile) -> list[str]:
     problems: list[str] = []
     for price_id, entry in table.prices.items():
-        tiers = len(entry.tiers_million or []) + 1
+        bounds = entry.tiers_million or []
+        if any(b <= a for a, b in zip([0.0, *bounds], bounds, strict=False)):
+            problems.append(f"prices.{price_id}.tiers_million: must rise (where each tier ends), got {bounds}")
+        tiers = len(bounds) + 1
         for region in table.regions:
             prices = entry.regional(region)
             if len(prices) != tiers:

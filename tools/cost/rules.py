@@ -73,7 +73,8 @@ def _cron_field_count(text: str, low: int, high: int) -> int:
         elif "-" in part:
             start, end = (int(x) for x in part.split("-", 1))
         else:
-            start = end = int(part)
+            start = int(part)
+            end = high if step > 1 else start  # `a/n`: from a, every n, to the field's end
         matched.update(range(start, end + 1, step))
     return len(matched)
 
@@ -935,28 +936,35 @@ def _warehouse_storage_gb(ctx: Context) -> tuple[float, float]:
     return per_day * ctx.assumptions["lake_age_months"] * DAYS_PER_MONTH, per_day
 
 
+# Redshift Serverless bills compute per second while queries run, 60 seconds at least each time.
+SERVERLESS_MINIMUM_SECONDS = 60.0
+
+
 @rule("aws:redshiftserverless/workgroup:Workgroup")
 def serverless_workgroup(ctx: Context, workgroup: RegisteredResource) -> Iterator[Term]:
     base = _number(workgroup.inputs.get("baseCapacity"), 128)
     name = str(workgroup.inputs.get("workgroupName"))
     runs, read_bytes, _ = refresh_reads(ctx, name)
-    overhead = max(60.0, ctx.assumptions["refresh_overhead_seconds"])  # billed 60 s at least
-    scan_rpu_seconds = read_bytes / GB * ctx.assumptions["refresh_rpu_seconds_per_gb"]
+    overhead = ctx.assumptions["refresh_overhead_seconds"] * base
+    scan = read_bytes / GB * ctx.assumptions["refresh_rpu_seconds_per_gb"]
+    minimum = SERVERLESS_MINIMUM_SECONDS * base
+    idle_run = max(minimum, overhead)  # RPU-seconds of a refresh that finds nothing new
+    run = max(minimum, overhead + scan)
     if runs:
         yield ctx.term(
-            workgroup, "redshift.serverless_rpu_hour", runs * overhead * base / 3600, "fixed",
-            f"{runs:,.0f} refreshes a month at {base:.0f} RPUs for {overhead:.0f} s each (the minimum)",
+            workgroup, "redshift.serverless_rpu_hour", runs * idle_run / 3600, "fixed",
+            f"{runs:,.0f} refreshes a month at {base:.0f} RPUs, {idle_run / base:.0f} s each with no new data "
+            f"(60 s at least)",
         )  # fmt: skip
-        extra = max(scan_rpu_seconds - (overhead - ctx.assumptions["refresh_overhead_seconds"]) * base, 0.0)
-        if extra:
+        if run > idle_run:
             yield ctx.term(
-                workgroup, "redshift.serverless_rpu_hour", runs * extra / 3600, "traffic",
+                workgroup, "redshift.serverless_rpu_hour", runs * (run - idle_run) / 3600, "traffic",
                 f"each refresh reads {read_bytes / GB:,.2f} GB of the lake (new data and the look-back)",
             )  # fmt: skip
     hours = ctx.assumptions["warehouse_query_hours_per_day"] * DAYS_PER_MONTH
     if hours:
         yield ctx.term(workgroup, "redshift.serverless_rpu_hour", hours * base, "people", "interactive queries")
-    daily = (runs * (overhead * base + scan_rpu_seconds) / 3600 + hours * base) / DAYS_PER_MONTH
+    daily = (runs * run / 3600 + hours * base) / DAYS_PER_MONTH
     for limit in ctx.program.of_type("aws:redshiftserverless/usageLimit:UsageLimit"):
         if limit.inputs.get("resourceArn") == workgroup.state.get("arn") and limit.inputs.get("period") == "daily":
             amount = _number(limit.inputs.get("amount"), math.inf)
