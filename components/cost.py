@@ -30,17 +30,12 @@ from components.shared.dashboard import Widget
 from components.shared.iam import TopicPublisher
 from settings import PLATFORM_TAGS, BudgetSettings, CostSettings
 
-BUDGETS = TopicPublisher(
-    name="Budgets",
-    service="budgets.amazonaws.com",
-    source_arn_service="budgets",
-    documented_in="AWS Cost Management User Guide, 'Creating an Amazon SNS topic for budget notifications'",
-)
-ANOMALY_DETECTION = TopicPublisher(
-    name="CostAnomalyDetection",
-    service="costalerts.amazonaws.com",
-    documented_in="AWS Cost Management User Guide, 'Creating an Amazon SNS topic for anomaly notifications'",
-)
+# The topic policy statements as the AWS Cost Management User Guide gives them ("Creating an Amazon SNS topic
+# for budget notifications": aws:SourceAccount and aws:SourceArn arn:aws:budgets::<account>:*; "... for anomaly
+# notifications": aws:SourceAccount). The key statements follow the SNS Developer Guide for AWS services
+# publishing to encrypted topics, pinned to the account as the CloudWatch statement is.
+BUDGETS = TopicPublisher(name="Budgets", service="budgets.amazonaws.com", source_arn_service="budgets")
+ANOMALY_DETECTION = TopicPublisher(name="CostAnomalyDetection", service="costalerts.amazonaws.com")
 
 
 def ops_topic_publishers(settings: CostSettings) -> tuple[TopicPublisher, ...]:

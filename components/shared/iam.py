@@ -36,7 +36,6 @@ class TopicPublisher:
     name: str  # the statements' Sid stem, e.g. `Budgets`
     service: str  # the service principal, e.g. `budgets.amazonaws.com`
     source_arn_service: str | None = None  # a global service the topic policy pins by `arn:...:<service>::<acct>:*`
-    documented_in: str = ""  # where AWS documents the topic policy statement
 
     def topic_statement(self, topic_arn: pulumi.Input[str], account_id: pulumi.Output[str]) -> dict[str, Any]:
         """The topic policy statement: publish, only on behalf of this account (confused-deputy guard)."""

@@ -178,6 +178,17 @@ def test_fewer_active_hours_and_bigger_batches_cost_less_and_assumptions_move_th
     assert more_queries.kinds()[athena] == pytest.approx(10 * base.kinds()[athena])
 
 
+def test_lake_objects_too_small_for_lifecycle_transitions_stay_in_standard_until_they_expire() -> None:
+    """Dev's one-minute Firehose buffer at 10 events/s makes objects of about 28 KB: S3 moves none under 128 KB."""
+    low = [t for t in estimate(run_stack("dev").snapshot, Workload(10)).terms if t.resource == "lake-bucket"]
+    storage = [t for t in low if "gb_month" in t.price_id]
+    assert [t.price_id for t in storage] == ["s3.standard_gb_month"]
+    assert "stay in Standard" in storage[0].basis and "to 90" in storage[0].basis  # lifecycle.expire_after_days
+    assert not [t for t in low if "transition" in t.price_id]
+    high = {t.price_id for t in estimate(run_stack("dev").snapshot, Workload(100)).terms if t.resource == "lake-bucket"}
+    assert {"s3.standard_ia_gb_month", "s3.glacier_ir_gb_month", "s3.transition_ia_requests"} <= high
+
+
 # --- what the configuration cannot carry -------------------------------------------------------------------
 
 

@@ -666,6 +666,12 @@ def bucket(ctx: Context, bucket: RegisteredResource) -> Iterator[Term]:
         ctx.warn(bucket, "nothing known writes to this bucket: priced as empty")
 
 
+# S3 lifecycle rules move no object under 128 KB to another class by default (the lifecycle configuration's
+# `transition_default_minimum_object_size`, `all_storage_classes_128K`); Standard-IA and Glacier IR would
+# bill such an object as 128 KB anyway.
+TRANSITION_MINIMUM_BYTES = 128 * KB
+
+
 def _storage_by_class(ctx: Context, bucket: RegisteredResource, delivery: Delivery) -> Iterator[Term]:
     monthly_gb = delivery.parquet_bytes / GB
     if not monthly_gb:
@@ -673,19 +679,26 @@ def _storage_by_class(ctx: Context, bucket: RegisteredResource, delivery: Delive
     age = ctx.assumptions["lake_age_months"] * DAYS_PER_MONTH
     days = _lifecycle(ctx, bucket, delivery.prefix)
     end = min(days.get("EXPIRE", math.inf), age)
-    ia, glacier = days.get("STANDARD_IA", math.inf), days.get("GLACIER_IR", math.inf)
-    minimum = max(128 * KB / delivery.object_bytes, 1.0) if delivery.object_bytes else 1.0
+    small = delivery.object_bytes < TRANSITION_MINIMUM_BYTES
+    ia, glacier = (
+        (math.inf, math.inf) if small else (days.get("STANDARD_IA", math.inf), days.get("GLACIER_IR", math.inf))
+    )
+    stays = f", objects of {delivery.object_bytes / KB:,.0f} KB stay in Standard (lifecycle moves none under 128 KB)"
+    # (price, from day, to day, days billed at least when an object leaves the class, name)
     spans = [
-        ("s3.standard_gb_month", 0.0, min(ia, glacier, end), 1.0, "Standard"),
-        ("s3.standard_ia_gb_month", ia, min(glacier, end), minimum, "Standard-IA"),
-        ("s3.glacier_ir_gb_month", glacier, end, minimum, "Glacier Instant Retrieval"),
+        ("s3.standard_gb_month", 0.0, min(ia, glacier, end), 0.0, "Standard"),
+        ("s3.standard_ia_gb_month", ia, min(glacier, end), 30.0, "Standard-IA"),
+        ("s3.glacier_ir_gb_month", glacier, end, 90.0, "Glacier Instant Retrieval"),
     ]
-    for price, start, stop, factor, name in spans:
+    for price, start, stop, least, name in spans:
         if stop > start:
-            held = monthly_gb * (stop - start) / DAYS_PER_MONTH * factor
-            note = f", objects of {delivery.object_bytes / KB:,.0f} KB billed as 128 KB" if factor > 1 else ""
+            # An object that moves on or expires before the class's minimum duration is billed the minimum.
+            billed_days = max(stop - start, least) if stop < age else stop - start
+            note = stays if small and days.keys() - {"EXPIRE"} else ""
+            if billed_days > stop - start:
+                note += f", billed {least:.0f} days at least"
             yield ctx.term(
-                bucket, price, held, "traffic",
+                bucket, price, monthly_gb * billed_days / DAYS_PER_MONTH, "traffic",
                 f"{monthly_gb:,.2f} GB of Parquet a month, {name} from day {start:.0f} to {stop:.0f}"
                 f" ({ctx.assumptions['lake_age_months']:g}-month-old lake){note}",
             )  # fmt: skip
@@ -772,11 +785,37 @@ def _log_bucket(ctx: Context, bucket: RegisteredResource, logged: list[Registere
     )  # fmt: skip
 
 
+def _is_flink_code(ctx: Context, obj: RegisteredResource) -> bool:
+    for app in ctx.program.of_type("aws:kinesisanalyticsv2/application:Application"):
+        code = app.inputs.get("applicationConfiguration", {}).get("applicationCodeConfiguration", {})
+        if code.get("codeContent", {}).get("s3ContentLocation", {}).get("fileKey") == obj.inputs.get("key"):
+            return True
+    return False
+
+
+def _asset_bytes(source: Any) -> int | None:
+    """Bytes of a file asset, or of an archive's file assets, from the files the program names."""
+    if not isinstance(source, dict):
+        return None
+    if "fileAsset" in source:
+        path = PROJECT_DIR / str(source["fileAsset"])
+        return path.stat().st_size if path.is_file() else None
+    sizes = [_asset_bytes(item) for item in (source.get("assetArchive") or {}).values()]
+    return sum(size for size in sizes if size is not None) if sizes and None not in sizes else None
+
+
 @rule("aws:s3/bucketObjectv2:BucketObjectv2")
 def bucket_object(ctx: Context, obj: RegisteredResource) -> Iterator[Term]:
-    size_gb = ctx.assumptions["flink_artifact_mb"] * MB / GB if "flink" in obj.name else 0.0
-    if size_gb:
-        yield ctx.term(obj, "s3.standard_gb_month", size_gb, "fixed", "the packaged Flink application")
+    if _is_flink_code(ctx, obj):
+        # The connector JAR is fetched before a deployment, not kept in the repository: assumed.
+        size, basis = ctx.assumptions["flink_artifact_mb"] * MB, "the packaged Flink application"
+    else:
+        measured = _asset_bytes(obj.inputs.get("source"))
+        if measured is None:
+            ctx.warn(obj, "the object's size is unknown offline: priced as empty")
+            return
+        size, basis = float(measured), "the object's files, as the program uploads them"
+    yield ctx.term(obj, "s3.standard_gb_month", size / GB, "fixed", basis)
 
 
 @rule("aws:athena/workgroup:Workgroup")
