@@ -10,7 +10,6 @@ import io
 import json
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import yaml
 from settings import load_settings
 from tests.support.config import raw_config
 from tests.support.harness import StackRun, run_stack
-from tests.test_schema_conformance import VARIANTS
+from tests.support.variants import run_variants
 from tools.cost import __main__ as cli
 from tools.cost import report
 from tools.cost.model import RULES, Assumptions, EstimateError, Workload, estimate
@@ -36,9 +35,7 @@ RAW_PRICES: dict[str, Any] = yaml.safe_load(PRICES_FILE.read_text())["prices"]
 @pytest.fixture(scope="module")
 def variants() -> dict[str, StackRun]:
     """Every stack file and every variant the suite runs (the same cached runs the schema check uses)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {label: pool.submit(run_stack, stack, overrides) for label, (stack, overrides) in VARIANTS.items()}
-        return {label: future.result() for label, future in futures.items()}
+    return run_variants()
 
 
 # --- the price table covers what the program creates -------------------------------------------------------
