@@ -3,7 +3,7 @@
 `estimate()` walks every custom resource the program registered (`tools.engine.mocks.Snapshot`),
 looks its type up in the price table, and lets the type's rule (`tools/cost/rules.py`) turn the
 resource's inputs and the workload into `Term`s: a quantity of one priced unit, for one resource.
-Every term names its price entry and its resource, so each dollar can be traced; `Term.check`
+Every term names its price entry and its resource, so each dollar can be traced; `Context.term`
 refuses a term whose price is not one the table lists for that resource's type.
 """
 
@@ -21,7 +21,6 @@ from tools.engine.mocks import RegisteredResource, Snapshot
 
 HOURS_PER_MONTH = 730.0  # AWS's month
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
-SECONDS_PER_DAY = 86_400
 GB = 2**30  # AWS bills storage and transfer in binary gigabytes
 KB = 1024
 PLATFORM = "uba:platform:Platform"
