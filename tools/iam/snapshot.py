@@ -153,6 +153,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         edge_failed_batches_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "edge-logs-failed-batches"),
         edge_distribution_arn=arn_of(snapshot, "aws:cloudfront/distribution:Distribution", "edge-distribution"),
         **_warehouse(snapshot),
+        budget_arn=arn_of(snapshot, "aws:budgets/budget:Budget"),
         alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),
         log_group_arns=tuple(str(g.state["arn"]) for g in of_type(snapshot, "aws:cloudwatch/logGroup:LogGroup")),
     )
