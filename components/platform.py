@@ -16,8 +16,8 @@ import pulumi_aws as aws
 
 from components.access import Access, AccessArgs, AccessTargets
 from components.core import Core, CoreArgs
-from components.edge import Edge, EdgeArgs
 from components.cost import Cost, CostArgs, ops_topic_publishers
+from components.edge import Edge, EdgeArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.observability import Observability, ObservabilityArgs
