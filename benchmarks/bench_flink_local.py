@@ -1,6 +1,6 @@
 """How long the local PyFlink run of the alert SQL takes on 10,000 events, against a baseline.
 
-    .venv/bin/python benchmarks/bench_flink_local.py [--events 10000] [--repeat 2]
+    .venv/bin/python -m benchmarks.bench_flink_local [--events 10000] [--repeat 2]
 
 Both figures are wall times of a whole process, as a user or a test pays them:
 - job:       `python -m streaming.run_local --events FILE` (the three queries, printed);
@@ -75,7 +75,9 @@ def _seconds(times: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_flink_local", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2)
     arguments = parser.parse_args()

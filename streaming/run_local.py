@@ -177,7 +177,9 @@ def _properties(arguments: argparse.Namespace) -> dict[str, str]:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m streaming.run_local", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     inputs = parser.add_mutually_exclusive_group(required=True)
     inputs.add_argument("--events", type=Path, help="JSON-lines file, one events-stream record per line")
     inputs.add_argument("--scenarios", type=Path, help="JSON file or directory of scenarios, run in one JVM")

@@ -200,7 +200,9 @@ def _cross_stack() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.access", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     commands = parser.add_subparsers(dest="command")
     show = commands.add_parser("show", help="staff and the access matrix of one stack (the default command)")
     show.add_argument("stack")
