@@ -40,6 +40,7 @@ from typing import Any
 
 import duckdb
 
+from lambdas.events import to_utc_iso
 from sql.lake import EVENTS_PREFIX, arrival_hour
 from sql.redshift import RefreshParameters, stage_statement, to_duckdb
 from tools import warehouse
@@ -62,8 +63,8 @@ def hour_events(hour: datetime, tag: str, received: datetime | None = None) -> l
             "userId": f"user-{(hour.hour + n) % 25:02d}",
             "objectId": "doc-1",
             "bizId": "biz-1",
-            "createdAt": (hour + timedelta(minutes=10 * n)).isoformat(),
-            "receivedAt": (received or hour + timedelta(minutes=10 * n, seconds=1)).isoformat(),
+            "createdAt": to_utc_iso(hour + timedelta(minutes=10 * n)),
+            "receivedAt": to_utc_iso(received or hour + timedelta(minutes=10 * n, seconds=1)),
             "schemaVersion": 1,
         }
         for n in range(EVENTS_PER_HOUR)
