@@ -31,6 +31,8 @@ from typing import Any
 
 from faker import Faker
 
+from tools.progress import bar
+
 MAX_BATCH = 500
 ACTIONS = ["viewDoc", "search", "addToCart", "buy", "login", "logout", "share", "comment"]
 ACTION_WEIGHTS = [40, 20, 10, 5, 8, 5, 6, 6]
@@ -227,15 +229,18 @@ def run(producer: Producer, faker: EventFaker, count: int, rate: float, batch_si
     started = time.monotonic()
     sent = 0
     stream = iter(faker.event, None)
-    for batch in batches(stream, count, batch_size):
-        if rate > 0:
-            time.sleep(max(0.0, started + sent / rate - time.monotonic()))
-        producer.send_batch(batch)
-        sent += len(batch)
-        if producer.unreachable:
-            # A whole batch and its resends got no answer: every other batch would wait out the same.
-            producer.summary.unsent = count - sent
-            break
+    with bar(total=count, desc="sending", unit="event") as progress:
+        for batch in batches(stream, count, batch_size):
+            if rate > 0:
+                time.sleep(max(0.0, started + sent / rate - time.monotonic()))
+            producer.send_batch(batch)
+            sent += len(batch)
+            progress.update(len(batch))
+            progress.set_postfix(accepted=producer.summary.accepted, refresh=False)
+            if producer.unreachable:
+                # A whole batch and its resends got no answer: every other batch would wait out the same.
+                producer.summary.unsent = count - sent
+                break
     summary = producer.summary
     summary.generated, summary.kinds = sent, faker.kinds
     summary.elapsed_s = time.monotonic() - started

@@ -18,13 +18,14 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from sql.athena import QueryError, query_names, render_for_duckdb
-from tools.local.lake import EVENTS_PREFIX, create_events_view
+from tools.local.lake import EVENTS_PREFIX, create_events_view, lake_days
 
 EXIT_BAD_INPUT = 2
 EXIT_QUERY_FAILED = 1
@@ -71,6 +72,48 @@ def run_query(name: str, lake: Path, params: Mapping[str, str]) -> QueryResult:
             raise LakeReadError(f"reading the lake at {lake} failed: {error}") from error
         columns = [column[0] for column in cursor.description or []]
     return QueryResult(columns=columns, rows=rows)
+
+
+def day_runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days: [(first, last), ...]."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _spans(runs: Sequence[tuple[date, date]], shown: int = 4) -> str:
+    text = ", ".join(str(first) if first == last else f"{first} to {last}" for first, last in runs[:shown])
+    return text + (f" and {len(runs) - shown} more stretches" if len(runs) > shown else "")
+
+
+def lake_coverage_note(lake: Path, first: date, last: date) -> str | None:
+    """What to tell a user whose date range the lake does not cover whole, or None when it does.
+
+    Days are those with at least one events object (the partition folders), so the answer costs a
+    directory listing, not a query.
+    """
+    held = lake_days(lake)
+    if not held:
+        return None
+    wanted = {first + timedelta(days=n) for n in range((last - first).days + 1)}
+    missing = sorted(wanted - set(held))
+    if not missing:
+        return None
+    holds = f"the lake at {lake} holds events on {_spans(day_runs(held))}"
+    if len(missing) == len(wanted):
+        return f"no event in {first} to {last}: {holds}"
+    return f"{holds}; nothing on {_spans(day_runs(missing))}"
+
+
+def _range(params: Mapping[str, str]) -> tuple[date, date] | None:
+    try:
+        return date.fromisoformat(params["from_date"]), date.fromisoformat(params["to_date"])
+    except (KeyError, ValueError):
+        return None
 
 
 def format_table(result: QueryResult) -> str:
@@ -133,7 +176,8 @@ def _argument_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _argument_parser().parse_args(argv)
     try:
-        result = run_query(arguments.name, arguments.lake, parse_params(arguments.param))
+        params = parse_params(arguments.param)
+        result = run_query(arguments.name, arguments.lake, params)
     except QueryError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -144,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result.as_dicts(), indent=2))
     else:
         print(format_table(result))
+    dates = _range(params)
+    note = lake_coverage_note(arguments.lake, *dates) if dates else None
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from streaming import run_local
 from streaming.run_local import check_events_file, load_scenarios, main
+from tests.support.terminal import Terminal
 
 
 def test_a_json_file_of_scenarios_becomes_one_events_file_each(tmp_path):
@@ -104,13 +105,6 @@ def test_a_bad_scenario_property_is_named_before_any_scenario_runs(tmp_path, cap
     code, out, err = run(["--scenarios", str(source)], capsys)
     assert (code, out) == (2, "")
     assert "scenario 'broken': uba.window.seconds='x' is not a whole number" in err
-
-
-class Terminal(io.StringIO):
-    """A text stream that says it is a terminal, as stderr does in an interactive shell."""
-
-    def isatty(self) -> bool:
-        return True
 
 
 GOOD = json.dumps({"eventId": "e1", "createdAt": "2026-03-01T12:15:00Z", "receivedAt": "2026-03-01T12:15:01Z"})
