@@ -45,6 +45,7 @@ from sql.lake import EVENTS_PREFIX, arrival_hour
 from sql.redshift import RefreshParameters, stage_statement, to_duckdb
 from tools import warehouse
 from tools.local.lake import write_lake
+from tools.progress import ticking
 
 LAKE_START = datetime(2026, 1, 1, tzinfo=UTC)
 EVENTS_PER_HOUR = 4
@@ -149,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     parameters = RefreshParameters(lookback_days=options.lookback_days)
 
-    with tempfile.TemporaryDirectory() as scratch:
+    # Files are counted, not timed, so a clock on the terminal changes no figure.
+    with tempfile.TemporaryDirectory() as scratch, ticking("building the lake and counting the objects read"):
         lake, catalog = Path(scratch) / "lake", Path(scratch) / "catalog"
         new_hour = build_lake(lake, options.days)
         connection = warehouse.connect()

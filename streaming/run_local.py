@@ -103,9 +103,11 @@ def _run_one_job(config: Mapping[str, str], scenarios: Sequence[Scenario]) -> It
             env.execute_sql(statement)
         branches.append(f"SELECT {index} AS scenario, record FROM {database}.alert_records")
     env.use_database("default_database")
-    with env.execute_sql("\nUNION ALL\n".join(branches)).collect() as rows:
-        for row in rows:
-            yield scenarios[row[0]].name, json.loads(row[1])
+    # Collected as Arrow batches (to_pandas), not row by row: `collect()` makes two py4j calls per
+    # row, which doubled the run time of a three-month sample (~15,000 alert records).
+    frame = env.sql_query("\nUNION ALL\n".join(branches)).to_pandas()
+    for index, record in zip(frame["scenario"], frame["record"], strict=True):
+        yield scenarios[int(index)].name, json.loads(record)
 
 
 def explain_kinesis(properties: Mapping[str, str]) -> dict[str, str]:
@@ -277,8 +279,8 @@ class _Counter:
     def _tick(self) -> None:
         while not self._stop.wait(0.5):
             elapsed = time.monotonic() - self.started
-            state = "starting the mini-cluster" if not self.alerts else f"{self.alerts} alert records so far"
-            self.err.write(f"\rrunning the job on {self.records} records: {state} ({elapsed:.0f} s)\x1b[K")
+            state = f", {self.alerts} alert records out" if self.alerts else ""
+            self.err.write(f"\rrunning the job on {self.records} records{state} ({elapsed:.0f} s)\x1b[K")
             self.err.flush()
 
 

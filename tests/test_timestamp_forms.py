@@ -23,11 +23,9 @@ from sql.lake import event_partition
 from streaming.statements import STREAM_TIMESTAMP_PATTERN
 from tests.support.lambda_events import (
     STREAM_NAME,
-    ingest_environment,
+    handler_stream,
     invoke,
-    kinesis_for_handler,
     read_stream,
-    receive_at,
 )
 from tests.support.timestamps import FORMS, Form, stream_record
 from tools.local.lake import create_events_view, write_lake
@@ -59,9 +57,7 @@ def test_the_flink_job_and_the_contract_state_the_same_stream_form() -> None:
 
 @pytest.fixture
 def stream(monkeypatch: pytest.MonkeyPatch) -> Any:
-    ingest_environment(monkeypatch)
-    receive_at(monkeypatch)
-    with kinesis_for_handler() as client:
+    with handler_stream(monkeypatch) as client:
         yield client
 
 

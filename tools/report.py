@@ -24,6 +24,7 @@ from sql.athena import QueryError
 from sql.redshift import RefreshParameters
 from tools import warehouse
 from tools.charts import Chart, Report, Section, Series, Table
+from tools.cli import iso_day
 from tools.progress import bar
 from tools.query import LakeReadError, QueryResult, lake_coverage_note, run_query
 
@@ -197,21 +198,14 @@ def build(lake: Path, first: date, last: date, from_action: str, to_action: str)
     return report
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.report",
         description="Chart the lake's analyses and the warehouse's retention as one self-contained HTML page.",
     )
     parser.add_argument("--lake", type=Path, required=True, help="lake root (holds events/year=.../)")
-    parser.add_argument("--from", dest="first", type=_day, required=True, help="first UTC day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="last", type=_day, required=True, help="last UTC day (inclusive), YYYY-MM-DD")
+    parser.add_argument("--from", dest="first", type=iso_day, required=True, help="first UTC day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="last", type=iso_day, required=True, help="last UTC day (inclusive), YYYY-MM-DD")
     parser.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (%(default)s)")
     parser.add_argument("--png", type=Path, metavar="DIR", help="also write each chart as a PNG into DIR")
     parser.add_argument("--from-action", default="viewDoc", help="conversion from this action (%(default)s)")

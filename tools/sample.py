@@ -16,9 +16,10 @@ import json
 import shutil
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from tools.cli import iso_day
 from tools.local.sample import (
     DEFAULT_SEED,
     DEFAULT_USERS,
@@ -34,20 +35,13 @@ from tools.progress import bar
 CATALOGUE_FILE = "catalogue.jsonl"
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.sample",
         description="Write sample events (stream records and a lake in Firehose's layout) over a date range.",
     )
-    parser.add_argument("--from", dest="first", type=_day, required=True, help="first UTC day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="last", type=_day, required=True, help="last UTC day (inclusive), YYYY-MM-DD")
+    parser.add_argument("--from", dest="first", type=iso_day, required=True, help="first UTC day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="last", type=iso_day, required=True, help="last UTC day (inclusive), YYYY-MM-DD")
     parser.add_argument("--out", type=Path, required=True, help="directory to write events.jsonl and lake/ into")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the same seed writes the same sample")
     parser.add_argument("--users", type=int, default=DEFAULT_USERS, help="users in the pool (default %(default)s)")

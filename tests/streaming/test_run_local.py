@@ -169,7 +169,7 @@ def test_on_a_terminal_the_runner_shows_counts_while_the_job_runs_and_a_summary(
     assert main(["--events", str(events)], out=out, err=err) == 0
     assert [json.loads(line)["alertType"] for line in out.getvalue().splitlines()] == ["error", "counts", "counts"]
     shown = err.getvalue()
-    assert "\rrunning the job on 1 records: starting the mini-cluster (" in shown
+    assert "\rrunning the job on 1 records (0 s)" in shown or "\rrunning the job on 1 records (1 s)" in shown
     assert f"warning: {events} line 2: not JSON" in shown
     assert shown.endswith("1 events-stream records in, 3 alert records out (1 error, 0 warn_burst, 2 counts)\n")
 

@@ -53,7 +53,7 @@ EVENTS_FILE = "events.jsonl"
 LAKE_DIR = "lake"
 DELIVERY_STREAM_NAME = "uba-sample-events"
 DEFAULT_SEED = 7
-DEFAULT_USERS = 400
+DEFAULT_USERS = 250
 # Longer ranges are fine for the generator but slow for a laptop's first hour; the CLI says so.
 MAX_DAYS = 3 * 366
 
