@@ -10,83 +10,78 @@ Nothing else in the program reads `pulumi.Config()`.
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, Self, get_args
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import Field, StringConstraints, ValidationError, field_validator, model_validator
+
+from settings.base import (
+    LOG_RETENTION_DAYS,
+    PERSONAS,
+    PROJECT,
+    ActionName,
+    Cidr,
+    DevAccess,
+    Email,
+    IamUserName,
+    Marker,
+    Matching,
+    Model,
+    Persona,
+    ScheduleExpression,
+    SecurityGroupId,
+    StreamSettings,
+    SubnetId,
+    TagValue,
+    TierSettings,
+    VpcId,
 )
+from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
+from settings.problems import SettingsError, describe
 
-from settings.formats import (
-    TAGS_PER_RESOURCE,
-    admits_the_internet,
-    control_character_problem,
-    ipv4_network_problem,
-    schedule_problem,
-    tag_text_problem,
-)
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "PERSONAS",
+    "PROJECT",
+    "TIER_KEYS",
+    "DevAccess",
+    "Persona",
+    "Settings",
+    "SettingsError",
+    "StreamSettings",
+    "from_pulumi_config",
+    "load_settings",
+    "overlapping_prefixes",
+]
 
-PROJECT = "uba"
 TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability")
-
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)  # fmt: skip
-# The four staff groups of every stack, in the order reports list them (the access tier creates them).
-Persona = Literal["admin", "op", "dev", "bizUser"]
-PERSONAS: tuple[Persona, ...] = get_args(Persona)
-# What the dev group may do: `builder` sends test events and writes dev data; `read_only` reads.
-DevAccess = Literal["builder", "read_only"]
-
-
-def _refuse(problem: Callable[[str], str | None]) -> AfterValidator:
-    """A validator that raises `problem(value)`, with the value, when there is one."""
-
-    def check(value: str) -> str:
-        reason = problem(value)
-        if reason is not None:
-            raise ValueError(f"{reason}, got {value!r}")
-        return value
-
-    return AfterValidator(check)
-
-
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Cidr = Annotated[str, _refuse(ipv4_network_problem)]
-# Markers reach the Flink job as SQL string literals; a control character there stops it at start.
-Marker = Annotated[str, StringConstraints(min_length=1, max_length=64), _refuse(control_character_problem)]
-TagValue = Annotated[str, _refuse(lambda text: tag_text_problem(text, key=False))]
-ScheduleExpression = Annotated[str, _refuse(schedule_problem)]
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
-# An event action as the warehouse can put it in a Redshift string literal: no backslash or control characters.
-ActionName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\\\x00-\x1f\x7f]+$")]
 
 
-class Model(BaseModel):
-    """Base for every settings model: frozen, strict about unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True)
+EnvironmentName = Annotated[
+    str, Matching(r"[a-z][a-z0-9]{1,11}", "2-12 lowercase letters and digits, starting with a letter")
+]
+DatabaseName = Annotated[
+    str, Matching(r"[a-z_][a-z0-9_]{0,63}", "1-64 lowercase letters, digits and underscores, not starting with a digit")
+]
+DatabaseUser = Annotated[
+    str, Matching(r"[a-z][a-z0-9_]{0,126}", "1-127 lowercase letters, digits and underscores, starting with a letter")
+]
 
 
 # --- shared ----------------------------------------------------------------------------------------------
 
 
 class PlatformSettings(Model):
-    environment: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{1,11}$")] = Field(
-        description="Environment name, e.g. `dev` or `prod`; tagged as `Environment`."
-    )
-    prefix: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,18}[a-z0-9]$")] = Field(
-        description="Prefix of every physical name, e.g. `uba-dev`; lowercase, 3-20 characters."
-    )
+    environment: EnvironmentName = Field(description="Environment name, e.g. `dev` or `prod`; tagged as `Environment`.")
+    prefix: Annotated[
+        str,
+        Matching(
+            r"[a-z][a-z0-9-]{1,18}[a-z0-9]",
+            "3-20 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen",
+        ),
+    ] = Field(description="Prefix of every physical name, e.g. `uba-dev`; lowercase, 3-20 characters.")
     production: bool = Field(
         description="Whether this stack serves production: it must name an admin, and dev gets read-only."
     )
@@ -107,7 +102,7 @@ class PlatformSettings(Model):
     log_retention_days: int = Field(description="Retention of every CloudWatch log group the platform creates.")
     kms_deletion_window_days: int = Field(default=30, ge=7, le=30, description="KMS key deletion waiting period.")
     ops_alarm_emails: list[Email] = Field(default_factory=list, description="Email subscribers of the ops topic.")
-    powertools_version: Annotated[str, StringConstraints(pattern=r"^3\.\d+\.\d+$")] = Field(
+    powertools_version: Annotated[str, Matching(r"3\.\d+\.\d+", "a Powertools 3 release such as 3.37.0")] = Field(
         description="Powertools for AWS Lambda (Python) release; its published arm64 layer is resolved "
         "from SSM, and tests pin the same version."
     )
@@ -154,20 +149,6 @@ class PlatformSettings(Model):
         }
 
 
-class StreamSettings(Model):
-    mode: Literal["on_demand", "provisioned"] = Field(description="Kinesis capacity mode.")
-    shard_count: int | None = Field(default=None, ge=1, le=500, description="Shards; provisioned mode only.")
-    retention_hours: int = Field(default=24, ge=24, le=8760, description="Record retention, 24 to 8760 hours.")
-
-    @model_validator(mode="after")
-    def _check(self) -> Self:
-        if self.mode == "provisioned" and self.shard_count is None:
-            raise ValueError("shard_count: required when mode is provisioned")
-        if self.mode == "on_demand" and self.shard_count is not None:
-            raise ValueError("shard_count: must be omitted when mode is on_demand")
-        return self
-
-
 # --- ingest ----------------------------------------------------------------------------------------------
 
 
@@ -179,7 +160,7 @@ class ApiSettings(Model):
     burst_limit: int = Field(ge=1, le=5000, description="Burst of requests.")
     daily_quota: int | None = Field(default=None, ge=1, description="Requests per day per API key; none if unset.")
     tracing: bool = Field(default=False, description="X-Ray tracing on the stage and the ingest Lambda.")
-    stage_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}$")] = Field(
+    stage_name: Annotated[str, Matching(r"[A-Za-z0-9_]{1,64}", "1-64 letters, digits and underscores")] = Field(
         default="v1", description="API Gateway stage; part of the endpoint URL."
     )
     manage_account_logging_role: bool = Field(
@@ -209,7 +190,7 @@ class IngestAlarmSettings(Model):
     write_throttled_records: int = Field(default=1, ge=1, description="Throttled records per minute.")
 
 
-class IngestSettings(Model):
+class IngestSettings(TierSettings):
     enabled: bool = True
     """Build the ingest tier (API, Lambda, events stream); streaming and lake need it."""
     stream: StreamSettings
@@ -284,7 +265,7 @@ class StreamingAlarmSettings(Model):
     """Alert-sink Lambda errors per 5 minutes that raise the alarm."""
 
 
-class StreamingSettings(Model):
+class StreamingSettings(TierSettings):
     enabled: bool = True
     """Build the real-time tier; switch off to save Flink's hourly cost in dev."""
     flink: FlinkSettings = FlinkSettings()
@@ -298,8 +279,7 @@ class StreamingSettings(Model):
     alarms: StreamingAlarmSettings = StreamingAlarmSettings()
     """Alarm thresholds; alarms notify the ops topic."""
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def check_when_on(self) -> None:
         # The sink remembers "already announced" on the item: an item that expires while its alert
         # can still be redelivered from the stream would announce that alert a second time.
         retention_hours = self.alerts_stream.retention_hours
@@ -308,7 +288,6 @@ class StreamingSettings(Model):
                 f"sink.results_ttl_days: must outlast the alerts stream's retention ({retention_hours} hours), "
                 f"got {self.sink.results_ttl_days} days"
             )
-        return self
 
 
 # --- lake ------------------------------------------------------------------------------------------------
@@ -354,7 +333,7 @@ class LakeAlarmSettings(Model):
     """Age (s) of the oldest undelivered record that raises the alarm."""
 
 
-class LakeSettings(Model):
+class LakeSettings(TierSettings):
     enabled: bool = True
     """Build the lake tier (buckets, Firehose, Glue, Athena); the warehouse needs it."""
     versioning: bool = False
@@ -367,8 +346,7 @@ class LakeSettings(Model):
     alarms: LakeAlarmSettings = LakeAlarmSettings()
     """Alarm thresholds; alarms notify the ops topic."""
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def check_when_on(self) -> None:
         # With dynamic partitioning Firehose buffers in stages: a record may wait up to 1.5 times the
         # buffer interval before delivery, so a lower freshness threshold would alarm on healthy delivery.
         if 2 * self.alarms.freshness_seconds <= 3 * self.firehose.buffer_seconds:
@@ -376,7 +354,6 @@ class LakeSettings(Model):
                 f"alarms.freshness_seconds: must be more than 1.5 x firehose.buffer_seconds "
                 f"({self.firehose.buffer_seconds}), got {self.alarms.freshness_seconds}"
             )
-        return self
 
 
 # --- warehouse -------------------------------------------------------------------------------------------
@@ -416,19 +393,15 @@ class ProvisionedSettings(Model):
 class NetworkSettings(Model):
     vpc_cidr: Cidr = "10.42.0.0/16"
     """CIDR of the warehouse VPC the program creates."""
-    existing_vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]+$")] | None = None
+    existing_vpc_id: VpcId | None = None
     """Use this VPC instead of creating one."""
-    existing_subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]+$")]] = Field(
-        default_factory=list
-    )
+    existing_subnet_ids: list[SubnetId] = Field(default_factory=list)
     """Private subnets of the existing VPC, in distinct AZs."""
     allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
         description="Clients admitted on port 5439: IPv4 networks that together must not cover the internet.",
     )
-    allowed_security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]+$")]] = Field(
-        default_factory=list
-    )
+    allowed_security_group_ids: list[SecurityGroupId] = Field(default_factory=list)
     """Security groups admitted on port 5439."""
 
     @field_validator("vpc_cidr")
@@ -477,7 +450,7 @@ class RefreshSettings(Model):
         return self
 
 
-class WarehouseSettings(Model):
+class WarehouseSettings(TierSettings):
     enabled: bool = True
     """Build the warehouse tier (VPC, Redshift, scheduled models)."""
     mode: Literal["serverless", "provisioned"] = "serverless"
@@ -488,17 +461,16 @@ class WarehouseSettings(Model):
     """Cluster size; required when mode is provisioned."""
     network: NetworkSettings = NetworkSettings()
     """Where the warehouse lives and who may connect."""
-    database_name: Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,63}$")] = "analytics"
+    database_name: DatabaseName = "analytics"
     """The warehouse database."""
-    admin_username: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,126}$")] = "uba_admin"
+    admin_username: DatabaseUser = "uba_admin"
     """Admin user; its password is managed by Redshift in Secrets Manager."""
     snapshot_retention_days: int = Field(default=7, ge=1, le=35)
     """Days a cluster's automated snapshots, or Serverless's daily snapshots, are kept."""
     refresh: RefreshSettings = RefreshSettings()
     """The scheduled model refresh."""
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def check_when_on(self) -> None:
         chosen = self.serverless if self.mode == "serverless" else self.provisioned
         if chosen is None:
             raise ValueError(f"{self.mode}: required when mode is {self.mode}")
@@ -512,7 +484,6 @@ class WarehouseSettings(Model):
                 f"network.existing_subnet_ids: {self.mode} Redshift needs {needed} subnets in distinct "
                 f"Availability Zones, got {given}"
             )
-        return self
 
     @property
     def required_subnets(self) -> int:
@@ -523,9 +494,6 @@ class WarehouseSettings(Model):
 
 
 # --- access ----------------------------------------------------------------------------------------------
-
-# IAM user names: alphanumerics and +=,.@_- up to 64 characters.
-IamUserName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")]
 
 
 class StaffMember(Model):
@@ -546,7 +514,7 @@ class StaffMember(Model):
         return self
 
 
-class AccessSettings(Model):
+class AccessSettings(TierSettings):
     enabled: bool = True
     """Build the IAM groups and staff memberships."""
     require_mfa: bool = True
@@ -557,15 +525,13 @@ class AccessSettings(Model):
     staff: list[StaffMember] = Field(default_factory=list)
     """Who is in which group."""
 
-    @model_validator(mode="after")
-    def _check(self) -> Self:
+    def check_when_on(self) -> None:
         seen: set[str] = set()
         for member in self.staff:
             key = member.user.lower()  # IAM user names are case-insensitive
             if key in seen:
                 raise ValueError(f"staff: user {member.user} is listed twice")
             seen.add(key)
-        return self
 
 
 def overlapping_prefixes(prefixes: Mapping[str, str]) -> list[str]:
@@ -596,7 +562,7 @@ class ObservabilitySettings(Model):
 
 
 class Settings(Model):
-    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+    region: Annotated[str, Matching(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")]
     platform: PlatformSettings
     ingest: IngestSettings
     streaming: StreamingSettings
@@ -621,105 +587,36 @@ class Settings(Model):
         return self
 
 
-class SettingsError(ValueError):
-    """Invalid stack config: one readable line per problem."""
-
-    def __init__(self, stack: str, problems: list[str]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"invalid config for stack '{stack}':\n{lines}")
-
-
-def _format_location(location: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for part in location:
-        if isinstance(part, int):
-            parts.append(f"[{part}]")
-        else:
-            parts.append(f".{part}" if parts else part)
-    return "".join(parts)
-
-
-def _value_at(raw: Any, location: tuple[int | str, ...]) -> Any:
-    value = raw
-    for part in location:
-        try:
-            value = value[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return value
-
-
-_MESSAGE_PREFIX = re.compile(r"^(Value error|Assertion failed), ")
-
-
-def _problem(error: Mapping[str, Any], raw: Mapping[str, Any]) -> str:
-    location = tuple(error["loc"])
-    message = _MESSAGE_PREFIX.sub("", str(error["msg"]))
-    if error["type"] == "value_error" and not message.startswith("must "):
-        # Model validators name the key themselves: `shard_count: required when ...`.
-        key, _, reason = message.partition(": ")
-        full = _format_location((*location, *key.split(".")))
-        return f"{full}: {reason}"
-    path = _format_location(location)
-    if error["type"] == "value_error":
-        return f"{path}: {message}"  # a field validator's message already carries the value
-    if error["type"] == "extra_forbidden":
-        return f"{path}: unknown key (check the spelling; allowed keys are the documented ones)"
-    if error["type"] == "missing":
-        return f"{path}: required, but missing"
-    got = _value_at(raw, location)
-    return f"{path}: {_reason(error, message)}, got {got!r}"
-
-
-_REASONS: dict[str, str] = {
-    "greater_than_equal": "must be >= {ge}",
-    "greater_than": "must be > {gt}",
-    "less_than_equal": "must be <= {le}",
-    "less_than": "must be < {lt}",
-    "string_too_short": "must have at least {min_length} characters",
-    "string_too_long": "must have at most {max_length} characters",
-    "string_pattern_mismatch": "must match {pattern}",
-    "too_short": "must have at least {min_length} items",
-    "literal_error": "must be one of {expected}",
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "string_type": "must be a string",
-    "list_type": "must be a list",
-    "dict_type": "must be a mapping",
-    "model_type": "must be a mapping of settings",
-}
-
-
-def _reason(error: Mapping[str, Any], message: str) -> str:
-    template = _REASONS.get(str(error["type"]))
-    if template is None:
-        return f"{message[0].lower()}{message[1:]}"
-    return template.format(**(error.get("ctx") or {}))
-
-
 def load_settings(raw: Mapping[str, Any], stack: str = "?") -> Settings:
-    """Validate a stack's config (tier key -> object, plus `region`) into frozen settings."""
+    """Validate a stack's config (`uba:` section -> object, plus `region`) into frozen settings.
+
+    Every problem is reported at once, one line each; a section the settings do not know (a
+    misspelt `uba:observabilty`) is one of them.
+    """
     try:
         return Settings.model_validate(raw)
     except ValidationError as error:
-        problems = [_problem(e, raw) for e in error.errors(include_url=False)]
-        raise SettingsError(stack, problems) from None
+        raise SettingsError(stack, describe(error, raw, Settings)) from None
 
 
 def from_pulumi_config() -> Settings:
-    """Read the stack's config through Pulumi and validate it. Called once, by `__main__.py`."""
+    """Read the stack's config through Pulumi and validate it. Called once, by `__main__.py`.
+
+    Every `uba:` key of the stack is read, not only the known sections, so that a misspelt
+    section is an error rather than a section silently left out.
+    """
     import pulumi
+    from pulumi.runtime.config import CONFIG, get_config_env
 
     config = pulumi.Config(PROJECT)
     raw: dict[str, Any] = {"region": pulumi.Config("aws").get("region")}
-    for key in TIER_KEYS:
-        value = config.get_object(key)
+    namespace = f"{PROJECT}:"
+    keys = {key for key in (*CONFIG.get(), *get_config_env()) if key.startswith(namespace)}
+    for key in sorted(keys):
+        section = key[len(namespace) :]
+        if section == "region":
+            raise SettingsError(pulumi.get_stack(), [f"{key}: unknown section; the region is aws:region"])
+        value = config.get_object(section)
         if value is not None:
-            raw[key] = value
+            raw[section] = value
     return load_settings(raw, pulumi.get_stack())

@@ -14,6 +14,7 @@ from pulumi_policy import (
 )
 
 from .common import ADVISORY, MANDATORY, UNKNOWN, for_types, is_set, label_of, lookup, of_type, refers_to, truthy
+from .remedies import TRACING_SETTINGS, remedy
 
 STAGE: Final = "aws:apigateway/stage:Stage"
 METHOD_SETTINGS: Final = "aws:apigateway/methodSettings:MethodSettings"
@@ -85,15 +86,15 @@ def check_access_logged(args: ResourceValidationArgs, report: ReportViolation) -
 def check_tracing(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == STAGE:
         traced = lookup(args.props, "xrayTracingEnabled")
-        fix = "xray_tracing_enabled=True"
+        fix = "set xray_tracing_enabled=True"
     else:
         traced = lookup(args.props, "tracingConfig", "mode")
         traced = traced == "Active" or traced is UNKNOWN
-        fix = "tracing_config=FunctionTracingConfigArgs(mode='Active')"
+        fix = "set tracing_config=FunctionTracingConfigArgs(mode='Active')"
     if not (truthy(traced) or traced is UNKNOWN):
         report(
             f"{args.resource_type} {label_of(args)} is not traced with X-Ray, so a slow or failing request cannot "
-            f"be followed end to end: set {fix} (`uba:ingest.api.tracing: true` in the stack file).",
+            f"be followed end to end: {remedy(TRACING_SETTINGS, args.name, True, fix)}.",
             None,
         )
 
@@ -111,7 +112,7 @@ POLICIES: Final = [
         enforcement_level=MANDATORY,
         validate=check_access_logged,
     ),
-    # Advisory: `uba:ingest.api.tracing` is deliberately false in dev (X-Ray costs per trace).
+    # Advisory: tracing is deliberately off in dev (X-Ray costs per trace).
     ResourceValidationPolicy(
         name="xray-tracing",
         description="API stages and Lambda functions are traced with X-Ray.",

@@ -12,6 +12,7 @@ from typing import Final
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from .common import ADVISORY, MANDATORY, UNKNOWN, for_types, is_set, label_of, lookup, number, schema, setting, truthy
+from .remedies import KMS_DELETION_WINDOW_DAYS, LOG_RETENTION_DAYS, retention_at_least, stack_setting
 
 PLATFORM_KEY: Final = "the platform key (context.kms_key_arn)"
 
@@ -88,7 +89,8 @@ def check_log_group_retention(args: ResourceValidationArgs, report: ReportViolat
     found = "never expires" if not days else f"keeps logs {number(days)} days"
     report(
         f"CloudWatch log group {label_of(args)} {found}; this stack requires a retention of at least {minimum} "
-        f"days: set retention_in_days (components.shared.logs.log_group uses `uba:platform.log_retention_days`).",
+        f"days: set retention_in_days (components.shared.logs.log_group takes it from the stack: "
+        f"{stack_setting(LOG_RETENTION_DAYS, retention_at_least(minimum))}).",
         None,
     )
 
@@ -123,7 +125,7 @@ def check_key_deletion_window(args: ResourceValidationArgs, report: ReportViolat
     report(
         f"KMS key {label_of(args)} can be deleted {number(days)} days after it is scheduled, leaving less than "
         f"{minimum} days to notice a mistake before every dataset it encrypts becomes unreadable: raise "
-        f"`uba:platform.kms_deletion_window_days` (deletion_window_in_days).",
+        f"deletion_window_in_days ({stack_setting(KMS_DELETION_WINDOW_DAYS, minimum)}).",
         None,
     )
 

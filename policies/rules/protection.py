@@ -12,6 +12,9 @@ from typing import Final
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from .common import MANDATORY, UNKNOWN, for_types, label_of, lookup, schema, setting, truthy
+from .remedies import PROTECT_STATEFUL, RECOVERY_SETTINGS, policy_setting, remedy, stack_setting
+
+PITR_FIX: Final = "set point_in_time_recovery=TablePointInTimeRecoveryArgs(enabled=True)"
 
 # The resources that hold data (or, for the key, make all other data readable).
 STATEFUL_TYPES: Final = (
@@ -44,10 +47,24 @@ def check_protected(args: ResourceValidationArgs, report: ReportViolation) -> No
         args.not_applicable("the stack's policy config does not ask for protection")
     if args.opts.protect or args.name in setting(args, PROTECTION_CONFIG, "exemptResources"):
         return
+    protect = (
+        "create it with opts=components.shared.context.stateful(parent, context.protect_stateful) (protect=True and "
+        "retain_on_delete=True)"
+    )
+    if truthy(lookup(args.props, "forceDestroy")):
+        # Its program empties and deletes it on destroy: disposable by design, which the stack's policy
+        # config acknowledges by name (prod's does for query results and build artifacts).
+        report(
+            f"{args.resource_type} {label_of(args)} is not protected in a stack that protects data, and its "
+            f"program deletes it with its contents (force_destroy): if they are disposable, "
+            f"{policy_setting('require-protection', 'exemptResources', args.name)}; else {protect}.",
+            None,
+        )
+        return
     report(
         f"{args.resource_type} {label_of(args)} holds data but is not protected in a stack that protects data: "
-        f"create it with opts=components.shared.context.stateful(parent, context.protect_stateful) (protect=True and "
-        f"retain_on_delete=True), or list it in require-protection.exemptResources if losing it is acceptable.",
+        f"{protect} and {stack_setting(PROTECT_STATEFUL, True)}, or, if losing it is acceptable, "
+        f"{policy_setting('require-protection', 'exemptResources', args.name)}.",
         None,
     )
 
@@ -60,8 +77,7 @@ def check_point_in_time_recovery(args: ResourceValidationArgs, report: ReportVio
     if not (truthy(enabled) or enabled is UNKNOWN):
         report(
             f"DynamoDB table {label_of(args)} is protected but has no point-in-time recovery, so a bad write "
-            f"cannot be undone: set point_in_time_recovery=TablePointInTimeRecoveryArgs(enabled=True) "
-            f"(`uba:streaming.sink.point_in_time_recovery: true` in the stack file).",
+            f"cannot be undone: {remedy(RECOVERY_SETTINGS, args.name, True, PITR_FIX)}.",
             None,
         )
 

@@ -16,6 +16,9 @@ from typing import Any, Final
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy
 
 from .common import MANDATORY, UNKNOWN, as_list, document, is_set, label_of, lookup, of_type, refers_to, statements
+from .remedies import VERSIONING_SETTINGS, remedy
+
+VERSIONING_FIX: Final = "add an aws.s3.BucketVersioning with status 'Enabled' (SecureBucketArgs(versioning=True))"
 
 BUCKET: Final = "aws:s3/bucket:Bucket"
 ENCRYPTION: Final = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -130,8 +133,7 @@ def check_versioning(args: StackValidationArgs, report: ReportViolation) -> None
         if not any(status in ("Enabled", UNKNOWN) for status in statuses):
             report(
                 f"S3 bucket {label_of(bucket)} is protected but not versioned, so an overwrite or delete loses "
-                f"data: add an aws.s3.BucketVersioning with status 'Enabled' (SecureBucketArgs(versioning=True); "
-                f"for the lake, `uba:lake.versioning: true` in the stack file).",
+                f"data: {remedy(VERSIONING_SETTINGS, bucket.name, True, VERSIONING_FIX)}.",
                 bucket.urn,
             )
 

@@ -13,6 +13,9 @@ from typing import Any, Final
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from .common import ADVISORY, MANDATORY, UNKNOWN, for_types, is_set, label_of, lookup, truthy
+from .remedies import SNAPSHOT_SETTINGS, remedy
+
+SNAPSHOTS_FIX: Final = "set application_snapshot_configuration.snapshots_enabled=True"
 
 
 def reads_a_stream(props: Any) -> bool:
@@ -58,8 +61,8 @@ def check_flink_snapshots(args: ResourceValidationArgs, report: ReportViolation)
     if not (truthy(enabled) or enabled is UNKNOWN):
         report(
             f"Flink application {label_of(args)} takes no snapshots, so an update or restart replays from the "
-            f"stream's trim horizon or loses window state: set `uba:streaming.flink.snapshots: true` "
-            f"(application_snapshot_configuration.snapshots_enabled=True).",
+            f"stream's trim horizon or loses window state: "
+            f"{remedy(SNAPSHOT_SETTINGS, args.name, True, SNAPSHOTS_FIX)}.",
             None,
         )
 

@@ -29,6 +29,7 @@ from .common import (
     setting,
     truthy,
 )
+from .remedies import ATHENA_BYTES_SCANNED_CUTOFF, stack_setting
 
 NAMESPACE: Final = "aws:redshiftserverless/namespace:Namespace"
 WORKGROUP: Final = "aws:redshiftserverless/workgroup:Workgroup"
@@ -158,7 +159,7 @@ def check_athena_cutoff(args: ResourceValidationArgs, report: ReportViolation) -
     found = "no per-query scan limit" if not cutoff else f"a per-query scan limit of {number(cutoff)} bytes"
     report(
         f"Athena workgroup {label_of(args)} has {found}; this stack allows at most {maximum} bytes: set "
-        f"configuration.bytes_scanned_cutoff_per_query (`uba:lake.athena_bytes_scanned_cutoff`).",
+        f"configuration.bytes_scanned_cutoff_per_query ({stack_setting(ATHENA_BYTES_SCANNED_CUTOFF, maximum)}).",
         None,
     )
 

@@ -51,11 +51,11 @@ def test_a_person_may_be_in_several_groups_and_users_default_to_existing() -> No
         ([{"user": "kim", "groups": ["dev", "dev"]}], "access.staff[0].groups: lists a group twice for kim"),
         ([{"user": "kim"}], "access.staff[0].groups: required, but missing"),
         # invalid IAM user names: spaces, slashes, colons, empty, too long
-        ([{"user": "kim lee", "groups": ["dev"]}], "access.staff[0].user: must match"),
-        ([{"user": "team/kim", "groups": ["dev"]}], "access.staff[0].user: must match"),
-        ([{"user": "kim:1", "groups": ["dev"]}], "access.staff[0].user: must match"),
-        ([{"user": "", "groups": ["dev"]}], "access.staff[0].user: must match"),
-        ([{"user": "k" * 65, "groups": ["dev"]}], "access.staff[0].user: must match"),
+        ([{"user": "kim lee", "groups": ["dev"]}], "access.staff[0].user: must be an IAM user name of 1-64"),
+        ([{"user": "team/kim", "groups": ["dev"]}], "access.staff[0].user: must be an IAM user name of 1-64"),
+        ([{"user": "kim:1", "groups": ["dev"]}], "access.staff[0].user: must be an IAM user name of 1-64"),
+        ([{"user": "", "groups": ["dev"]}], "access.staff[0].user: must be an IAM user name of 1-64"),
+        ([{"user": "k" * 65, "groups": ["dev"]}], "access.staff[0].user: must be an IAM user name of 1-64"),
         # duplicates: IAM user names are case-insensitive
         ([{"user": "kim", "groups": ["dev"]}, {"user": "kim", "groups": ["op"]}],
          "access.staff: user kim is listed twice"),

@@ -80,8 +80,8 @@ def test_default_tags_include_the_required_keys() -> None:
             12,
             "warehouse.serverless.base_capacity_rpu: must be a multiple",
         ),
-        ("platform.prefix", "UBA_dev", "platform.prefix: must match"),
-        ("platform.powertools_version", "latest", "platform.powertools_version: must match"),
+        ("platform.prefix", "UBA_dev", "platform.prefix: must be 3-20 lowercase letters"),
+        ("platform.powertools_version", "latest", "platform.powertools_version: must be a Powertools 3 release"),
         (
             "warehouse.refresh.schedule_expression",
             "hourly",

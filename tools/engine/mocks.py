@@ -28,6 +28,7 @@ import inspect
 import json
 import keyword
 import os
+import re
 import runpy
 import subprocess
 import sys
@@ -57,8 +58,37 @@ class ProgramError(RuntimeError):
 # --- config ----------------------------------------------------------------------------------------------
 
 
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A Pulumi YAML file as a mapping; a syntax error is one line naming the file, line and column."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.MarkedYAMLError as error:
+        raise ProgramError(_yaml_problem(path, error)) from None
+    except yaml.YAMLError as error:
+        raise ProgramError(f"{path.name}: not valid YAML: {error}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ProgramError(
+            f"{path.name}: must be a YAML mapping (e.g. `config:` at the top), got {type(document).__name__}"
+        )
+    return document
+
+
+def _yaml_problem(path: Path, error: yaml.MarkedYAMLError) -> str:
+    """`Pulumi.dev.yaml:18:11: not valid YAML: expected ',' or ']', but got ':' (in a flow sequence from 17:15)`."""
+    mark, context = error.problem_mark or error.context_mark, error.context_mark
+    where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path.name
+    problem = error.problem or error.context or "unreadable"
+    inside = re.fullmatch(r"while (?:parsing|scanning) (an? .+)", error.context or "")
+    if error.problem and inside is not None:
+        started = f" from {context.line + 1}:{context.column + 1}" if context is not None and context != mark else ""
+        problem += f" (in {inside.group(1)}{started})"
+    return f"{where}: not valid YAML: {problem}"
+
+
 def _project_file(project_dir: Path) -> dict[str, Any]:
-    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    return read_yaml_mapping(project_dir / "Pulumi.yaml")
 
 
 def available_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
@@ -87,8 +117,10 @@ def load_stack_config(
     for key, spec in (project.get("config") or {}).items():
         if isinstance(spec, Mapping) and ("value" in spec or "default" in spec):
             config[qualify(key)] = spec.get("value", spec.get("default"))
-    stack_doc = yaml.safe_load(stack_file.read_text()) or {}
-    for key, value in (stack_doc.get("config") or {}).items():
+    stack_config = read_yaml_mapping(stack_file).get("config") or {}
+    if not isinstance(stack_config, Mapping):
+        raise ProgramError(f"{stack_file.name}: `config:` must be a mapping of keys such as uba:platform")
+    for key, value in stack_config.items():
         config[qualify(key)] = value
     for key, value in (overrides or {}).items():
         if value is None:
@@ -661,6 +693,7 @@ def run_isolated(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> Snapshot:
     """Run the program for `stack` in a fresh interpreter, failing clearly on error or timeout."""
+    load_stack_config(stack, project_dir, overrides)  # a missing or unreadable stack file: one line, no traceback
     with tempfile.TemporaryDirectory(prefix="uba-mockengine-") as scratch:
         out = Path(scratch) / "snapshot.json"
         command = [sys.executable, "-m", "tools.engine.mocks", stack, "--project-dir", str(project_dir)]

@@ -33,7 +33,7 @@ from tools.engine.mocks import ACCOUNT_ID, PROJECT_DIR
 from tools.local import REGION
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"  # where AWS publishes the Powertools layers
-STREAMING_OFF = {"uba:streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}}
+STREAMING_OFF = {"uba:streaming": {"enabled": False}}
 
 
 def arn(service: str, resource: str) -> str:

@@ -766,7 +766,7 @@ def test_every_warehouse_resource_is_tagged_and_parented_under_the_warehouse(dev
         ({"warehouse.refresh.conversion_to_action": "viewDoc"},
          "warehouse.refresh.conversion_to_action: must differ from conversion_from_action"),
         ({"warehouse.refresh.conversion_from_action": "view\\Doc"},
-         "warehouse.refresh.conversion_from_action: must match"),
+         "warehouse.refresh.conversion_from_action: must be an event action of 1-256 characters, no backslash"),
         ({"warehouse.mode": "provisioned", "warehouse.serverless": ..., "warehouse.provisioned": {},
           "warehouse.network.existing_vpc_id": "vpc-0abc", "warehouse.network.existing_subnet_ids": ["subnet-1"]},
          "warehouse.network.existing_subnet_ids: provisioned Redshift needs 2 subnets"),
