@@ -91,22 +91,23 @@ def _spans(runs: Sequence[tuple[date, date]], shown: int = 4) -> str:
 
 
 def lake_coverage_note(lake: Path, first: date, last: date) -> str | None:
-    """What to tell a user whose date range the lake does not cover whole, or None when it does.
+    """What to tell a user whose date range reaches past the days the lake holds, or None.
 
     Days are those with at least one events object (the partition folders), so the answer costs a
-    directory listing, not a query.
+    directory listing, not a query. A day without events between the lake's first and last day is
+    only a quiet day, so it is not reported.
     """
     held = lake_days(lake)
     if not held:
         return None
-    wanted = {first + timedelta(days=n) for n in range((last - first).days + 1)}
-    missing = sorted(wanted - set(held))
+    inside = [day for day in held if first <= day <= last]
+    if not inside:
+        return f"no event in {first} to {last}: the lake at {lake} holds events on {_spans(day_runs(held))}"
+    outside = [(first, min(last, held[0] - timedelta(days=1))), (max(first, held[-1] + timedelta(days=1)), last)]
+    missing = [(start, end) for start, end in outside if start <= end]
     if not missing:
         return None
-    holds = f"the lake at {lake} holds events on {_spans(day_runs(held))}"
-    if len(missing) == len(wanted):
-        return f"no event in {first} to {last}: {holds}"
-    return f"{holds}; nothing on {_spans(day_runs(missing))}"
+    return f"the lake at {lake} holds events from {held[0]} to {held[-1]}; nothing on {_spans(missing)}"
 
 
 def _range(params: Mapping[str, str]) -> tuple[date, date] | None:

@@ -67,7 +67,7 @@ def test_a_range_the_lake_does_not_cover_is_named(
     args = ["--lake", str(lake), "--from", "2026-03-01", "--to", "2026-03-10", "--out", str(tmp_path / "r.html")]
     assert report.main(args) == 0
     err = capsys.readouterr().err
-    assert f"note: the lake at {lake} holds events on {FIRST} to {LAST}; nothing on 2026-03-02 to 2026-03-10" in err
+    assert f"note: the lake at {lake} holds events from {FIRST} to {LAST}; nothing on 2026-03-02 to 2026-03-10" in err
 
 
 def test_charts_render_the_same_bytes_for_the_same_data() -> None:
