@@ -36,6 +36,7 @@ from settings.base import (
     TierSettings,
     VpcId,
 )
+from settings.bi import BiSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.problems import SettingsError, describe
 
@@ -44,6 +45,7 @@ __all__ = [
     "PERSONAS",
     "PROJECT",
     "TIER_KEYS",
+    "BiSettings",
     "DevAccess",
     "Persona",
     "Settings",
@@ -54,7 +56,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability")
+TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "bi", "access", "observability")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -570,6 +572,7 @@ class Settings(Model):
     warehouse: WarehouseSettings
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
+    bi: BiSettings = Field(default_factory=lambda: BiSettings.model_validate({"enabled": False}))
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -579,12 +582,40 @@ class Settings(Model):
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
         if self.warehouse.enabled and not self.lake.enabled:
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
+        if self.bi.enabled:
+            self._check_bi()
         if self.platform.production:
             if self.access.enabled and not any("admin" in m.groups for m in self.access.staff):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
         return self
+
+    def _check_bi(self) -> None:
+        for tier in ("warehouse", "lake"):
+            if not getattr(self, tier).enabled:
+                raise ValueError(f"bi.enabled: needs the {tier} tier (the dashboards read it), but {tier} is off")
+        if not self.access.enabled:
+            return  # the people's IAM users are then managed elsewhere
+        staff = {member.user.lower(): member for member in self.access.staff}
+        for person in self.bi.people:
+            member = staff.get(person.user.lower())
+            if member is None:
+                raise ValueError(
+                    f"bi.people: {person.user} is not in access.staff; QuickSight registers IAM users the stack "
+                    f"file lists there"
+                )
+            allowed = BI_GROUPS[person.role]
+            if not set(member.groups) & set(allowed):
+                raise ValueError(
+                    f"bi.people: {person.user} is a BI {person.role}, so must be in access.staff group "
+                    f"{' or '.join(allowed)}, but is in {', '.join(member.groups)}"
+                )
+
+
+# The staff groups whose members may be BI readers or authors: the bizUser group opens the dashboard
+# (components/access/policies.py, `open_bi_dashboard`); authors may also be developers.
+BI_GROUPS: dict[str, tuple[Persona, ...]] = {"reader": ("bizUser",), "author": ("bizUser", "dev")}
 
 
 def load_settings(raw: Mapping[str, Any], stack: str = "?") -> Settings:
