@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.config import provisioned_warehouse
+from tests.support.config import bi_on, provisioned_warehouse
 from tests.support.harness import StackRun, run_stack
 from tools.engine.mocks import available_stacks, load_stack_config
 from tools.engine.schema import check_snapshot, custom_resources
@@ -68,6 +68,8 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "dev with streaming off": ("dev", {"uba:streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}}),
     "dev with the lake and warehouse off": ("dev", _lake_and_warehouse_off()),
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
+    # BI is off in dev; on, its QuickSight dashboard's definition is checked against pulumi-aws-native's types.
+    "dev with BI on": ("dev", bi_on()),
 }
 
 
@@ -93,6 +95,7 @@ def test_the_variants_cover_each_tier_switch_and_both_warehouse_modes(runs: dict
     assert "aws:redshift/cluster:Cluster" in {r.type for r in runs["dev with a provisioned warehouse"].resources}
     assert "aws:ec2/vpc:Vpc" not in {r.type for r in runs["dev in an existing VPC"].resources}
     assert "aws:apigateway/apiKey:ApiKey" not in {r.type for r in runs["dev with IAM ingest auth"].resources}
+    assert "aws-native:quicksight:Dashboard" in {r.type for r in runs["dev with BI on"].resources}
     switched_off = {
         "dev with streaming off": "aws:kinesisanalyticsv2/application:Application",
         "dev with the lake and warehouse off": "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
