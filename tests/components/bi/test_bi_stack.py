@@ -259,7 +259,7 @@ def test_the_dashboard_has_its_own_provider_in_the_stacks_region_with_the_platfo
     tags = provider.inputs["defaultTags"]
     tags = json.loads(tags) if isinstance(tags, str) else tags
     assert tags["tags"]["Environment"] == "prod" and tags["tags"]["Project"] == "uba"
-    assert prod.one(NATIVE_DASHBOARD).provider.startswith(provider.urn)
+    assert str(prod.one(NATIVE_DASHBOARD).provider).startswith(provider.urn)
 
 
 @pytest.mark.parametrize(
