@@ -243,7 +243,7 @@ def dashboard(conversion_from_action: str = "viewDoc", conversion_to_action: str
         Visual("wau", "Weekly active users (weeks from Monday)", "bar", "user_daily",
                DateAxis("event_day", "WEEK"), (users,)),
         Visual("mau", "Monthly active users", "bar", "user_daily", DateAxis("event_day", "MONTH"), (users,)),
-        Visual("new_users", "New users per day", "bar", "user_daily", DateAxis("event_day", "DAY"),
+        Visual("new_users", "New users per day", "line", "user_daily", DateAxis("event_day", "DAY"),
                (DistinctCount("new users", "user_id", Equals("new_user", 1)),),
                note="Users whose first day on the platform it was."),
         Visual("events_errors", "Events and errors per day", "line", "user_daily", DateAxis("event_day", "DAY"),

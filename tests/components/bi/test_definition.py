@@ -94,8 +94,8 @@ def test_measures_map_to_quicksight_aggregations_and_calculations() -> None:
     dau = fields["dau"]["line_chart_visual"]["chart_configuration"]["field_wells"]["line_chart_aggregated_field_wells"]
     assert dau["category"][0]["date_dimension_field"]["date_granularity"] == "DAY"
     assert dau["values"][0]["categorical_measure_field"]["aggregation_function"] == "DISTINCT_COUNT"
-    new_users = fields["new_users"]["bar_chart_visual"]["chart_configuration"]["field_wells"]
-    assert new_users["bar_chart_aggregated_field_wells"]["values"][0]["calculated_measure_field"]["expression"] == (
+    new_users = fields["new_users"]["line_chart_visual"]["chart_configuration"]["field_wells"]
+    assert new_users["line_chart_aggregated_field_wells"]["values"][0]["calculated_measure_field"]["expression"] == (
         "distinct_countIf({user_id}, {new_user} = 1)"
     )
     retention = fields["retention"]["heat_map_visual"]["chart_configuration"]["field_wells"]
