@@ -90,6 +90,8 @@ def test_policies_attach_by_concern_and_developers_build_only_where_the_stack_sa
         if lake:  # the lake tier brings Athena analysis to op, dev and bizUser, each in its own workgroup
             for group in ("op", "dev", "bizuser"):
                 expected[f"uba-{stack}-{group}"] |= {f"uba-{stack}-analyse", f"uba-{stack}-analyse-{group}"}
+        if run_stack(stack).of_type("aws-native:quicksight:Dashboard"):  # the BI tier: bizUser opens its dashboard
+            expected[f"uba-{stack}-bizuser"] |= {f"uba-{stack}-bizuser-bi"}
         assert attached(run_stack(stack)) == expected
 
 
