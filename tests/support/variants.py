@@ -2,8 +2,9 @@
 
 The variants are built exactly as the tests that use them build them (so in a full run each is
 the same cached `run_stack` run): a provisioned warehouse, IAM ingest auth, an existing VPC, tiers
-switched off, the BI tier switched on. Whatever must hold of every configuration the program can be deployed in (its inputs
-match pulumi-aws's types, its deploy policy covers every type it creates) is checked over these.
+switched off, the BI tier switched on. Whatever must hold of every configuration the program can be
+deployed in (its inputs match pulumi-aws's types, its deploy policy covers every type it creates) is
+checked over these.
 """
 
 from __future__ import annotations
