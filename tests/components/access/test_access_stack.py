@@ -256,10 +256,12 @@ def _stack_markers(run: StackRun) -> list[str]:
     return markers
 
 
-# Grants that name no stack resource by design: the caller's own IAM user, new MFA devices, and
-# Athena's view of the account's Glue catalog (Glue grants decide what is visible in it).
+# Grants that name no stack resource by design: the caller's own IAM user (and QuickSight user, to embed
+# the BI dashboard as oneself), new MFA devices, and Athena's view of the account's Glue catalog (Glue
+# grants decide what is visible in it).
 SELF_SERVICE_RESOURCES = {
     f"arn:aws:iam::{ACCOUNT_ID}:user/${{aws:username}}",
+    f"arn:aws:quicksight:eu-west-1:{ACCOUNT_ID}:user/default/${{aws:username}}",
     f"arn:aws:iam::{ACCOUNT_ID}:user/*/${{aws:username}}",
     f"arn:aws:iam::{ACCOUNT_ID}:mfa/*",
     f"arn:aws:athena:eu-west-1:{ACCOUNT_ID}:datacatalog/AwsDataCatalog",
