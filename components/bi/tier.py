@@ -168,9 +168,9 @@ class Bi(pulumi.ComponentResource):
     def dashboard_widgets(self) -> Sequence[Widget]:
         dashboard = ["DashboardId", self.dashboard_id]
         widgets = [
-            Widget("BI: dashboard views and load time (ms, average)",
-                   [["AWS/QuickSight", "DashboardViewCount", *dashboard],
-                    ["AWS/QuickSight", "DashboardViewLoadTime", *dashboard, {"stat": "Average"}]]),
+            Widget("BI: dashboard views", [["AWS/QuickSight", "DashboardViewCount", *dashboard]]),
+            Widget("BI: dashboard load time (ms)", [["AWS/QuickSight", "DashboardViewLoadTime", *dashboard]],
+                   "Average"),
             Widget("BI: Athena bytes scanned", [["AWS/Athena", "ProcessedBytes", "WorkGroup", self.workgroup.name]]),
         ]  # fmt: skip
         if self._settings.import_mode == "spice":

@@ -47,6 +47,11 @@ TRUST_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         "Amazon Data Firehose Developer Guide, 'Controlling access': the trust policy pins sts:ExternalId to "
         "the account ID",
     ),
+    "quicksight.amazonaws.com": (
+        frozenset(),
+        "Amazon QuickSight User Guide, 'Configuring the VPC connection' and 'Passing IAM roles to Amazon "
+        "QuickSight': the role trusts quicksight.amazonaws.com; the BI tier's roles carry no condition",
+    ),
     "redshift.amazonaws.com": (
         frozenset(),
         "Amazon Redshift Management Guide, 'Authorizing Amazon Redshift to access AWS services': the Spectrum "
