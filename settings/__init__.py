@@ -37,15 +37,20 @@ from settings.base import (
     VpcId,
 )
 from settings.bi import BiSettings
+from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.problems import SettingsError, describe
 
 __all__ = [
     "LOG_RETENTION_DAYS",
     "PERSONAS",
+    "PLATFORM_TAGS",
     "PROJECT",
     "TIER_KEYS",
+    "AnomalyDetectionSettings",
     "BiSettings",
+    "BudgetSettings",
+    "CostSettings",
     "DevAccess",
     "Persona",
     "Settings",
@@ -56,7 +61,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "bi", "access", "observability")
+TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "bi", "access", "observability", "cost")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -573,6 +578,8 @@ class Settings(Model):
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
     bi: BiSettings = Field(default_factory=lambda: BiSettings.model_validate({"enabled": False}))
+    cost: CostSettings = Field(default_factory=lambda: CostSettings.model_validate({"enabled": False}))
+    """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -589,6 +596,11 @@ class Settings(Model):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
+        tags = self.platform.tags
+        if self.cost.enabled and self.cost.allocation_tag not in tags:
+            raise ValueError(
+                f"cost.allocation_tag: must be one of the stack's tags {sorted(tags)}, got {self.cost.allocation_tag!r}"
+            )
         return self
 
     def _check_bi(self) -> None:

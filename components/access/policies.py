@@ -186,6 +186,8 @@ class AccessTargets(Generic[V]):
     bi_namespace: V | None = None  # the QuickSight namespace its users live in
     bi_identity_region: V | None = None  # the account's QuickSight identity region (users' ARNs)
     bi_athena_workgroup_arn: V | None = None  # QuickSight's own workgroup (no staff group queries in it)
+    # cost
+    budget_arn: V | None = None  # the stack's AWS Budgets budget
     # every tier: each alarm and log group of the stack, by exact ARN
     alarm_arns: tuple[V, ...] = ()
     log_group_arns: tuple[V, ...] = ()
@@ -382,6 +384,7 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
+        allow("ReadBudget", ["budgets:ViewBudget"], [t.budget_arn]),
     )  # fmt: skip
 
 

@@ -3,8 +3,8 @@
 The variants are built exactly as the tests that use them build them (so in a full run each is
 the same cached `run_stack` run): a provisioned warehouse, IAM ingest auth, an existing VPC, tiers
 switched off, the BI tier switched on. Whatever must hold of every configuration the program can be
-deployed in (its inputs match pulumi-aws's types, its deploy policy covers every type it creates) is
-checked over these.
+deployed in (its inputs match pulumi-aws's types, its deploy policy covers every type it creates, every
+type it creates has a price entry) is checked over these.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
     # BI is off in dev; on, its QuickSight dashboard's definition is checked against pulumi-aws-native's types.
     "dev with BI on": ("dev", bi_on()),
+    "dev without the cost tier": ("dev", {"uba:cost": {"enabled": False}}),
 }
 
 

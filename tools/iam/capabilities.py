@@ -323,9 +323,15 @@ def _bi(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
               "s3:GetObject", results)  # fmt: skip
 
 
+def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap("budget.view", "view the stack's budget", "budgets:ViewBudget", t.budget_arn)
+    yield cap("budget.change", "change the stack's budget or its alerts", "budgets:ModifyBudget", t.budget_arn)
+
+
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities, _bi):
+    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities, _bi, _cost):
         yield from tier(stack, cap)
 
 
@@ -363,6 +369,7 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)
     yield cap("bi.open", "open the BI dashboard", "quicksight:DescribeDashboard", t.bi_dashboard_arn)
+    yield cap("budget.view", "view the budget", "budgets:ViewBudget", t.budget_arn)
 
 
 def capabilities(own: Landmarks, others: list[Landmarks]) -> list[Capability]:
