@@ -589,13 +589,13 @@ class Settings(Model):
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
         if self.warehouse.enabled and not self.lake.enabled:
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
-        if self.bi.enabled:
-            self._check_bi()
         if self.platform.production:
             if self.access.enabled and not any("admin" in m.groups for m in self.access.staff):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
+        if self.bi.enabled:
+            self._check_bi()
         tags = self.platform.tags
         if self.cost.enabled and self.cost.allocation_tag not in tags:
             raise ValueError(
