@@ -171,6 +171,7 @@ def test_fewer_active_hours_and_bigger_batches_cost_less_and_assumptions_move_th
     assert estimate(snapshot, Workload(1000, active_hours=8)).total < base.total
     assert estimate(snapshot, Workload(1000, events_per_request=100)).total < base.total
     more_queries = estimate(snapshot, Workload(1000), Assumptions.with_overrides(["athena_queries_per_day=200"]))
+
     # People's analyses scale with the assumption; QuickSight's SPICE refreshes (the BI tier) follow its schedule.
     def analyses(estimated: Any) -> float:
         return sum(t.usd for t in estimated.terms if t.price_id == "athena.scanned_tb" and t.tier != "bi")
