@@ -1,4 +1,9 @@
-"""`python -m tools.bi`: the dashboard rendered locally (every visual, row-level security) and the account check."""
+"""`python -m tools.bi`: the dashboard rendered locally (every visual, row-level security) and the account check.
+
+The report is rendered from the sample data (`tools.local.sample`: returning users over six weeks, four
+business lines whose ids prod's stack file grants), and the small fixture lake of three lines checks
+the range arithmetic by hand.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from tools import bi, warehouse
 from tools.engine.mocks import stack_settings
 from tools.local import bi as local_bi
 from tools.local.lake import write_lake
+from tools.local.sample import BIZ_IDS, generate, write_sample
 
 ACCOUNT = "123456789012"
 LINES = ("biz-news", "biz-shop", "biz-video")
@@ -52,15 +58,23 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pages(lake: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sample = generate(date(2026, 1, 5), date(2026, 2, 15), seed=7, users=60)
+    return write_sample(tmp_path_factory.mktemp("bi-sample"), sample).lake
+
+
+@pytest.fixture(scope="module")
+def pages(sample_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out = tmp_path_factory.mktemp("pages")
-    assert bi.main(["report", "--lake", str(lake), "--out", str(out / "all.html")]) == 0
-    assert bi.main(["report", "--lake", str(lake), "--out", str(out / "bo.html"), "--as", "bo.analyst"]) == 0
+    lake = str(sample_lake)
+    assert bi.main(["report", "--lake", lake, "--out", str(out / "all.html")]) == 0
+    assert bi.main(["report", "--lake", lake, "--out", str(out / "bo.html"), "--as", "bo.analyst"]) == 0
     return {name: (out / f"{name}.html").read_text() for name in ("all", "bo")}
 
 
-def test_the_report_has_every_visual_of_the_specification_with_data(lake: Path, pages: dict[str, str]) -> None:
-    computed = bi.compute_report(lake)
+def test_the_report_has_every_visual_of_the_specification_with_data(sample_lake: Path, pages: dict[str, str]) -> None:
+    computed = bi.compute_report(sample_lake)
+    assert set(computed.all_lines) == set(BIZ_IDS)
     spec = dashboard()
     assert [data.visual.key for data in computed.visuals] == [visual.key for visual in spec.visuals]
     assert [data.visual.key for data in computed.visuals if data.empty] == []
@@ -70,8 +84,11 @@ def test_the_report_has_every_visual_of_the_specification_with_data(lake: Path, 
     assert "<script" not in pages["all"] and 'src="http' not in pages["all"]  # self-contained
 
 
-def test_row_level_security_shows_a_one_line_reader_only_that_lines_numbers(lake: Path, pages: dict[str, str]) -> None:
+def test_row_level_security_shows_a_one_line_reader_only_that_lines_numbers(
+    sample_lake: Path, pages: dict[str, str]
+) -> None:
     """bo.analyst is granted biz-shop in prod's stack file: the report is the one of a lake without other lines."""
+    lake = sample_lake
     settings = stack_settings("prod")
     assert bi.visible_lines(settings.bi, settings.platform.prefix, "bo.analyst") == ["biz-shop"]
     assert bi.visible_lines(settings.bi, settings.platform.prefix, "dana.dev") is None  # granted '*'
@@ -90,8 +107,8 @@ def test_row_level_security_shows_a_one_line_reader_only_that_lines_numbers(lake
 
     page = pages["bo"]
     assert "as bo.analyst sees it (business lines biz-shop)" in page
-    assert re.search(r"sku-\d{3}", page) and not re.search(r"(article|video)-\d{3}", page)
-    assert re.search(r"(article|video)-\d{3}", pages["all"])
+    assert re.search(r"sku-\d{3}", page) and not re.search(r"(article|video|thread)-\d{3}", page)
+    assert re.search(r"(article|video|thread)-\d{3}", pages["all"])
 
 
 def test_a_reader_granted_no_line_sees_no_row(lake: Path) -> None:
