@@ -79,7 +79,7 @@ class BiPerson(Model):
     register_user: bool = Field(
         default=True,
         description="Register the QuickSight user (IAM identity), or only manage its group memberships; an "
-        "unregistered user must exist in QuickSight before `pulumi up` (`python -m tools.bi check <stack>`).",
+        "unregistered user must exist in QuickSight before `pulumi up` (`.venv/bin/python -m tools.bi check <stack>`).",
     )
 
 

@@ -69,7 +69,7 @@ def check_subscription(
             f"uba:bi: cannot find the QuickSight admin {account.admin!r} ({where}): {error}. Either the account has "
             f"no QuickSight subscription (an administrator subscribes once per account, Enterprise edition), or "
             f"uba:bi.quicksight names another admin, namespace or identity region; run "
-            f"`python -m tools.bi check <stack>` and see {PREREQUISITES}, or set `uba:bi.enabled: false`."
+            f"`.venv/bin/python -m tools.bi check <stack>` and see {PREREQUISITES}, or set `uba:bi.enabled: false`."
         ) from None
     if admin.user_role not in ADMIN_ROLES:
         raise pulumi.RunError(
