@@ -16,6 +16,7 @@ from . import (
     network,
     notifications,
     protection,
+    quicksight,
     storage,
     streaming,
     tagging,
@@ -36,6 +37,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,
+    *quicksight.POLICIES,
     *notifications.POLICIES,
     *cost.POLICIES,
 ]
