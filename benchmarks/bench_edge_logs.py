@@ -88,7 +88,9 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_edge_logs", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--events-per-beacon", type=int, default=3)
     parser.add_argument("--batch", type=int, default=1000, help="lines per invocation (the mapping's batch size)")

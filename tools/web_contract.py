@@ -59,7 +59,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.web_contract", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--write", action="store_true", help=f"write {CONTRACT_TS.name} instead of printing it")
     args = parser.parse_args(argv)
     text = render()
