@@ -139,6 +139,11 @@ class LocalEdge:
         self._iterator: str | None = None
         self._saved_environment: dict[str, str | None] = {}
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) of every viewer request
+        # Requests numbered as they arrive, and how many are being handled: a request a page sent just
+        # before it went away can still be on its way, and a test must know when it has been answered.
+        self._arrived = 0
+        self._handling = 0
+        self._answered: list[tuple[int, str, str, int]] = []  # (arrival number, method, path, status)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -173,6 +178,19 @@ class LocalEdge:
         """The next `writes` PutRecords calls of the ingest handler are throttled whole."""
         with self._lock:
             self._throttled_writes = writes
+
+    @property
+    def arrived(self) -> int:
+        """How many viewer requests have reached the edge so far."""
+        with self._lock:
+            return self._arrived
+
+    def settled_after(self, arrived: int, method: str, path: str, status: int) -> bool:
+        """Nothing is being handled, and a request that arrived after the `arrived`-th was answered so."""
+        with self._lock:
+            return self._handling == 0 and any(
+                number > arrived and (m, p, s) == (method, path, status) for number, m, p, s in self._answered
+            )
 
     def stored_events(self) -> list[dict[str, Any]]:
         return [record.json() for record in read_stream(self.kinesis, EVENTS_STREAM)]
@@ -222,12 +240,23 @@ class LocalEdge:
         return Handler
 
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self._arrived += 1
+            self._handling += 1
+            number = self._arrived
+        try:
+            self._answer(request, number)
+        finally:
+            with self._lock:
+                self._handling -= 1
+
+    def _answer(self, request: BaseHTTPRequestHandler, number: int) -> None:
         parts = urlsplit(request.path)
         length = int(request.headers.get("content-length") or 0)
         body = request.rfile.read(length) if length else b""
         if parts.path in self.static and request.command == "GET":
             return self._send(request, 200, {"content-type": _content_type(parts.path)},
-                              self.static[parts.path].read_bytes())  # fmt: skip
+                              self.static[parts.path].read_bytes(), number)  # fmt: skip
         headers = {name: value for name, value in request.headers.items()}
         result = self.function(viewer_request_event(request.command, parts.path, parts.query, headers))
         if "statusCode" in result:  # answered at the edge
@@ -235,10 +264,12 @@ class LocalEdge:
             if parts.path == self.beacon_path:
                 self._log_beacon(request.command, parts.path, parts.query, status, headers)
             answer = {name: value["value"] for name, value in result.get("headers", {}).items()}
-            return self._send(request, status, answer, b"")
-        self._forward(request, parts.path, headers, body)
+            return self._send(request, status, answer, b"", number)
+        self._forward(request, parts.path, headers, body, number)
 
-    def _forward(self, request: BaseHTTPRequestHandler, path: str, headers: dict[str, str], body: bytes) -> None:
+    def _forward(
+        self, request: BaseHTTPRequestHandler, path: str, headers: dict[str, str], body: bytes, number: int
+    ) -> None:
         """To the ingest handler, as the origin request policy forwards it; CORS added on the way back."""
         forwarded = {name.lower(): value for name, value in headers.items() if name.lower() in FORWARDED_HEADERS}
         event = rest_api_event(
@@ -254,7 +285,7 @@ class LocalEdge:
         if origin in self.allowed_origins:  # the response headers policy's CORS
             out |= {"access-control-allow-origin": origin, "access-control-expose-headers": RETRY_AFTER,
                     "access-control-max-age": str(PREFLIGHT_MAX_AGE_SECONDS), "vary": "Origin"}  # fmt: skip
-        self._send(request, int(answer["statusCode"]), out, str(answer.get("body") or "").encode())
+        self._send(request, int(answer["statusCode"]), out, str(answer.get("body") or "").encode(), number)
 
     def _log_beacon(self, method: str, path: str, query: str, status: int, headers: dict[str, str]) -> None:
         """The real-time log line CloudFront writes for the beacon, on the edge-logs stream."""
@@ -271,8 +302,13 @@ class LocalEdge:
         line = log_line(REQUIRED_FIELDS, values)
         self.kinesis.put_record(StreamName=LOGS_STREAM, Data=line.encode("utf-8"), PartitionKey=values["c-ip"])
 
-    def _send(self, request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.requests.append((request.command, urlsplit(request.path).path, status))
+    def _send(
+        self, request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes, number: int
+    ) -> None:
+        path = urlsplit(request.path).path
+        with self._lock:
+            self.requests.append((request.command, path, status))
+            self._answered.append((number, request.command, path, status))
         request.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
         for name, value in headers.items():
             if name.lower() != "content-length":
