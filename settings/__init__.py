@@ -36,6 +36,7 @@ from settings.base import (
     TierSettings,
     VpcId,
 )
+from settings.cdc import CdcSettings, ReplicatedTable
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.problems import SettingsError, describe
 
@@ -44,8 +45,10 @@ __all__ = [
     "PERSONAS",
     "PROJECT",
     "TIER_KEYS",
+    "CdcSettings",
     "DevAccess",
     "Persona",
+    "ReplicatedTable",
     "Settings",
     "SettingsError",
     "StreamSettings",
@@ -54,7 +57,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability")
+TIER_KEYS = ("platform", "ingest", "cdc", "streaming", "lake", "warehouse", "access", "observability")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -565,6 +568,8 @@ class Settings(Model):
     region: Annotated[str, Matching(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")]
     platform: PlatformSettings
     ingest: IngestSettings
+    # Off unless a stack names a source database (a `uba:cdc` section).
+    cdc: CdcSettings = Field(default_factory=lambda: CdcSettings.model_validate({"enabled": False}))
     streaming: StreamingSettings
     lake: LakeSettings
     warehouse: WarehouseSettings
@@ -579,6 +584,8 @@ class Settings(Model):
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
         if self.warehouse.enabled and not self.lake.enabled:
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
+        if self.cdc.enabled and not self.lake.enabled:
+            raise ValueError("cdc.enabled: needs the lake tier (the entity tables live in it), but lake is off")
         if self.platform.production:
             if self.access.enabled and not any("admin" in m.groups for m in self.access.staff):
                 raise ValueError("access.staff: a production stack must name at least one admin")

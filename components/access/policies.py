@@ -53,6 +53,8 @@ ACCOUNT_WIDE_ACTIONS = frozenset(
         "redshift:DescribeClusters",
         "iam:GetAccountPasswordPolicy",  # self-service sign-in and MFA set-up
         "iam:ListVirtualMFADevices",
+        "dms:DescribeReplications",  # DMS Serverless: describing replications has no resource type
+        "dms:DescribeReplicationConfigs",
     }
 )
 
@@ -118,6 +120,8 @@ DELIVERY_GUARDRAIL_ACTIONS = (
     "firehose:DeleteDeliveryStream",
 )  # logging, prefixes (errors/), encryption
 WORKGROUP_GUARDRAIL_ACTIONS = ("athena:UpdateWorkGroup", "athena:DeleteWorkGroup")  # scan cap, enforcement
+# What DMS replicates, where to and how (tables, network, key): the stack file's, shipped through CI.
+REPLICATION_GUARDRAIL_ACTIONS = ("dms:ModifyReplicationConfig", "dms:DeleteReplicationConfig")
 TABLE_GUARDRAIL_ACTIONS = (
     "dynamodb:UpdateTable",
     "dynamodb:UpdateContinuousBackups",
@@ -176,6 +180,11 @@ class AccessTargets(Generic[V]):
     athena_dev_workgroup_arn: V | None = None
     athena_bizuser_workgroup_arn: V | None = None
     delivery_stream_arn: V | None = None
+    changes_delivery_stream_arn: V | None = None  # replicated tables' changes into the lake (cdc on)
+    change_processor_arn: V | None = None  # the Lambda Firehose turns changes into lake rows with
+    # cdc
+    changes_stream_arn: V | None = None
+    replication_config_arn: V | None = None  # the DMS Serverless replication
     # warehouse
     warehouse_mode: V | None = None  # "serverless" or "provisioned"
     warehouse_arn: V | None = None  # the serverless workgroup or the cluster
@@ -332,11 +341,15 @@ def table_arns(t: AccessTargets[str]) -> list[str]:
 
 
 def streams(t: AccessTargets[str]) -> list[str]:
-    return _present([t.events_stream_arn, t.alerts_stream_arn])
+    return _present([t.events_stream_arn, t.alerts_stream_arn, t.changes_stream_arn])
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
-    return _present([t.ingest_function_arn, t.sink_function_arn])
+    return _present([t.ingest_function_arn, t.sink_function_arn, t.change_processor_arn])
+
+
+def delivery_streams(t: AccessTargets[str]) -> list[str]:
+    return _present([t.delivery_stream_arn, t.changes_delivery_stream_arn])
 
 
 def warehouse_credentials_arn(t: AccessTargets[str]) -> str | None:
@@ -372,7 +385,11 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
                                          "dynamodb:DescribeContinuousBackups"], [t.results_table_arn]),
         allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
-        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
+        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], delivery_streams(t)),
+        allow("ReadReplications", ["dms:DescribeReplications", "dms:DescribeReplicationConfigs"],
+              ["*"] if t.replication_config_arn else []),
+        allow("ReadReplicationTableStatistics", ["dms:DescribeReplicationTableStatistics"],
+              [t.replication_config_arn]),
         allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
@@ -533,6 +550,8 @@ def op_operate(t: AccessTargets[str]) -> list[Statement]:
         allow("SubscribeToPlatformTopics", ["sns:Subscribe"], [t.ops_topic_arn, t.business_topic_arn]),
         allow("PauseAndResumeCluster", ["redshift:PauseCluster", "redshift:ResumeCluster"],
               [t.warehouse_arn if t.warehouse_mode == "provisioned" else None]),
+        allow("RunTheReplication", ["dms:StartReplication", "dms:StopReplication", "dms:ReloadReplicationTables"],
+              [t.replication_config_arn]),
     )  # fmt: skip
 
 
@@ -561,7 +580,8 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
         deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
-        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [t.delivery_stream_arn]),
+        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, delivery_streams(t)),
+        deny("DenyChangingTheReplication", REPLICATION_GUARDRAIL_ACTIONS, [t.replication_config_arn]),
         deny("DenyChangingTheWorkgroup", WORKGROUP_GUARDRAIL_ACTIONS, athena_workgroup_arns(t).values()),
         deny("DenyChangingTheRealtimeTable", TABLE_GUARDRAIL_ACTIONS, [t.results_table_arn]),
         deny("DenyChangingTheServerlessWarehouse", SERVERLESS_GUARDRAIL_ACTIONS, [serverless]),

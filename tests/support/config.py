@@ -56,3 +56,52 @@ def provisioned_warehouse() -> dict[str, Any]:
     warehouse = {k: v for k, v in load_stack_config("dev")["uba:warehouse"].items() if k != "serverless"}
     warehouse |= {"mode": "provisioned", "provisioned": {"node_type": "ra3.large", "number_of_nodes": 1}}
     return {"uba:warehouse": warehouse}
+
+
+# The source database of the CDC variant: a PostgreSQL product database with documents and business lines.
+EXAMPLE_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:uba-dev-app-db-AbCdEf"
+CDC_TABLES: list[dict[str, Any]] = [
+    {
+        "table": "public.documents",
+        "entity": "object",
+        "primary_key": ["id"],
+        "event_field": "objectId",
+        "label_column": "title",
+        "columns": {
+            "id": "string",
+            "title": "string",
+            "category": "string",
+            "biz_id": "string",
+            "pages": "bigint",
+            "published": "boolean",
+            "updated_at": "timestamp",
+        },
+    },
+    {
+        "table": "public.business_lines",
+        "entity": "biz",
+        "primary_key": ["id"],
+        "event_field": "bizId",
+        "label_column": "name",
+        "columns": {"id": "string", "name": "string", "region": "string"},
+    },
+]
+
+
+def cdc_section() -> dict[str, Any]:
+    """A `uba:cdc` section naming a PostgreSQL source database (what a stack with CDC on adds)."""
+    return {
+        "source": {
+            "engine": "postgres",
+            "database": "app",
+            "secret_arn": EXAMPLE_SECRET_ARN,
+            "security_group_id": "sg-0a1b2c3d4e5f60718",
+        },
+        "network": {"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d", "subnet-1a2b3c4d"]},
+        "tables": copy.deepcopy(CDC_TABLES),
+    }
+
+
+def cdc_on() -> dict[str, Any]:
+    """Dev's config with change data capture from a PostgreSQL database (the stack files leave it off)."""
+    return {"uba:cdc": cdc_section()}

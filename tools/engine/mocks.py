@@ -43,6 +43,7 @@ from typing import Any
 import yaml
 from pulumi import asset as pulumi_asset
 
+from settings import Settings, load_settings
 from streaming.fetch_connector import DEFAULT_JAR_PATH as DEFAULT_CONNECTOR_JAR
 from tools.local import ACCOUNT_ID
 
@@ -128,6 +129,14 @@ def load_stack_config(
         else:
             config[qualify(key)] = value
     return config
+
+
+def stack_settings(stack: str, project_dir: Path = PROJECT_DIR) -> Settings:
+    """The stack file's settings as the program validates them (`uba:<tier>` keys, plus the region)."""
+    config = load_stack_config(stack, project_dir)
+    raw: dict[str, Any] = {"region": config["aws:region"]}
+    raw |= {key.removeprefix("uba:"): value for key, value in config.items() if key.startswith("uba:")}
+    return load_settings(raw, stack)
 
 
 # --- realistic mock values -------------------------------------------------------------------------------
