@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access import Access, AccessArgs, AccessTargets
+from components.cdc import Cdc, CdcArgs
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
@@ -46,6 +47,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    cdc: Cdc | None = None
     streaming: Streaming | None = None
     lake: Lake | None = None
     warehouse: Warehouse | None = None
@@ -74,21 +76,27 @@ class Platform(pulumi.ComponentResource):
         # tier is off, so `_upstream` always finds it.
         if settings.ingest.enabled:
             self.ingest = self._tier(Ingest, "ingest", IngestArgs(settings.ingest, context, powertools))
+        if settings.cdc.enabled:
+            self.cdc = self._tier(Cdc, "cdc", CdcArgs(settings.cdc, context))
+        # The database's changes, for the tiers that read them (None without CDC).
+        changes = self.cdc.changes if self.cdc is not None else None
         if settings.streaming.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
             flink_code = _given(args.flink_code)
             self.streaming = self._tier(
-                Streaming, "streaming", StreamingArgs(settings.streaming, context, powertools, events, flink_code)
+                Streaming,
+                "streaming",
+                StreamingArgs(settings.streaming, context, powertools, events, flink_code, changes),
             )
         if settings.lake.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
-            self.lake = self._tier(Lake, "lake", LakeArgs(settings.lake, context, events, powertools))
+            self.lake = self._tier(Lake, "lake", LakeArgs(settings.lake, context, events, powertools, changes))
         if settings.warehouse.enabled:
             lake = _upstream(self.lake, "lake")
             self.warehouse = self._tier(
                 Warehouse,
                 "warehouse",
-                WarehouseArgs(settings.warehouse, context, lake.lake_bucket.arn, lake.glue_database.name),
+                WarehouseArgs(settings.warehouse, context, lake.lake_bucket.arn, lake.glue_database.name, changes),
             )
         # After every tier with alarms and widgets: the dashboard shows all of them.
         if settings.observability.dashboard:

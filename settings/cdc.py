@@ -219,6 +219,8 @@ class CdcSettings(TierSettings):
         "`dms-cloudwatch-logs-role`, which replication logs need) and leaves them in place when destroyed. "
         "Exactly one stack per account sets this; the others need the roles to exist first.",
     )
+    processor_tracing: bool = False
+    """X-Ray active tracing on the change processor Lambda (Firehose's transformation of changes)."""
     alarms: CdcAlarmSettings = CdcAlarmSettings()
     """Alarm thresholds; alarms notify the ops topic."""
 

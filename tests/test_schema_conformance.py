@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.config import provisioned_warehouse
+from tests.support.config import cdc_on, cdc_on_mysql_without_endpoints, provisioned_warehouse
 from tests.support.harness import StackRun, run_stack
 from tools.engine.mocks import available_stacks, load_stack_config
 from tools.engine.schema import check_snapshot, custom_resources
@@ -68,6 +68,9 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "dev with streaming off": ("dev", {"uba:streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}}),
     "dev with the lake and warehouse off": ("dev", _lake_and_warehouse_off()),
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
+    "dev with CDC from PostgreSQL": ("dev", cdc_on()),
+    "prod with CDC from PostgreSQL": ("prod", cdc_on()),
+    "dev with CDC from Aurora MySQL, its own VPC endpoints and account roles": ("dev", cdc_on_mysql_without_endpoints()),
 }
 
 

@@ -74,6 +74,7 @@ class Cdc(pulumi.ComponentResource):
             tables=tuple(change_tables(settings.tables)),
             processor_config=settings.processor_config(),
             enrichment_ttl_seconds=settings.enrichment_ttl_days * 86_400,
+            processor_tracing=settings.processor_tracing,
         )
         self.register_outputs(
             {

@@ -222,6 +222,7 @@ def changes_delivery(
             environment={TABLES_ENV: targets.changes.processor_config},
             memory_mb=256,
             timeout_seconds=60,
+            tracing=targets.changes.processor_tracing,
         ),
         opts=child(parent),
     )

@@ -33,6 +33,7 @@ from components.shared.changes import ChangesFeed
 from components.shared.context import StackContext
 from components.shared.dashboard import Widget
 from components.shared.functions import PythonFunction
+from lambdas.changes import METRICS_NAMESPACE
 from settings import LakeSettings, Persona
 
 
@@ -143,7 +144,7 @@ class Lake(pulumi.ComponentResource):
                    [["AWS/Firehose", "DeliveryToS3.DataFreshness", *delivery]], "Maximum"),
             Widget("Firehose changes: delivered, refused and unconverted",
                    [["AWS/Firehose", m, *delivery] for m in ("DeliveryToS3.Records", "FailedConversion.Records")]
-                   + [["uba/changes", m, "FunctionName", self.changes.processor.function_name]
+                   + [[METRICS_NAMESPACE, m, "FunctionName", self.changes.processor.function_name]
                       for m in ("RecordsRejected", "UnmappedColumns")]),
         ]  # fmt: skip
 

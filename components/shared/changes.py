@@ -25,6 +25,8 @@ class ChangesFeed:
     """The change processor's table list (`CHANGE_TABLES`)."""
     enrichment_ttl_seconds: int
     """How long the Flink job keeps an entity neither changed nor named by an event."""
+    processor_tracing: bool = False
+    """X-Ray tracing of the change processor Lambda."""
 
     def table_for(self, event_column: str) -> ChangeTable | None:
         """The replicated table an event column (`object_id`, `biz_id`) names a row of, if any."""

@@ -6,7 +6,7 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from . import api, encryption, iam, ingress, network, protection, storage, streaming, tagging, warehouse
+from . import api, encryption, iam, ingress, network, protection, replication, storage, streaming, tagging, warehouse
 
 PACK_NAME: Final = "uba-guardrails"
 
@@ -17,6 +17,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *warehouse.POLICIES,
     *network.POLICIES,
     *streaming.POLICIES,
+    *replication.POLICIES,
     *api.POLICIES,
     *iam.POLICIES,
     *tagging.POLICIES,

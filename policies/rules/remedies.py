@@ -25,6 +25,7 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "stage": "uba:ingest.api.tracing",
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
+    "change-processor-function": "uba:cdc.processor_tracing",
 }
 # Point-in-time recovery of DynamoDB tables.
 RECOVERY_SETTINGS: Final[Mapping[str, str]] = {

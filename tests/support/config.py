@@ -105,3 +105,13 @@ def cdc_section() -> dict[str, Any]:
 def cdc_on() -> dict[str, Any]:
     """Dev's config with change data capture from a PostgreSQL database (the stack files leave it off)."""
     return {"uba:cdc": cdc_section()}
+
+
+def cdc_on_mysql_without_endpoints() -> dict[str, Any]:
+    """CDC from Aurora MySQL in a VPC with its own endpoints, this stack owning DMS's account roles."""
+    section = cdc_section()
+    section["source"] |= {"engine": "aurora-mysql", "database": "app", "port": 3306}
+    section["tables"] = [{**table, "table": table["table"].replace("public.", "app.")} for table in section["tables"]]
+    section["network"]["vpc_endpoints"] = False
+    section["manage_dms_account_roles"] = True
+    return {"uba:cdc": section}

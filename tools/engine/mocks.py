@@ -282,6 +282,31 @@ def _flink_state(ctx: _Ctx) -> dict[str, Any]:
     return {"arn": ctx.arn("kinesisanalytics", f"application/{ctx.name}"), "versionId": 1}
 
 
+def _stream_consumer_state(ctx: _Ctx) -> dict[str, Any]:
+    """A consumer's ARN is its stream's, then `/consumer/<name>:<creation time in epoch seconds>`."""
+    stream = str(ctx.inputs.get("streamArn") or ctx.arn("kinesis", "stream/unknown"))
+    return {"arn": f"{stream}/consumer/{ctx.name}:1767225600"}
+
+
+def _dms_resource_id(ctx: _Ctx) -> str:
+    """DMS names what it creates by a 26-character upper-case id unless a resource identifier is given."""
+    return hashlib.sha256(ctx.urn.encode()).hexdigest()[:26].upper()
+
+
+def _dms_endpoint_state(ctx: _Ctx) -> dict[str, Any]:
+    return {"id": ctx.name, "endpointArn": ctx.arn("dms", f"endpoint:{_dms_resource_id(ctx)}")}
+
+
+def _dms_replication_config_state(ctx: _Ctx) -> dict[str, Any]:
+    identifier = str(ctx.inputs.get("resourceIdentifier") or _dms_resource_id(ctx))
+    arn = ctx.arn("dms", f"replication-config:{identifier}")
+    return {"id": arn, "arn": arn}
+
+
+def _dms_subnet_group_state(ctx: _Ctx) -> dict[str, Any]:
+    return {"id": ctx.name, "replicationSubnetGroupArn": ctx.arn("dms", f"subgrp:{ctx.name}")}
+
+
 def _schedule_state(ctx: _Ctx) -> dict[str, Any]:
     group = str(ctx.inputs.get("groupName") or "default")
     return {"arn": ctx.arn("scheduler", f"schedule/{group}/{ctx.name}")}
@@ -301,7 +326,7 @@ def _bucket_object_state(ctx: _Ctx) -> dict[str, Any]:
 _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:s3/bucket:Bucket": _bucket_state,
     "aws:kinesis/stream:Stream": _named_arn("kinesis", "stream/{name}"),
-    "aws:kinesis/streamConsumer:StreamConsumer": _named_arn("kinesis", "stream/x/consumer/{name}:1"),
+    "aws:kinesis/streamConsumer:StreamConsumer": _stream_consumer_state,
     "aws:kms/key:Key": _kms_key_state,
     "aws:kms/alias:Alias": _named_arn("kms", "{name}"),
     "aws:sns/topic:Topic": _named_arn("sns", "{name}"),
@@ -346,6 +371,9 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2_state("sgr", "security-group-rule"),
     "aws:cloudwatch/logStream:LogStream": _log_stream_state,
     "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object_state,
+    "aws:dms/endpoint:Endpoint": _dms_endpoint_state,
+    "aws:dms/replicationConfig:ReplicationConfig": _dms_replication_config_state,
+    "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup": _dms_subnet_group_state,
 }
 
 # Resources whose physical name lives in another property than `name`.
@@ -358,6 +386,9 @@ _NAME_PROPERTIES: dict[str, str] = {
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
     "aws:apigateway/stage:Stage": "stageName",
     "aws:kinesisanalyticsv2/application:Application": "name",
+    "aws:dms/endpoint:Endpoint": "endpointId",
+    "aws:dms/replicationConfig:ReplicationConfig": "replicationConfigIdentifier",
+    "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup": "replicationSubnetGroupId",
 }
 
 
