@@ -220,7 +220,8 @@ def flatten(message: Mapping[str, Any], tables: Mapping[str, TableSpec]) -> Flat
         row["cdc_control"] = json.dumps(message.get("control") or {}, separators=(",", ":"), sort_keys=True)
         if spec is None:
             return Flattened(row, DMS_SCHEMA, DMS_TABLE, day)
-        return Flattened(row, *name.split(".", 1), day)
+        schema, table = name.split(".", 1)
+        return Flattened(row, schema, table, day)
     if spec is None:
         raise ChangeRecordError(f"a {operation} of {name}, which is not a replicated table")
     if operation not in DATA_OPERATIONS:
@@ -235,7 +236,8 @@ def flatten(message: Mapping[str, Any], tables: Mapping[str, TableSpec]) -> Flat
         raise ChangeRecordError(f"a {operation} of {name} without its key {missing}")
     row.update(_key_before(message, spec, row))
     unmapped = tuple(sorted(set(data) - set(spec.columns)))
-    return Flattened(row, *name.split(".", 1), day, unmapped)
+    schema, table = name.split(".", 1)
+    return Flattened(row, schema, table, day, unmapped)
 
 
 def _key_before(message: Mapping[str, Any], spec: TableSpec, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -148,8 +148,8 @@ def load_scenarios(source: Path, workdir: Path) -> list[Scenario]:
                 continue
             properties_file = events_file.with_suffix(".properties.json")
             properties = json.loads(properties_file.read_text()) if properties_file.exists() else {}
-            changes_file = events_file.with_suffix(".changes.jsonl")
-            changes = changes_file if changes_file.exists() else None
+            beside = events_file.with_suffix(".changes.jsonl")
+            changes = beside if beside.exists() else None
             scenarios.append(Scenario(events_file.stem, events_file, properties, changes))
         if not scenarios:
             raise ValueError(f"{source} holds no *.jsonl scenario files")
@@ -163,7 +163,7 @@ def load_scenarios(source: Path, workdir: Path) -> list[Scenario]:
             raise ValueError(f"scenario {name!r} in {source} needs an 'events' list")
         events_file = workdir / f"{index:03d}.jsonl"
         events_file.write_text(_event_lines(spec["events"]), encoding="utf-8")
-        changes_file = None
+        changes_file: Path | None = None
         if "changes" in spec:
             if not isinstance(spec["changes"], list):
                 raise ValueError(f"scenario {name!r} in {source}: 'changes' must be a list of DMS records")

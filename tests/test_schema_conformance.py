@@ -70,7 +70,10 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
     "dev with CDC from PostgreSQL": ("dev", cdc_on()),
     "prod with CDC from PostgreSQL": ("prod", cdc_on()),
-    "dev with CDC from Aurora MySQL, its own VPC endpoints and account roles": ("dev", cdc_on_mysql_without_endpoints()),
+    "dev with CDC from Aurora MySQL, its own VPC endpoints and account roles": (
+        "dev",
+        cdc_on_mysql_without_endpoints(),
+    ),
 }
 
 

@@ -17,7 +17,7 @@ the two prefixes; the processor's role writes its own logs and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -56,6 +56,7 @@ PROCESSOR_BUFFER_MB = "1"  # what Firehose hands the processor at once; its answ
 PROCESSOR_BUFFER_SECONDS = "60"
 ALARM_PERIOD_SECONDS = 300
 LAMBDA_INVOKE = ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]
+S3Destination = aws.kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgsDict
 
 
 @dataclass(frozen=True)
@@ -248,23 +249,25 @@ def changes_delivery(
         kinesis_source_configuration=aws.kinesis.FirehoseDeliveryStreamKinesisSourceConfigurationArgs(
             kinesis_stream_arn=targets.changes.stream.arn, role_arn=role.arn
         ),
-        extended_s3_configuration=aws.kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs(
-            bucket_arn=targets.lake_bucket_arn,
-            role_arn=role.arn,
-            prefix=delivery_prefix(),
-            error_output_prefix=error_prefix(),
-            buffering_size=settings.firehose.buffer_mb,
-            buffering_interval=settings.firehose.buffer_seconds,
-            kms_key_arn=context.kms_key_arn,
-            compression_format="UNCOMPRESSED",  # Parquet compresses its own pages
-            cloudwatch_logging_options={
-                "enabled": True,
-                "log_group_name": logs.name,
-                "log_stream_name": log_stream.name,
-            },
-            dynamic_partitioning_configuration={"enabled": True},
-            processing_configuration=_processing(processor),
-            data_format_conversion_configuration=_parquet_conversion(context, targets, conversion, role),
+        extended_s3_configuration=_s3_destination(
+            {
+                "bucket_arn": targets.lake_bucket_arn,
+                "role_arn": role.arn,
+                "prefix": delivery_prefix(),
+                "error_output_prefix": error_prefix(),
+                "buffering_size": settings.firehose.buffer_mb,
+                "buffering_interval": settings.firehose.buffer_seconds,
+                "kms_key_arn": context.kms_key_arn,
+                "compression_format": "UNCOMPRESSED",  # Parquet compresses its own pages
+                "cloudwatch_logging_options": {
+                    "enabled": True,
+                    "log_group_name": logs.name,
+                    "log_stream_name": log_stream.name,
+                },
+                "dynamic_partitioning_configuration": {"enabled": True},
+                "processing_configuration": _processing(processor),
+                "data_format_conversion_configuration": _parquet_conversion(context, targets, conversion, role),
+            }
         ),
         opts=child(parent, depends_on=[policy]),
     )
@@ -272,6 +275,11 @@ def changes_delivery(
     return ChangesInLake(
         delivery_stream=stream, processor=processor, conversion_table=conversion, tables=catalog, alarms=alarms
     )
+
+
+def _s3_destination(values: dict[str, Any]) -> S3Destination:
+    """The destination as a typed dict: the nested Args classes' names run past any line."""
+    return cast(S3Destination, values)
 
 
 def _parquet_conversion(
