@@ -44,6 +44,7 @@ CHANGES_STREAM_ARN = "changes.stream.arn"
 CHANGES_CONSUMER_NAME = "changes.consumer.name"
 ENRICHMENT_ENTITIES = "enrichment.entities"
 ENRICHMENT_TTL_SECONDS = "enrichment.ttl.seconds"
+CHANGES_WATERMARK_SECONDS = "changes.watermark.seconds"
 # The event fields an entity table can be joined on, and the name of the versioned view of each.
 ENRICHED_FIELDS = {"objectId": "object", "bizId": "biz"}
 
@@ -111,6 +112,12 @@ PROPERTIES: dict[str, PropertySpec] = {
         'JSON object: event field (objectId, bizId) -> {"table": "schema.table", "key": column, "label": column} '
         "of the replicated table whose rows it names; alerts carry the label as of the event's time. {} = off.",
         "{}",
+    ),
+    CHANGES_WATERMARK_SECONDS: PropertySpec(
+        "Bounded out-of-orderness of the changes stream: a change up to this many seconds older than the newest "
+        "one seen still versions the events it precedes; an older one versions only later events. Alerts wait "
+        "this long for changes while the stream is active (an idle stream holds nothing back).",
+        "60",
     ),
     ENRICHMENT_TTL_SECONDS: PropertySpec(
         "How long the job keeps an entity neither changed nor named by an event; an event naming a forgotten "
@@ -180,6 +187,7 @@ class JobSettings:
     aws_region: str | None = None
     enrichment: tuple[EnrichedEntity, ...] = ()
     enrichment_ttl_seconds: int = 604_800
+    changes_watermark_seconds: int = 60
     changes_stream_arn: str | None = None
     changes_consumer_name: str | None = None
 
@@ -361,6 +369,9 @@ def parse_settings(values: Mapping[str, str]) -> JobSettings:
         aws_region=_region(values.get(AWS_REGION), events_arn),
         enrichment=_entities(value(ENRICHMENT_ENTITIES)),
         enrichment_ttl_seconds=_int_in_range(ENRICHMENT_TTL_SECONDS, value(ENRICHMENT_TTL_SECONDS), 60, 365 * 86_400),
+        changes_watermark_seconds=_int_in_range(
+            CHANGES_WATERMARK_SECONDS, value(CHANGES_WATERMARK_SECONDS), 0, _MAX_WATERMARK_SECONDS
+        ),
         changes_stream_arn=_stream_arn(CHANGES_STREAM_ARN, values.get(CHANGES_STREAM_ARN)),
         changes_consumer_name=_consumer_name(values.get(CHANGES_CONSUMER_NAME), CHANGES_CONSUMER_NAME),
     )

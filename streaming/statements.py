@@ -247,7 +247,11 @@ FROM biz_counts"""
 def enrichment_statements(settings: JobSettings, changes_options: Mapping[str, str]) -> list[str]:
     """The changes source, the versioned entity views, the enriched alerts and their records."""
     values = query_values(settings)
-    statements = [render("source_changes.sql", {**values, "connector_options": with_options(changes_options)})]
+    source = {
+        "changes_watermark_interval": interval_seconds(settings.changes_watermark_seconds),
+        "connector_options": with_options(changes_options),
+    }
+    statements = [render("source_changes.sql", source)]
     for field, view in ENRICHED_FIELDS.items():
         statements.append(entity_statement(settings.entity(field) or _NO_TABLE, view))
     statements.append(render("enriched_error_alerts.sql", values))

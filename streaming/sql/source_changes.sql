@@ -23,9 +23,11 @@ CREATE TABLE changes (
     ),
     TIMESTAMP '1970-01-01 00:00:00.000'
   ),
-  -- The entity tables are versioned by change time; a change this late to its own stream is still
-  -- a version, only the joins wait this long for it.
-  WATERMARK FOR changeTime AS changeTime - ${watermark_interval}
+  -- The entity tables are versioned by change time. A change up to changes.watermark.seconds older
+  -- than the newest one seen (DMS interleaves tables and, during its full load, the changes it
+  -- cached) still versions the events before it; the joins wait this long for changes, but only
+  -- while the stream is active: an idle stream holds no watermark back (table.exec.source.idle-timeout).
+  WATERMARK FOR changeTime AS changeTime - ${changes_watermark_interval}
 ) WITH (
 ${connector_options}
 )
