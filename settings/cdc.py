@@ -75,7 +75,11 @@ KmsKeyArn = Annotated[
     ),
 ]
 DatabaseName = Annotated[
-    str, Matching(r"[A-Za-z_][A-Za-z0-9_$-]{0,62}", "1-63 letters, digits and _ $ -, not starting with a digit")
+    str,
+    Matching(
+        r"[A-Za-z_][A-Za-z0-9_$-]{0,62}",
+        "1-63 letters, digits, underscores, dollar signs and hyphens, not starting with a digit",
+    ),
 ]
 
 

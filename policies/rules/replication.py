@@ -39,13 +39,14 @@ def check_not_public(args: ResourceValidationArgs, report: ReportViolation) -> N
     if args.resource_type == INSTANCE and not falsy(lookup(args.props, "publiclyAccessible")):
         report(
             f"DMS replication instance {label_of(args)} is publicly accessible (AWS's default when unset): set "
-            f"publicly_accessible=False; it reaches the database inside the VPC.",
+            f"publicly_accessible=False to keep DMS private; it reaches the database inside the VPC.",
             None,
         )
     if args.resource_type == CONFIG and not is_set(lookup(args.props, "computeConfig", "vpcSecurityGroupIds")):
         report(
             f"DMS serverless replication {label_of(args)} runs without security groups of its own (the VPC's "
-            f"default group): set compute_config.vpc_security_group_ids to a group scoped to the database port.",
+            f"default group): set compute_config.vpc_security_group_ids to a group scoped to the database port to keep "
+            f"DMS private.",
             None,
         )
 
@@ -74,19 +75,27 @@ def check_secrets_by_reference(args: ResourceValidationArgs, report: ReportViola
         )
         return
     engine = lookup(args.props, "engineName")
-    if isinstance(engine, str) and engine not in _SERVICE_ENGINES:
-        if not is_set(lookup(args.props, "secretsManagerArn")):
-            report(
-                f"DMS endpoint {label_of(args)} ({engine}) does not name a Secrets Manager secret: set "
-                f"secrets_manager_arn and secrets_manager_access_role_arn (`uba:cdc.source.secret_arn`).",
-                None,
-            )
-        if lookup(args.props, "sslMode") in (None, "none"):
-            report(
-                f"DMS endpoint {label_of(args)} ({engine}) connects to its database without TLS: set ssl_mode to "
-                f"require, verify-ca or verify-full (`uba:cdc.source.ssl_mode`).",
-                None,
-            )
+    if _connects_to_a_database(engine) and not is_set(lookup(args.props, "secretsManagerArn")):
+        report(
+            f"DMS endpoint {label_of(args)} ({engine}) does not name a Secrets Manager secret: set "
+            f"secrets_manager_arn and secrets_manager_access_role_arn (`uba:cdc.source.secret_arn`).",
+            None,
+        )
+
+
+@for_types(ENDPOINT)
+def check_tls(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    engine = lookup(args.props, "engineName")
+    if _connects_to_a_database(engine) and lookup(args.props, "sslMode") in (None, "none"):
+        report(
+            f"DMS endpoint {label_of(args)} ({engine}) connects to its database without TLS: set ssl_mode to "
+            f"require, verify-ca or verify-full (`uba:cdc.source.ssl_mode`).",
+            None,
+        )
+
+
+def _connects_to_a_database(engine: object) -> bool:
+    return isinstance(engine, str) and engine not in _SERVICE_ENGINES
 
 
 def _snake(name: str) -> str:
@@ -109,8 +118,14 @@ POLICIES: Final = [
     ),
     ResourceValidationPolicy(
         name="dms-credentials-by-reference",
-        description="DMS database endpoints read credentials from Secrets Manager (no password input) and use TLS.",
+        description="DMS database endpoints read credentials from Secrets Manager; no endpoint has a password input.",
         enforcement_level=MANDATORY,
         validate=check_secrets_by_reference,
+    ),
+    ResourceValidationPolicy(
+        name="dms-endpoint-tls",
+        description="DMS database endpoints connect with TLS (ssl_mode require, verify-ca or verify-full).",
+        enforcement_level=MANDATORY,
+        validate=check_tls,
     ),
 ]

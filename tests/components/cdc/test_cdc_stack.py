@@ -319,3 +319,14 @@ def test_the_warehouse_keeps_entity_models_reads_changes_and_applies_them_in_eac
     assert reads["ReadRawEvents"]["Resource"] == [f"{bucket}/events/*", f"{bucket}/changes/*"]
     assert reads["ListRawEvents"]["Condition"] == {"StringLike": {"s3:prefix": ["events/*", "changes/*"]}}
     assert run.component(WAREHOUSE) and run.component(LAKE)
+
+
+def test_the_change_processors_tracing_finding_names_its_setting_and_the_setting_clears_it() -> None:
+    def tracing_findings(run: StackRun) -> list[str]:
+        return [v.message for v in evaluate(run.snapshot, stack_policy_config("dev"))
+                if v.policy == "xray-tracing" and v.urn.endswith("::change-processor-function")]  # fmt: skip
+
+    (message,) = tracing_findings(cdc())
+    assert "set `uba:cdc.processor_tracing: true` in the stack file" in message
+    traced = {"uba:cdc": {**cdc_section(), "processor_tracing": True}}
+    assert tracing_findings(run_stack("dev", overrides=traced)) == []
