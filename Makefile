@@ -3,13 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 FLINK_VENV := streaming/.venv
 
-.PHONY: setup test lint typecheck unit
+.PHONY: setup postgres test lint typecheck unit
 
-setup:
+setup: postgres
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	$(PYTHON) -m venv $(FLINK_VENV)
 	$(FLINK_VENV)/bin/pip install --quiet -r streaming/requirements.txt
+
+# PostgreSQL from Debian, for the CDC drift check's tests (each test session starts a throwaway server).
+# Installed only when its binaries are missing; Debian's default cluster is not created.
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+		echo "setup: installing PostgreSQL (Debian package postgresql)"; \
+		mkdir -p /etc/postgresql-common && echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; } \
+		|| { echo "setup: could not install PostgreSQL; install the Debian package postgresql (apt-get install postgresql)" >&2; exit 1; }; \
+	fi
 
 lint:
 	$(VENV)/bin/ruff check .
