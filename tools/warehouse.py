@@ -46,7 +46,7 @@ from sql.redshift import (
     table_names,
     to_duckdb,
 )
-from sql.redshift.entities import apply_statements, model_tables, model_views
+from sql.redshift.entities import bound_query, merge_statements, model_tables, model_views, stage_statements
 from sql.redshift.entities import deploy_statements as entity_deploy_statements
 from tools.engine.mocks import ProgramError, stack_settings
 from tools.local.changes import create_change_views
@@ -74,18 +74,44 @@ def duckdb_refresh_statements(parameters: RefreshParameters, full: bool) -> tupl
     return tuple(s if s == STAGE_CALL else to_duckdb([s])[0] for s in refresh_statements(parameters, full=full))
 
 
+_BOUND = "__uba_bound__"  # stands for the bound's literal in the translated reads
+
+
 @dataclass(frozen=True)
 class EntityModels:
-    """The entity models of replicated tables, translated for DuckDB once: their DDL and one apply."""
+    """The entity models of replicated tables, translated for DuckDB once: their DDL and the apply's parts.
+
+    `apply_to` does what `CALL uba_apply_changes()` does in Redshift: per entity, the bound computed
+    first, the reads run with it as a literal (unbounded without a watermark), then the merge.
+    """
 
     tables: tuple[ChangeTable, ...]
     deploy: tuple[str, ...]
-    apply: tuple[str, ...]
+    bounds: tuple[str, ...]
+    unbounded_reads: tuple[tuple[str, ...], ...]
+    bounded_reads: tuple[tuple[str, ...], ...]
+    merges: tuple[tuple[str, ...], ...]
 
     @classmethod
     def of(cls, tables: Sequence[ChangeTable]) -> EntityModels:
-        return cls(tuple(tables), tuple(to_duckdb(entity_deploy_statements(tables))),
-                   tuple(to_duckdb(apply_statements(tables))))  # fmt: skip
+        return cls(
+            tables=tuple(tables),
+            deploy=tuple(to_duckdb(entity_deploy_statements(tables))),
+            bounds=tuple(to_duckdb([bound_query(t) for t in tables])),
+            unbounded_reads=tuple(tuple(to_duckdb(stage_statements(t, None))) for t in tables),
+            bounded_reads=tuple(tuple(to_duckdb(stage_statements(t, _BOUND))) for t in tables),
+            merges=tuple(tuple(to_duckdb(merge_statements(t))) for t in tables),
+        )
+
+    def apply_to(self, connection: duckdb.DuckDBPyConnection) -> None:
+        for bound_query_sql, unbounded, bounded, merge in zip(
+            self.bounds, self.unbounded_reads, self.bounded_reads, self.merges, strict=True
+        ):
+            row = connection.execute(bound_query_sql).fetchone()
+            bound = None if row is None else row[0]
+            reads = unbounded if bound is None else [r.replace(_BOUND, str(bound).replace("'", "''")) for r in bounded]
+            for statement in (*reads, *merge):
+                connection.execute(statement)
 
     def refresh(self, parameters: RefreshParameters, full: bool) -> tuple[str, ...]:
         """The whole refresh with the apply in it (`CALL uba_apply_changes()` and the procedure stay calls)."""
@@ -114,8 +140,7 @@ def run_refresh_statement(
     elif statement == APPLY_CALL:
         # What `CALL uba_apply_changes()` runs in Redshift, statement by statement (DuckDB has no procedures).
         assert entities is not None, "the refresh applies changes only when it has entity models"
-        for apply in entities.apply:
-            connection.execute(apply)
+        entities.apply_to(connection)
     else:
         connection.execute(statement)
 

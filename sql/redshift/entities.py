@@ -128,28 +128,42 @@ def activity_view_statement(table: ChangeTable) -> str:
     )
 
 
-def _since_watermark(table: ChangeTable) -> str:
-    """Rows DMS emitted after the entity's watermark minus the refresh's look-back (all without a watermark)."""
+def bound_query(table: ChangeTable) -> str:
+    """The emission time from which the entity's changes are read again: watermark minus look-back, as text.
+
+    NULL without a watermark (the first apply, or a full one): then every change is read. Compared with
+    `cdc_emitted_at` (fixed-width UTC text) as text, so the bound reaches the read as a literal, which
+    Spectrum and DuckDB check against each Parquet file's statistics and skip what lies before it.
+    A bound printed without trailing fraction digits sorts before equal times: the read takes a little
+    more, never less.
+    """
     return (
-        "CAST(c.cdc_emitted_at AS TIMESTAMP) > COALESCE(\n"
-        f"        (SELECT DATEADD(DAY, -r.lookback_days, w.watermark) FROM {WATERMARKS} AS w "
-        f"CROSS JOIN etl_refresh_state AS r WHERE w.entity = '{table.entity}'),\n"
-        "        CAST('1970-01-01 00:00:00' AS TIMESTAMP)\n    )"
+        "SELECT CAST(DATEADD(DAY, -r.lookback_days, w.watermark) AS VARCHAR(32))\n"
+        f"FROM {WATERMARKS} AS w\nCROSS JOIN etl_refresh_state AS r\nWHERE w.entity = '{table.entity}'"
     )
 
 
-def _stage_from_lake(table: ChangeTable) -> list[str]:
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def stage_statements(table: ChangeTable, bound: str | None) -> list[str]:
+    """Empty the work table, then read the lake's rows (and tombstones of re-keyed rows) emitted after `bound`.
+
+    Each read ends with its bound, so the procedure can append it as a literal to the text without it.
+    """
     staged, source = staged_table(table), f"ods.{table.spectrum_table}"
     names = [*(_quoted(c) for c in _columns(table)), *_VERSION_NAMES]
     target = f"INSERT INTO {staged} ({', '.join(names)})\n"
+    since = "" if bound is None else f"\n    AND c.cdc_emitted_at > {_literal(bound)}"
     version = (
-        "c.cdc_operation = 'delete', c.cdc_operation, CAST(c.cdc_change_at AS TIMESTAMP), "
-        "CAST(c.cdc_emitted_at AS TIMESTAMP), c.cdc_transaction_id, c.cdc_transaction_record_id"
+        "CAST(c.cdc_change_at AS TIMESTAMP), CAST(c.cdc_emitted_at AS TIMESTAMP), "
+        "c.cdc_transaction_id, c.cdc_transaction_record_id"
     )
     values = ", ".join(f"c.{_quoted(c)}" for c in _columns(table))
     rows = (
-        f"{target}SELECT {values}, {version}\nFROM {source} AS c\n"
-        f"WHERE c.cdc_record_type = 'data'\n    AND {_since_watermark(table)}"
+        f"{target}SELECT {values}, c.cdc_operation = 'delete', c.cdc_operation, {version}\n"
+        f"FROM {source} AS c\nWHERE c.cdc_record_type = 'data'{since}"
     )
     # An update that changed the key: the old key is gone as of that change (a tombstone at its version).
     key = table.spec.key
@@ -159,9 +173,8 @@ def _stage_from_lake(table: ChangeTable) -> list[str]:
     ]
     moved = " AND ".join(f"c.{_quoted(BEFORE_PREFIX + k)} IS NOT NULL" for k in key)
     tombstones = (
-        f"{target}SELECT {', '.join(old_key)}, TRUE, 'delete', CAST(c.cdc_change_at AS TIMESTAMP), "
-        "CAST(c.cdc_emitted_at AS TIMESTAMP), c.cdc_transaction_id, c.cdc_transaction_record_id\n"
-        f"FROM {source} AS c\nWHERE c.cdc_record_type = 'data'\n    AND {moved}\n    AND {_since_watermark(table)}"
+        f"{target}SELECT {', '.join(old_key)}, TRUE, 'delete', {version}\n"
+        f"FROM {source} AS c\nWHERE c.cdc_record_type = 'data' AND {moved}{since}"
     )
     return [f"DELETE FROM {staged}", rows, tombstones]
 
@@ -179,7 +192,8 @@ def _commit_order(alias: str) -> str:
     )
 
 
-def _apply_staged(table: ChangeTable) -> list[str]:
+def merge_statements(table: ChangeTable) -> list[str]:
+    """Advance the watermark, add the current versions of the keys read, keep each key's last change."""
     staged, state = staged_table(table), state_table(table)
     names = [*(_quoted(c) for c in _columns(table)), *_VERSION_NAMES]
     listed = ", ".join(names)
@@ -208,21 +222,46 @@ def _apply_staged(table: ChangeTable) -> list[str]:
 
 
 def apply_statements(tables: Sequence[ChangeTable], *, full: bool = False) -> list[str]:
-    """One apply of every entity's new changes, in order; `full` first forgets the state and the watermarks."""
+    """One apply of every entity's changes, reading the whole lake (`full` first forgets state and watermarks).
+
+    The refresh's procedure reads only what was emitted since each watermark (`apply_procedure`); this
+    unbounded form is what a full rebuild runs, and what the tests compare it against.
+    """
     statements: list[str] = []
     if full:
         statements.append(f"UPDATE {WATERMARKS} SET watermark = NULL")
         statements += [f"DELETE FROM {state_table(t)}" for t in tables]
     for table in tables:
-        statements += _stage_from_lake(table)
-        statements += _apply_staged(table)
+        statements += stage_statements(table, None)
+        statements += merge_statements(table)
     return statements
 
 
+def _dollar_literal(sql: str) -> str:
+    return "'" + sql.replace("'", "''") + "'"
+
+
 def apply_procedure(tables: Sequence[ChangeTable]) -> str:
-    """CREATE OR REPLACE PROCEDURE running `apply_statements` in the caller's transaction (the refresh's)."""
-    body = "\n".join(f"    {statement.replace(chr(10), chr(10) + '    ')};" for statement in apply_statements(tables))
-    return f"CREATE OR REPLACE PROCEDURE {APPLY_PROCEDURE}()\nAS $$\nBEGIN\n{body}\nEND;\n$$ LANGUAGE plpgsql"
+    """CREATE OR REPLACE PROCEDURE applying every entity's new changes in the caller's transaction (the refresh's).
+
+    Per entity: the bound computed once (`bound_query`), the reads run as dynamic SQL with it appended
+    as a literal (Spectrum prunes on literals only; a procedure called in a transaction block does not
+    commit, Redshift Database Developer Guide, "Managing transactions"), then the merge.
+    """
+    lines = ["DECLARE", "    bound VARCHAR(32);", "BEGIN"]
+    for table in tables:
+        delete, *reads = stage_statements(table, None)
+        lines += [f"    SELECT INTO bound {bound_query(table).removeprefix('SELECT ').replace(chr(10), ' ')};",
+                  f"    {delete};", "    IF bound IS NULL THEN"]  # fmt: skip
+        lines += [f"        EXECUTE {_dollar_literal(read)};" for read in reads]
+        lines.append("    ELSE")
+        lines += [f"        EXECUTE {_dollar_literal(read + chr(10) + '    AND c.cdc_emitted_at > ')} "
+                  f"|| quote_literal(bound);" for read in reads]  # fmt: skip
+        lines.append("    END IF;")
+        lines += [f"    {statement.replace(chr(10), chr(10) + '    ')};" for statement in merge_statements(table)]
+    lines.append("END;")
+    body = "\n".join(lines)
+    return f"CREATE OR REPLACE PROCEDURE {APPLY_PROCEDURE}()\nAS $$\n{body}\n$$ LANGUAGE plpgsql"
 
 
 def model_tables(tables: Sequence[ChangeTable]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The change processor on records exactly as DMS writes them (tests/support/dms.py): every kind, and bad input.
+"""The change processor on records exactly as DMS writes them (tools/local/dms.py): every kind, and bad input.
 
 Firehose hands the processor base64 records and takes back one answer per record: `Ok` with the
 flat row and its partition keys, or `ProcessingFailed` (kept under errors/changes/, never lost).
@@ -28,7 +28,7 @@ from lambdas.change_records import (
 from settings.cdc import COLUMN_TYPES as SETTINGS_COLUMN_TYPES
 from settings.cdc import METADATA_PREFIX
 from tests.support.config import CDC_TABLES
-from tests.support.dms import DmsWriter
+from tools.local.dms import DmsWriter
 
 T0 = datetime(2026, 1, 1, 8, 0, 0, tzinfo=UTC)
 TABLES_JSON = json.dumps({t["table"]: {"key": t["primary_key"], "columns": t["columns"]} for t in CDC_TABLES})

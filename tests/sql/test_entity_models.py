@@ -19,15 +19,22 @@ from typing import Any
 import pytest
 import sqlglot
 
-from lambdas.change_records import BEFORE_PREFIX, flatten, order_key, parse_tables
+from lambdas.change_records import BEFORE_PREFIX, flatten, order_key
 from settings import load_settings
 from sql.changes import ChangeTable, change_tables, tables_by_name
 from sql.redshift import APPLY_CALL, FULL_REFRESH_RESET, LOOKBACK_UPDATE, RefreshParameters, refresh_statements
-from sql.redshift.entities import APPLY_PROCEDURE, apply_procedure, apply_statements, deploy_statements
+from sql.redshift.entities import (
+    APPLY_PROCEDURE,
+    apply_procedure,
+    apply_statements,
+    deploy_statements,
+    merge_statements,
+    stage_statements,
+)
 from tests.support.config import cdc_section, raw_config
-from tests.support.dms import DmsWriter
 from tools import warehouse
-from tools.local.changes import deliver_changes
+from tools.local.changes import create_change_views, deliver_changes
+from tools.local.dms import DmsWriter
 from tools.local.lake import write_lake
 
 T0 = datetime(2026, 1, 1, 8, 0, 0, tzinfo=UTC)
@@ -255,28 +262,36 @@ def test_the_refresh_applies_changes_right_after_recording_its_look_back() -> No
 
 
 def test_every_entity_statement_is_redshift_sql_and_the_procedure_runs_the_apply() -> None:
-    for statement in [*deploy_statements(TABLES), *apply_statements(TABLES)]:
+    bounded = [s for t in TABLES for s in stage_statements(t, "2026-01-01 00:00:00")]
+    for statement in [*deploy_statements(TABLES), *apply_statements(TABLES), *bounded]:
         assert not isinstance(sqlglot.parse_one(statement, read="redshift"), sqlglot.exp.Command), statement
     procedure = apply_procedure(TABLES)
     assert procedure.startswith(f"CREATE OR REPLACE PROCEDURE {APPLY_PROCEDURE}()")
-    for statement in apply_statements(TABLES):
-        assert statement.replace("\n", "\n    ") in procedure
+    for table in TABLES:
+        for statement in merge_statements(table):
+            assert statement.replace("\n", "\n    ") in procedure
+        # The reads run with the bound appended as a literal, so Spectrum can skip files before it.
+        for read in stage_statements(table, None)[1:]:
+            assert read.replace("'", "''") + "\n    AND c.cdc_emitted_at > ' || quote_literal(bound)" in procedure
 
 
-def test_source_columns_that_are_sql_keywords_are_quoted() -> None:
-    spec = parse_tables('{"s.t": {"key": ["order"], "columns": {"order": "string", "year": "bigint"}}}')["s.t"]
-    table = ChangeTable("s", "t", "sale", spec)
+def test_an_apply_reads_only_what_dms_emitted_since_the_watermark_minus_the_look_back(lake: Path) -> None:
+    records = history()
     connection = warehouse.connect()
-    connection.execute("CREATE TABLE etl_refresh_state (watermark TIMESTAMP, lookback_days INTEGER)")
-    connection.execute("INSERT INTO etl_refresh_state VALUES (NULL, 3)")
-    connection.execute("CREATE SCHEMA ods")
-    columns = ", ".join(f'CAST(NULL AS VARCHAR) AS "{n}"' for n in [
-        "cdc_record_type", "cdc_operation", "cdc_change_at", "cdc_emitted_at", "cdc_transaction_id", "order",
-        "cdc_before_order"])  # fmt: skip
-    connection.execute(
-        f"CREATE VIEW ods.{table.spectrum_table} AS SELECT {columns}, "
-        f'CAST(NULL AS BIGINT) AS cdc_transaction_record_id, CAST(NULL AS BIGINT) AS "year" WHERE FALSE'
-    )
-    for statement in warehouse.EntityModels.of([table]).deploy + warehouse.EntityModels.of([table]).apply:
-        connection.execute(statement)
-    assert connection.execute("SELECT COUNT(*) FROM dim_sale").fetchone() == (0,)
+    deliver_changes(lake, TABLES, records[:8], "part-0.parquet")
+    refresh(connection, lake)
+    (bound,) = connection.execute(ENTITIES.bounds[0]).fetchone()
+    assert bound is not None  # the first apply set the watermark
+    late = [dict(r, metadata={**r["metadata"], "timestamp": "2026-02-01T00:00:00.000000Z"}) for r in records[8:]]
+    deliver_changes(lake, TABLES, late, "part-1.parquet")
+    connection.execute("UPDATE etl_refresh_state SET lookback_days = 0")
+    (bound,) = connection.execute(ENTITIES.bounds[0]).fetchone()
+    create_change_views(connection, lake, TABLES)
+    for read in ENTITIES.bounded_reads[0]:
+        connection.execute(read.replace("__uba_bound__", bound))
+    (watermark,) = connection.execute("SELECT watermark FROM etl_changes_state WHERE entity = 'object'").fetchone()
+    staged = {row[0] for row in connection.execute("SELECT cdc_emitted_at FROM etl_staged_object_changes").fetchall()}
+    # The first delivery is not read again, but for the rows at the watermark itself (a bound printed without
+    # its trailing zeros sorts before them: the read takes a little more, never less).
+    assert {moment for moment in staged if moment.month == 1} <= {watermark}
+    assert any(moment.month == 2 for moment in staged)

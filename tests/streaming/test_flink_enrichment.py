@@ -2,7 +2,7 @@
 
 The statements are checked in the main virtualenv; the joins run on a local PyFlink mini-cluster
 (one runner process for every scenario, as tests/streaming/test_flink_sql.py does), fed events
-built with the event contract and changes exactly as DMS writes them (tests/support/dms.py).
+built with the event contract and changes exactly as DMS writes them (tools/local/dms.py).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from streaming.properties import (
 )
 from streaming.run_local import EXAMPLE_STREAMS
 from streaming.statements import kinesis_statements, local_statements, records_view, table_config
-from tests.support.dms import DmsWriter
 from tests.support.flink import FLINK_PYTHON, REPO
+from tools.local.dms import DmsWriter
 
 T0 = datetime(2026, 1, 1, 8, 0, 0, tzinfo=UTC)  # a minute boundary
 DOCS, BIZ = "public.documents", "public.business_lines"

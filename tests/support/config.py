@@ -13,6 +13,7 @@ import pytest
 
 from settings import SettingsError, load_settings
 from tools.engine.mocks import load_stack_config
+from tools.local.dms import EXAMPLE_TABLES
 
 
 def raw_config(stack: str) -> dict[str, Any]:
@@ -60,32 +61,7 @@ def provisioned_warehouse() -> dict[str, Any]:
 
 # The source database of the CDC variant: a PostgreSQL product database with documents and business lines.
 EXAMPLE_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:uba-dev-app-db-AbCdEf"
-CDC_TABLES: list[dict[str, Any]] = [
-    {
-        "table": "public.documents",
-        "entity": "object",
-        "primary_key": ["id"],
-        "event_field": "objectId",
-        "label_column": "title",
-        "columns": {
-            "id": "string",
-            "title": "string",
-            "category": "string",
-            "biz_id": "string",
-            "pages": "bigint",
-            "published": "boolean",
-            "updated_at": "timestamp",
-        },
-    },
-    {
-        "table": "public.business_lines",
-        "entity": "biz",
-        "primary_key": ["id"],
-        "event_field": "bizId",
-        "label_column": "name",
-        "columns": {"id": "string", "name": "string", "region": "string"},
-    },
-]
+CDC_TABLES = EXAMPLE_TABLES
 
 
 def cdc_section() -> dict[str, Any]:

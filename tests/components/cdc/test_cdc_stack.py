@@ -30,13 +30,13 @@ from tests.support.config import (
     cdc_section,
     raw_config,
 )
-from tests.support.dms import DmsWriter
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import CDC, LAKE, STREAMING, WAREHOUSE, type_token
 from tools.engine.mocks import ACCOUNT_ID, stack_settings
 from tools.engine.policy import evaluate, stack_policy_config
 from tools.local import REGION
 from tools.local.changes import deliver_changes
+from tools.local.dms import DmsWriter
 
 ENDPOINT = type_token(aws.dms.Endpoint)
 REPLICATION = type_token(aws.dms.ReplicationConfig)

@@ -1,4 +1,4 @@
-"""Records exactly as DMS writes them to the `changes` stream, for tests to feed the real pipeline pieces.
+"""Records exactly as DMS writes them to the `changes` stream: a local stand-in for DMS, for tests and benchmarks.
 
 DMS cannot run here, so its output format is the contract. The shapes follow what DMS Serverless
 wrote from PostgreSQL to Kinesis in public captures (crate/commons-codec,
@@ -135,3 +135,33 @@ class Transaction:
         """A PostgreSQL delete: the key, every other column NULL."""
         row = {column: key.get(column) for column in columns}
         return self.writer._change(self, table, "delete", row, None)
+
+
+# An example product database's replicated tables, as a stack file's `uba:cdc.tables` lists them:
+# documents (what events name by objectId) and business lines (bizId).
+EXAMPLE_TABLES: list[dict[str, Any]] = [
+    {
+        "table": "public.documents",
+        "entity": "object",
+        "primary_key": ["id"],
+        "event_field": "objectId",
+        "label_column": "title",
+        "columns": {
+            "id": "string",
+            "title": "string",
+            "category": "string",
+            "biz_id": "string",
+            "pages": "bigint",
+            "published": "boolean",
+            "updated_at": "timestamp",
+        },
+    },
+    {
+        "table": "public.business_lines",
+        "entity": "biz",
+        "primary_key": ["id"],
+        "event_field": "bizId",
+        "label_column": "name",
+        "columns": {"id": "string", "name": "string", "region": "string"},
+    },
+]
