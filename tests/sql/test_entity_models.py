@@ -280,16 +280,16 @@ def test_an_apply_reads_only_what_dms_emitted_since_the_watermark_minus_the_look
     connection = warehouse.connect()
     deliver_changes(lake, TABLES, records[:8], "part-0.parquet")
     refresh(connection, lake)
-    (bound,) = connection.execute(ENTITIES.bounds[0]).fetchone()
+    bound = connection.execute(ENTITIES.bounds[0]).fetchone()[0]  # type: ignore[index]
     assert bound is not None  # the first apply set the watermark
     late = [dict(r, metadata={**r["metadata"], "timestamp": "2026-02-01T00:00:00.000000Z"}) for r in records[8:]]
     deliver_changes(lake, TABLES, late, "part-1.parquet")
     connection.execute("UPDATE etl_refresh_state SET lookback_days = 0")
-    (bound,) = connection.execute(ENTITIES.bounds[0]).fetchone()
+    bound = connection.execute(ENTITIES.bounds[0]).fetchone()[0]  # type: ignore[index]
     create_change_views(connection, lake, TABLES)
     for read in ENTITIES.bounded_reads[0]:
         connection.execute(read.replace("__uba_bound__", bound))
-    (watermark,) = connection.execute("SELECT watermark FROM etl_changes_state WHERE entity = 'object'").fetchone()
+    watermark = connection.execute("SELECT watermark FROM etl_changes_state WHERE entity = 'object'").fetchone()[0]  # type: ignore[index]
     staged = {row[0] for row in connection.execute("SELECT cdc_emitted_at FROM etl_staged_object_changes").fetchall()}
     # The first delivery is not read again, but for the rows at the watermark itself (a bound printed without
     # its trailing zeros sorts before them: the read takes a little more, never less).
