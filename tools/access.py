@@ -25,7 +25,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from settings import PERSONAS, Persona, SettingsError, overlapping_prefixes
-from tools.engine.mocks import ProgramError, Snapshot, available_stacks, load_stack_config, run_isolated, stack_settings
+from tools.engine.mocks import (
+    ProgramError,
+    Snapshot,
+    available_stacks,
+    load_stack_config,
+    run_isolated,
+    stack_settings,
+)
 from tools.iam.capabilities import Capability, Landmarks, capabilities
 from tools.iam.evaluate import Decision, evaluate
 from tools.iam.snapshot import code_paths, group_documents, role_documents, staff, targets_from_snapshot
