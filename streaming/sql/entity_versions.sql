@@ -4,6 +4,9 @@
 -- which event-time temporal joins look up as of an event's time. Rows of one key reach the job in
 -- commit order (DMS partitions the stream by primary key), so of two versions with one change time
 -- the later one wins, as in the source.
+-- Both versions an update that changed the key makes come from its one record (UNNEST), read once:
+-- two scans of the stream, one per kind, would race, and the deduplication drops a version that
+-- arrives after a newer one of its key (the load of a row after the re-key that ended it).
 CREATE TEMPORARY VIEW ${entity}_versions AS
 SELECT entityKey, entityLabel, deleted, changeTime
 FROM (
@@ -11,29 +14,27 @@ FROM (
     *,
     ROW_NUMBER() OVER (PARTITION BY entityKey ORDER BY changeTime DESC) AS version
   FROM (
-    SELECT
-      `data`[${key}] AS entityKey,
-      SUBSTR(`data`[${label}], 1, 1024) AS entityLabel,
-      `metadata`.`operation` = 'delete' AS deleted,
-      changeTime
+    SELECT v.entityKey, v.entityLabel, v.deleted, changeTime
     FROM changes
+    CROSS JOIN UNNEST(ARRAY[
+      ROW(
+        `data`[${key}],
+        SUBSTR(`data`[${label}], 1, 1024),
+        `metadata`.`operation` = 'delete'
+      ),
+      ROW(
+        CASE
+          WHEN `metadata`.`operation` = 'update' AND `before-image`[${key}] <> `data`[${key}]
+          THEN `before-image`[${key}]
+        END,
+        CAST(NULL AS STRING),
+        TRUE
+      )
+    ]) AS v (entityKey, entityLabel, deleted)
     WHERE `metadata`.`record-type` = 'data'
       AND `metadata`.`schema-name` = ${schema}
       AND `metadata`.`table-name` = ${table}
-      AND `data`[${key}] IS NOT NULL
-    UNION ALL
-    SELECT
-      `before-image`[${key}] AS entityKey,
-      CAST(NULL AS STRING) AS entityLabel,
-      TRUE AS deleted,
-      changeTime
-    FROM changes
-    WHERE `metadata`.`record-type` = 'data'
-      AND `metadata`.`operation` = 'update'
-      AND `metadata`.`schema-name` = ${schema}
-      AND `metadata`.`table-name` = ${table}
-      AND `before-image`[${key}] IS NOT NULL
-      AND `before-image`[${key}] <> `data`[${key}]
+      AND v.entityKey IS NOT NULL
   )
 )
 WHERE version = 1

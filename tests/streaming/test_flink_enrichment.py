@@ -20,6 +20,7 @@ from streaming.properties import (
     CHANGES_CONSUMER_NAME,
     CHANGES_STREAM_ARN,
     ENRICHMENT_ENTITIES,
+    SOURCE_IDLE_TIMEOUT_SECONDS,
     PropertyError,
     parse_settings,
     property_groups,
@@ -36,6 +37,10 @@ ENTITIES = {
     "bizId": {"table": BIZ, "key": "id", "label": "name"},
 }
 ENRICHED = {ENRICHMENT_ENTITIES: json.dumps(ENTITIES)}
+# The files are bounded: each source ends with the final watermark, so none needs marking idle. With
+# the 30 s default, a source the loaded mini-cluster has not started reading within 30 s is marked
+# idle, the joins' watermark passes without it, and events join an entity table it has not loaded yet.
+LOCAL_FILES = {SOURCE_IDLE_TIMEOUT_SECONDS: "0"}
 CHANGES_ARN = "arn:aws:kinesis:eu-west-1:123456789012:stream/uba-changes"
 
 
@@ -77,12 +82,14 @@ def shuffled_story() -> list[dict[str, Any]]:
     return changes[:5] + changes[5:][::-1]
 
 
+# In event-time order, as the job's watermark (5 s behind the newest event) needs them: an event later
+# than that is late, and the join may already have dropped the versions before the watermark.
 EVENTS = [
     event(s(10), "before-update"),
-    event(s(50), "after-update"),
     event(s(20), "doc-2-alive", obj="doc-2"),
     event(s(41), "doc-2-deleted", obj="doc-2"),
     event(s(44), "doc-3-before-rekey", obj="doc-3"),
+    event(s(50), "after-update"),
     event(s(50), "doc-3-after-rekey", obj="doc-3"),
     event(s(51), "doc-30-after-rekey", obj="doc-30"),
     event(s(52), "never-known", obj="doc-9", biz="biz-9"),
@@ -91,15 +98,19 @@ EVENTS = [
 ]
 
 SCENARIOS: dict[str, dict[str, Any]] = {
-    "enriched": {"events": EVENTS, "changes": story(), "properties": ENRICHED},
+    "enriched": {"events": EVENTS, "changes": story(), "properties": {**ENRICHED, **LOCAL_FILES}},
     # The same changes, delivered out of order within changes.watermark.seconds (60): DMS interleaves
     # tables and shards. Versions go by change time, not arrival.
-    "enriched_changes_shuffled": {"events": EVENTS, "changes": shuffled_story(), "properties": ENRICHED},
+    "enriched_changes_shuffled": {
+        "events": EVENTS,
+        "changes": shuffled_story(),
+        "properties": {**ENRICHED, **LOCAL_FILES},
+    },
     # Only the business lines are replicated: errors carry no object fields at all.
     "biz_only": {
         "events": EVENTS,
         "changes": story(),
-        "properties": {ENRICHMENT_ENTITIES: json.dumps({"bizId": ENTITIES["bizId"]})},
+        "properties": {ENRICHMENT_ENTITIES: json.dumps({"bizId": ENTITIES["bizId"]}), **LOCAL_FILES},
     },
 }
 
