@@ -37,15 +37,20 @@ from settings.base import (
     VpcId,
 )
 from settings.cdc import CdcSettings, ReplicatedTable
+from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.problems import SettingsError, describe
 
 __all__ = [
     "LOG_RETENTION_DAYS",
     "PERSONAS",
+    "PLATFORM_TAGS",
     "PROJECT",
     "TIER_KEYS",
+    "AnomalyDetectionSettings",
+    "BudgetSettings",
     "CdcSettings",
+    "CostSettings",
     "DevAccess",
     "Persona",
     "ReplicatedTable",
@@ -57,7 +62,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "cdc", "streaming", "lake", "warehouse", "access", "observability")
+TIER_KEYS = ("platform", "ingest", "cdc", "streaming", "lake", "warehouse", "access", "observability", "cost")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -507,7 +512,7 @@ class StaffMember(Model):
     create_user: bool = Field(
         default=False,
         description="Create the IAM user (no password, no keys), or only manage its groups; an existing user "
-        "must exist before `pulumi up` (`python -m tools.access check-users <stack>` checks).",
+        "must exist before `pulumi up` (`.venv/bin/python -m tools.access check-users <stack>` checks).",
     )
 
     @model_validator(mode="after")
@@ -575,6 +580,8 @@ class Settings(Model):
     warehouse: WarehouseSettings
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
+    cost: CostSettings = Field(default_factory=lambda: CostSettings.model_validate({"enabled": False}))
+    """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -591,6 +598,11 @@ class Settings(Model):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
+        tags = self.platform.tags
+        if self.cost.enabled and self.cost.allocation_tag not in tags:
+            raise ValueError(
+                f"cost.allocation_tag: must be one of the stack's tags {sorted(tags)}, got {self.cost.allocation_tag!r}"
+            )
         return self
 
 

@@ -190,6 +190,8 @@ class AccessTargets(Generic[V]):
     warehouse_arn: V | None = None  # the serverless workgroup or the cluster
     warehouse_name: V | None = None  # the workgroup name or the cluster identifier
     warehouse_database: V | None = None
+    # cost
+    budget_arn: V | None = None  # the stack's AWS Budgets budget
     # every tier: each alarm and log group of the stack, by exact ARN
     alarm_arns: tuple[V, ...] = ()
     log_group_arns: tuple[V, ...] = ()
@@ -394,6 +396,7 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
+        allow("ReadBudget", ["budgets:ViewBudget"], [t.budget_arn]),
     )  # fmt: skip
 
 

@@ -6,7 +6,21 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from . import api, encryption, iam, ingress, network, protection, replication, storage, streaming, tagging, warehouse
+from . import (
+    api,
+    cost,
+    encryption,
+    iam,
+    ingress,
+    network,
+    notifications,
+    protection,
+    replication,
+    storage,
+    streaming,
+    tagging,
+    warehouse,
+)
 
 PACK_NAME: Final = "uba-guardrails"
 
@@ -22,4 +36,6 @@ ALL_POLICIES: Final[list[Policy]] = [
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,
+    *notifications.POLICIES,
+    *cost.POLICIES,
 ]

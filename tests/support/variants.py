@@ -3,8 +3,8 @@
 The variants are built exactly as the tests that use them build them (so in a full run each is
 the same cached `run_stack` run): a provisioned warehouse, IAM ingest auth, an existing VPC, tiers
 switched off, the `cdc` tier on. Whatever must hold of every configuration the program can be
-deployed in (its inputs match pulumi-aws's types, its deploy policy covers every type it creates)
-is checked over these.
+deployed in (its inputs match pulumi-aws's types, its deploy policy covers every type it creates,
+every type it creates has a price entry) is checked over these.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
         "dev",
         cdc_on_mysql_without_endpoints(),
     ),
+    "dev without the cost tier": ("dev", {"uba:cost": {"enabled": False}}),
 }
 
 

@@ -236,6 +236,13 @@ def _uuid_arn(service: str, kind: str) -> Callable[[_Ctx], dict[str, Any]]:
     return state
 
 
+def _uuid_arn_global(service: str, kind: str) -> Callable[[_Ctx], dict[str, Any]]:
+    def state(ctx: _Ctx) -> dict[str, Any]:
+        return {"arn": ctx.arn(service, f"{kind}/{_uuid(ctx.urn)}", region=False)}
+
+    return state
+
+
 def _named_arn(service: str, template: str, region: bool = True) -> Callable[[_Ctx], dict[str, Any]]:
     def state(ctx: _Ctx) -> dict[str, Any]:
         return {"arn": ctx.arn(service, template.format(name=ctx.name, path=_iam_path(ctx)), region=region)}
@@ -384,6 +391,14 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:dms/endpoint:Endpoint": _dms_endpoint_state,
     "aws:dms/replicationConfig:ReplicationConfig": _dms_replication_config_state,
     "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup": _dms_subnet_group_state,
+    # Budgets and Cost Explorer are global: their ARNs carry no region.
+    "aws:budgets/budget:Budget": _named_arn("budgets", "budget/{name}", region=False),
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": _uuid_arn_global("ce", "anomalymonitor"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": _uuid_arn_global("ce", "anomalysubscription"),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": lambda ctx: {
+        "id": str(ctx.inputs.get("tagKey")),
+        "type": "UserDefined",
+    },
 }
 
 # Resources whose physical name lives in another property than `name`.
@@ -772,7 +787,9 @@ def run_isolated(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the program under mocks and print its snapshot as JSON.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.engine.mocks", description="Run the program under mocks and print its snapshot as JSON."
+    )
     parser.add_argument("stack")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
     parser.add_argument("--overrides", type=json.loads, default=None, help="JSON object of config keys")

@@ -323,9 +323,15 @@ def _warehouse_capabilities(stack: Landmarks, cap: Factory) -> Iterator[Capabili
     yield cap("warehouse.configure", "change the warehouse's SSL and logging settings", configure, t.warehouse_arn)
 
 
+def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap("budget.view", "view the stack's budget", "budgets:ViewBudget", t.budget_arn)
+    yield cap("budget.change", "change the stack's budget or its alerts", "budgets:ModifyBudget", t.budget_arn)
+
+
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _streaming, _lake, _cdc, _warehouse_capabilities):
+    for tier in (_core, _ingest, _streaming, _lake, _cdc, _warehouse_capabilities, _cost):
         yield from tier(stack, cap)
 
 
@@ -362,6 +368,7 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     yield cap("catalog.read", "read the events table definition", "glue:GetTable", other.events_table_arn)
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)
+    yield cap("budget.view", "view the budget", "budgets:ViewBudget", t.budget_arn)
 
 
 def capabilities(own: Landmarks, others: list[Landmarks]) -> list[Capability]:
