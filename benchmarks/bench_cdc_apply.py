@@ -84,7 +84,9 @@ def statements(sql: tuple[str, ...]) -> Callable[[Any], None]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_cdc_apply", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--changes", type=int, default=100_000)
     parser.add_argument("--increment", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)

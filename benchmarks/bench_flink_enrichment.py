@@ -1,6 +1,6 @@
 """What the enrichment (temporal joins with the entity tables) adds to the local Flink job, per 10,000 events.
 
-    .venv/bin/python benchmarks/bench_flink_enrichment.py [--events 10000] [--repeat 2]
+    .venv/bin/python -m benchmarks.bench_flink_enrichment [--events 10000] [--repeat 2]
 
 Both figures are wall times of a whole `python -m streaming.run_local` process over the same
 10,000 events (benchmarks/bench_flink_local.py's generator):
@@ -16,20 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
-import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.bench_flink_local import FLINK_PYTHON, START, generate, timed
+from tools.local.dms import DmsWriter
 
-from benchmarks.bench_flink_local import START, generate  # noqa: E402
-from tools.local.dms import DmsWriter  # noqa: E402
-
-FLINK_PYTHON = REPO / "streaming" / ".venv" / "bin" / "python"
 DOCS, BIZ = "public.documents", "public.business_lines"
 ENTITIES = {
     "objectId": {"table": DOCS, "key": "id", "label": "title"},
@@ -50,17 +43,10 @@ def changes(updates: int = 1000, seed: int = 11) -> list[dict[str, object]]:
     return records
 
 
-def timed(command: list[str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
-    return elapsed, completed.stdout
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_flink_enrichment", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2)
     arguments = parser.parse_args()
@@ -78,8 +64,8 @@ def main() -> None:
         enriched = [*plain, "--changes", str(changes_file), "--set", f"enrichment.entities={json.dumps(ENTITIES)}"]
         plain_times, enriched_times = [], []
         for _ in range(arguments.repeat):
-            plain_times.append(timed(plain)[0])
-            elapsed, output = timed(enriched)
+            plain_times.append(timed(plain, "plain job")[0])
+            elapsed, output = timed(enriched, "enriched job")
             enriched_times.append(elapsed)
     records = [json.loads(line) for line in output.splitlines()]
     errors = [r for r in records if r["alertType"] == "error"]

@@ -134,7 +134,7 @@ class ReplicatedTable(Model):
     columns: dict[Identifier, ColumnType] = Field(
         min_length=1,
         description="Every column to replicate and its type (`string`, `bigint`, `double`, `boolean`, "
-        "`timestamp`); `python -m tools.cdc drift` compares them with the database.",
+        "`timestamp`); `.venv/bin/python -m tools.cdc drift` compares them with the database.",
     )
     event_field: EventField | None = Field(
         default=None,

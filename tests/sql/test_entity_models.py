@@ -20,6 +20,7 @@ import pytest
 import sqlglot
 
 from lambdas.change_records import BEFORE_PREFIX, flatten, order_key
+from lambdas.events import to_utc_iso
 from settings import load_settings
 from sql.changes import ChangeTable, change_tables, tables_by_name
 from sql.redshift import APPLY_CALL, FULL_REFRESH_RESET, LOOKBACK_UPDATE, RefreshParameters, refresh_statements
@@ -134,8 +135,8 @@ def lake(tmp_path: Path) -> Path:
     root = tmp_path / "lake"
     events = [
         {"eventId": f"e{i}", "action": "viewDoc", "userId": f"u{i % 2}", "objectId": obj, "bizId": biz,
-         "createdAt": (T0 + timedelta(minutes=i)).isoformat(), "errorMsg": "[error] x" if i == 3 else None,
-         "receivedAt": (T0 + timedelta(minutes=i, seconds=1)).isoformat(), "schemaVersion": 1}
+         "createdAt": to_utc_iso(T0 + timedelta(minutes=i)), "errorMsg": "[error] x" if i == 3 else None,
+         "receivedAt": to_utc_iso(T0 + timedelta(minutes=i, seconds=1)), "schemaVersion": 1}
         for i, (obj, biz) in enumerate(NAMED)
     ]  # fmt: skip
     write_lake(root, events)
