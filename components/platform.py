@@ -18,6 +18,7 @@ from components.access import Access, AccessArgs, AccessTargets
 from components.cdc import Cdc, CdcArgs
 from components.core import Core, CoreArgs
 from components.cost import Cost, CostArgs, ops_topic_publishers
+from components.edge import Edge, EdgeArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.observability import Observability, ObservabilityArgs
@@ -48,6 +49,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    edge: Edge | None = None
     cdc: Cdc | None = None
     streaming: Streaming | None = None
     lake: Lake | None = None
@@ -79,6 +81,12 @@ class Platform(pulumi.ComponentResource):
         # tier is off, so `_upstream` always finds it.
         if settings.ingest.enabled:
             self.ingest = self._tier(Ingest, "ingest", IngestArgs(settings.ingest, context, powertools))
+        if settings.edge.enabled:
+            ingest, platform = _upstream(self.ingest, "ingest"), settings.platform
+            self.edge = self._tier(Edge, "edge", EdgeArgs(
+                settings.edge, context, powertools, ingest.events_stream, ingest.api.id, ingest.stage_name,
+                platform.tags, platform.ops_alarm_emails, platform.kms_deletion_window_days,
+            ))  # fmt: skip
         if settings.cdc.enabled:
             self.cdc = self._tier(Cdc, "cdc", CdcArgs(settings.cdc, context))
         # The database's changes, for the tiers that read them (None without CDC).

@@ -38,6 +38,7 @@ from settings.base import (
 )
 from settings.cdc import CdcSettings, ReplicatedTable
 from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
+from settings.edge import EdgeSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.problems import SettingsError, describe
 
@@ -62,7 +63,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "cdc", "streaming", "lake", "warehouse", "access", "observability", "cost")
+TIER_KEYS = ("platform", "ingest", "edge", "cdc", "streaming", "lake", "warehouse", "access", "observability", "cost")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -573,8 +574,14 @@ class Settings(Model):
     region: Annotated[str, Matching(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")]
     platform: PlatformSettings
     ingest: IngestSettings
-    # Off unless a stack names a source database (a `uba:cdc` section).
-    cdc: CdcSettings = Field(default_factory=lambda: CdcSettings.model_validate({"enabled": False}))
+    edge: EdgeSettings = Field(
+        default_factory=lambda: EdgeSettings.model_validate({"enabled": False}),
+        description="CloudFront in front of ingest, beacons and real-time logs; off unless the stack file says so.",
+    )
+    cdc: CdcSettings = Field(
+        default_factory=lambda: CdcSettings.model_validate({"enabled": False}),
+        description="DMS change data capture from a product database; off unless a stack names a source database.",
+    )
     streaming: StreamingSettings
     lake: LakeSettings
     warehouse: WarehouseSettings
@@ -586,7 +593,7 @@ class Settings(Model):
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
         if not self.ingest.enabled:
-            for tier in ("streaming", "lake"):
+            for tier in ("streaming", "lake", "edge"):
                 if getattr(self, tier).enabled:
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
         if self.warehouse.enabled and not self.lake.enabled:

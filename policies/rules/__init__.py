@@ -8,6 +8,7 @@ from pulumi_policy import Policy
 
 from . import (
     api,
+    cloudfront,
     cost,
     encryption,
     iam,
@@ -33,6 +34,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *streaming.POLICIES,
     *replication.POLICIES,
     *api.POLICIES,
+    *cloudfront.POLICIES,
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,

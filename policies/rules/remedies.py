@@ -25,6 +25,7 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "stage": "uba:ingest.api.tracing",
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
+    "edge-logs-function": "uba:edge.function.tracing",
     "change-processor-function": "uba:cdc.processor_tracing",
 }
 # Point-in-time recovery of DynamoDB tables.
@@ -37,6 +38,8 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
     "lake-access-logs-bucket": "uba:lake.versioning",
     "athena-results-bucket": "uba:lake.versioning",
 }
+# An AWS WAF web ACL in front of CloudFront distributions.
+WEB_ACL_SETTINGS: Final[Mapping[str, str]] = {"edge-distribution": "uba:edge.waf.enabled"}
 # Snapshots of Flink applications.
 SNAPSHOT_SETTINGS: Final[Mapping[str, str]] = {"flink-app": "uba:streaming.flink.snapshots"}
 # Stack-wide settings that every resource of a kind takes.
