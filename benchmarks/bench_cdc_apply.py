@@ -1,6 +1,7 @@
 """The warehouse's entity models on DuckDB: an incremental apply against a full rebuild, over 100,000 changes.
 
     .venv/bin/python -m benchmarks.bench_cdc_apply [--changes 100000] [--increment 1000] [--repeat 3]
+        [--spacing-seconds 2]
 
 The lake holds --changes change records of two replicated tables (a full load of 10,000 documents
 and 50 business lines, then inserts, updates, key changes and deletes in commit order), exactly as
@@ -11,7 +12,9 @@ timing):
 - incremental: one apply after the last delivery lands (reads what DMS emitted since the
   watermark minus the look-back, merges it into the state);
 - full rebuild: the state and watermarks cleared, every change in the lake applied again.
-Both end in the same state (checked). The best of --repeat runs is kept.
+Both end in the same state (checked). The best of --repeat runs is kept. The incremental apply reads
+the look-back window (1 day) whatever the history's length, the full rebuild all of it: a longer
+history (--spacing-seconds 26: 100,000 changes over 30 days) widens the gap.
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 DELIVERY = 10_000
 
 
-def history(total: int, seed: int = 3) -> list[dict[str, Any]]:
-    """A full load, then changes one by one in commit order, about 2 seconds apart."""
+def history(total: int, spacing_seconds: float = 2.0, seed: int = 3) -> list[dict[str, Any]]:
+    """A full load, then changes one by one in commit order, `spacing_seconds` apart."""
     rng = random.Random(seed)
     w = DmsWriter({"public.documents": ["id"], "public.business_lines": ["id"]})
 
@@ -51,7 +54,7 @@ def history(total: int, seed: int = 3) -> list[dict[str, Any]]:
     records += [w.load("public.documents", doc(n, 0), START) for n in range(10_000)]
     keys = 10_000
     while len(records) < total:
-        t = w.transaction(START + timedelta(seconds=2 * len(records)))
+        t = w.transaction(START + timedelta(seconds=spacing_seconds * len(records)))
         roll = rng.random()
         if roll < 0.1:
             records.append(t.insert("public.documents", doc(keys, 0)))
@@ -90,11 +93,15 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=100_000)
     parser.add_argument("--increment", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--spacing-seconds", type=float, default=2.0,
+        help="seconds between changes: how many days of history the lake holds (2 s: 100,000 changes in 2.3 days)",
+    )  # fmt: skip
     arguments = parser.parse_args()
     tables = change_tables([ReplicatedTable.model_validate(table) for table in EXAMPLE_TABLES])
     models = warehouse.EntityModels.of(tables)
     full = tuple(to_duckdb(apply_statements(tables, full=True)))
-    records = history(arguments.changes)
+    records = history(arguments.changes, arguments.spacing_seconds)
     head, tail = records[: -arguments.increment], records[-arguments.increment :]
     incremental_times, full_times = [], []
     with tempfile.TemporaryDirectory() as workdir:
@@ -118,7 +125,9 @@ def main() -> None:
             assert rebuilt == incremental, "a full rebuild must end where the increments did"
             connection.close()
     best_incremental, best_full = min(incremental_times), min(full_times)
-    print(f"changes in the lake: {len(records)} (last delivery: {len(tail)}), entities kept: {len(incremental)}")
+    days = arguments.spacing_seconds * len(records) / 86_400
+    print(f"changes in the lake: {len(records)} over {days:.1f} days (last delivery: {len(tail)}, look-back: 1 day), "
+          f"entities kept: {len(incremental)}")  # fmt: skip
     print(f"incremental apply: {best_incremental:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in incremental_times)})")
     print(f"full rebuild:      {best_full:.3f} s  (runs: {', '.join(f'{t:.3f}' for t in full_times)})")
     print(f"full rebuild / incremental: {best_full / best_incremental:.1f}x")
