@@ -16,6 +16,7 @@ from . import (
     network,
     notifications,
     protection,
+    quicksight,
     replication,
     storage,
     streaming,
@@ -38,6 +39,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,
+    *quicksight.POLICIES,
     *notifications.POLICIES,
     *cost.POLICIES,
 ]

@@ -59,6 +59,11 @@ def provisioned_warehouse() -> dict[str, Any]:
     return {"uba:warehouse": warehouse}
 
 
+def bi_on(stack: str = "dev") -> dict[str, Any]:
+    """The stack's BI section switched on (dev keeps it off: QuickSight costs per user and needs a subscription)."""
+    return {"uba:bi": {**copy.deepcopy(load_stack_config(stack)["uba:bi"]), "enabled": True}}
+
+
 # The source database of the CDC variant: a PostgreSQL product database with documents and business lines.
 EXAMPLE_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:uba-dev-app-db-AbCdEf"
 CDC_TABLES = EXAMPLE_TABLES
