@@ -5,9 +5,9 @@ FLINK_VENV := streaming/.venv
 
 WEB := clients/web
 
-.PHONY: setup setup-web setup-browser test lint typecheck unit
+.PHONY: setup setup-web setup-browser setup-postgres test lint typecheck unit
 
-setup: setup-web setup-browser
+setup: setup-web setup-browser setup-postgres
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	$(PYTHON) -m venv $(FLINK_VENV)
@@ -24,6 +24,16 @@ setup-browser:
 		echo "make setup: installing Debian's chromium for the page tests" && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	} || { echo "make setup: could not install Debian's chromium (needs root and apt); the page tests need /usr/bin/chromium" >&2; exit 1; }
+
+# PostgreSQL from Debian, for the CDC drift check's tests (each test session starts a throwaway server).
+# Installed only when its binaries are missing; Debian's default cluster is not created.
+setup-postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+		echo "make setup: installing PostgreSQL (Debian package postgresql)"; \
+		mkdir -p /etc/postgresql-common && echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confold --no-install-recommends postgresql >/dev/null; } \
+		|| { echo "make setup: could not install PostgreSQL; install the Debian package postgresql (apt-get install postgresql)" >&2; exit 1; }; \
+	fi
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.access import Access, AccessArgs, AccessTargets
 from components.bi import Bi, BiArgs, LakeSource, WarehouseNetwork, WarehouseSource
+from components.cdc import Cdc, CdcArgs
 from components.core import Core, CoreArgs
 from components.cost import Cost, CostArgs, ops_topic_publishers
 from components.edge import Edge, EdgeArgs
@@ -51,6 +52,7 @@ class Platform(pulumi.ComponentResource):
     core: Core
     ingest: Ingest | None = None
     edge: Edge | None = None
+    cdc: Cdc | None = None
     streaming: Streaming | None = None
     lake: Lake | None = None
     warehouse: Warehouse | None = None
@@ -88,21 +90,27 @@ class Platform(pulumi.ComponentResource):
                 settings.edge, context, powertools, ingest.events_stream, ingest.api.id, ingest.stage_name,
                 platform.tags, platform.ops_alarm_emails, platform.kms_deletion_window_days,
             ))  # fmt: skip
+        if settings.cdc.enabled:
+            self.cdc = self._tier(Cdc, "cdc", CdcArgs(settings.cdc, context))
+        # The database's changes, for the tiers that read them (None without CDC).
+        changes = self.cdc.changes if self.cdc is not None else None
         if settings.streaming.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
             flink_code = _given(args.flink_code)
             self.streaming = self._tier(
-                Streaming, "streaming", StreamingArgs(settings.streaming, context, powertools, events, flink_code)
+                Streaming,
+                "streaming",
+                StreamingArgs(settings.streaming, context, powertools, events, flink_code, changes),
             )
         if settings.lake.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
-            self.lake = self._tier(Lake, "lake", LakeArgs(settings.lake, context, events, powertools))
+            self.lake = self._tier(Lake, "lake", LakeArgs(settings.lake, context, events, powertools, changes))
         if settings.warehouse.enabled:
             lake = _upstream(self.lake, "lake")
             self.warehouse = self._tier(
                 Warehouse,
                 "warehouse",
-                WarehouseArgs(settings.warehouse, context, lake.lake_bucket.arn, lake.glue_database.name),
+                WarehouseArgs(settings.warehouse, context, lake.lake_bucket.arn, lake.glue_database.name, changes),
             )
         if settings.bi.enabled:
             self.bi = self._tier(Bi, "bi", _bi_args(settings, context, _upstream(self.warehouse, "warehouse"),

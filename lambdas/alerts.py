@@ -2,7 +2,8 @@
 
 The Lambda is fed by a Kinesis event source mapping with `ReportBatchItemFailures`,
 bisect on error, bounded retries/record age and an SQS on-failure destination. Each
-record is one JSON alert (`error`, `warn_burst` or `counts`); a record that cannot be
+record is one JSON alert (`error`, `warn_burst`, `counts`, or with enrichment from replicated
+tables `biz_counts`); a record that cannot be
 parsed, validated, stored or notified is reported as a batch item failure by its
 sequence number, and the rest of the batch still succeeds. Lambda then retries from the
 lowest failed sequence number, so records after it are delivered again: every step
@@ -13,6 +14,11 @@ Item layout (one item per alert, see `AlertBase.key`):
     pk = "ALERT#<alertType>#<action>"
     sk = windowStart               for counts and warn_burst (one item per action+window)
          "<createdAt>#<eventId>"   for error (one item per offending event)
+         "<windowStart>#<bizId>"   for biz_counts (one item per action, window and business line)
+
+With enrichment (the CDC tier), an error alert also carries the object's and the business line's
+labels as of the event's time (`objectName`, `bizName`) and whether each was known then
+(`objectKnown`, `bizKnown`: false means no such entity at that time, and the alert still stands).
 
 Timestamps in keys are rendered by `to_utc_iso` (UTC, milliseconds, `Z`), so string
 order is time order. "Latest counts for one action" is a Query on pk, newest first,
@@ -72,6 +78,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StringConstraints,
     TypeAdapter,
     model_validator,
 )
@@ -148,6 +155,10 @@ class WindowAlert(AlertBase):
         return self.windowEnd
 
 
+# An entity's label as the enrichment carries it (the Flink job cuts it to this length).
+EntityLabel = Annotated[str, StringConstraints(max_length=1024)]
+
+
 class ErrorAlert(AlertBase):
     """One event whose errorMsg carries a [PANIC]/[ERROR] marker."""
 
@@ -158,6 +169,16 @@ class ErrorAlert(AlertBase):
     bizId: Id
     errorMsg: ErrorText
     createdAt: UtcTimestamp
+    # Enrichment from replicated entity tables, as of the event's time; absent without it.
+    objectName: EntityLabel | None = None
+    objectKnown: bool | None = None
+    bizName: EntityLabel | None = None
+    bizKnown: bool | None = None
+
+    def _entity(self, identifier: str, name: str | None, known: bool | None) -> str:
+        if known is None:
+            return identifier
+        return f"{identifier} ({name})" if known and name else f"{identifier} (unknown at the time)"
 
     def key(self) -> tuple[str, str]:
         return f"ALERT#error#{self.action}", f"{to_utc_iso(self.createdAt)}#{self.eventId}"
@@ -174,8 +195,8 @@ class ErrorAlert(AlertBase):
                 f"Error:     {self.errorMsg}",
                 f"Event id:  {self.eventId}",
                 f"User:      {self.userId}",
-                f"Object:    {self.objectId}",
-                f"Business:  {self.bizId}",
+                f"Object:    {self._entity(self.objectId, self.objectName, self.objectKnown)}",
+                f"Business:  {self._entity(self.bizId, self.bizName, self.bizKnown)}",
                 f"At:        {to_utc_iso(self.createdAt)}",
             ]
         )
@@ -209,11 +230,25 @@ class CountsAlert(WindowAlert):
     users: int = Field(ge=0)
 
 
-Alert = Annotated[ErrorAlert | WarnBurstAlert | CountsAlert, Field(discriminator="alertType")]
+class BizCountsAlert(WindowAlert):
+    """Per-action activity of one business line in one window, with its label at the window's end."""
+
+    alertType: Literal["biz_counts"]
+    bizId: Id
+    bizName: EntityLabel | None = None
+    bizKnown: bool
+    events: int = Field(ge=0)
+    users: int = Field(ge=0)
+
+    def key(self) -> tuple[str, str]:
+        return f"ALERT#{self.alertType}#{self.action}", f"{to_utc_iso(self.windowStart)}#{self.bizId}"
+
+
+Alert = Annotated[ErrorAlert | WarnBurstAlert | CountsAlert | BizCountsAlert, Field(discriminator="alertType")]
 ALERT_ADAPTER: TypeAdapter[Alert] = TypeAdapter(Alert)
 
 
-def parse_alert(data: bytes) -> ErrorAlert | WarnBurstAlert | CountsAlert:
+def parse_alert(data: bytes) -> ErrorAlert | WarnBurstAlert | CountsAlert | BizCountsAlert:
     """Validate one record's bytes; invalid JSON, an unknown type or a missing field raises."""
     return ALERT_ADAPTER.validate_json(data)
 
@@ -407,7 +442,7 @@ def sink_alert(data: bytes, sequence_number: str, cfg: SinkConfig, claimant: str
     alert = parse_alert(data)
     previous = store_alert(alert, sequence_number, cfg)
     metrics.add_metric(name="AlertsStored", unit=MetricUnit.Count, value=1)
-    if isinstance(alert, CountsAlert):
+    if isinstance(alert, CountsAlert | BizCountsAlert):
         return
     claimant = claimant or sequence_number
     if "notifiedAt" in previous or not claim_notification(alert, claimant, cfg):

@@ -37,6 +37,7 @@ from settings.base import (
     VpcId,
 )
 from settings.bi import BiSettings
+from settings.cdc import CdcSettings, ReplicatedTable
 from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
 from settings.edge import EdgeSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
@@ -51,9 +52,11 @@ __all__ = [
     "AnomalyDetectionSettings",
     "BiSettings",
     "BudgetSettings",
+    "CdcSettings",
     "CostSettings",
     "DevAccess",
     "Persona",
+    "ReplicatedTable",
     "Settings",
     "SettingsError",
     "StreamSettings",
@@ -62,7 +65,19 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "edge", "streaming", "lake", "warehouse", "bi", "access", "observability", "cost")
+TIER_KEYS = (
+    "platform",
+    "ingest",
+    "edge",
+    "cdc",
+    "streaming",
+    "lake",
+    "warehouse",
+    "bi",
+    "access",
+    "observability",
+    "cost",
+)
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -577,6 +592,10 @@ class Settings(Model):
         default_factory=lambda: EdgeSettings.model_validate({"enabled": False}),
         description="CloudFront in front of ingest, beacons and real-time logs; off unless the stack file says so.",
     )
+    cdc: CdcSettings = Field(
+        default_factory=lambda: CdcSettings.model_validate({"enabled": False}),
+        description="DMS change data capture from a product database; off unless a stack names a source database.",
+    )
     streaming: StreamingSettings
     lake: LakeSettings
     warehouse: WarehouseSettings
@@ -594,6 +613,8 @@ class Settings(Model):
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
         if self.warehouse.enabled and not self.lake.enabled:
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
+        if self.cdc.enabled and not self.lake.enabled:
+            raise ValueError("cdc.enabled: needs the lake tier (the entity tables live in it), but lake is off")
         if self.platform.production:
             if self.access.enabled and not any("admin" in m.groups for m in self.access.staff):
                 raise ValueError("access.staff: a production stack must name at least one admin")

@@ -39,6 +39,14 @@ WARN_MARKERS = "warn.markers"
 SOURCE_IDLE_TIMEOUT_SECONDS = "source.idle-timeout.seconds"
 MAX_FUTURE_SECONDS = "event-time.max-future.seconds"
 DEDUP_TTL_SECONDS = "dedup.ttl.seconds"
+# Enrichment from replicated database tables (the CDC tier): off while `enrichment.entities` is `{}`.
+CHANGES_STREAM_ARN = "changes.stream.arn"
+CHANGES_CONSUMER_NAME = "changes.consumer.name"
+ENRICHMENT_ENTITIES = "enrichment.entities"
+ENRICHMENT_TTL_SECONDS = "enrichment.ttl.seconds"
+CHANGES_WATERMARK_SECONDS = "changes.watermark.seconds"
+# The event fields an entity table can be joined on, and the name of the versioned view of each.
+ENRICHED_FIELDS = {"objectId": "object", "bizId": "biz"}
 
 DEFAULT_ERROR_MARKERS = ("[PANIC]", "[panic]", "[ERROR]", "[error]")
 DEFAULT_WARN_MARKERS = ("WARNNING", "warnning", "WARNING", "warning")
@@ -93,9 +101,35 @@ PROPERTIES: dict[str, PropertySpec] = {
     DEDUP_TTL_SECONDS: PropertySpec(
         "How long an eventId is remembered so that a redelivered error event raises no second alert.", "3600"
     ),
+    CHANGES_STREAM_ARN: PropertySpec(
+        "ARN of the Kinesis stream of database changes (DMS); required when enrichment.entities names a table.",
+        None,
+    ),
+    CHANGES_CONSUMER_NAME: PropertySpec(
+        "Name of the enhanced fan-out consumer registered on the changes stream that the job reads through.", None
+    ),
+    ENRICHMENT_ENTITIES: PropertySpec(
+        'JSON object: event field (objectId, bizId) -> {"table": "schema.table", "key": column, "label": column} '
+        "of the replicated table whose rows it names; alerts carry the label as of the event's time. {} = off.",
+        "{}",
+    ),
+    CHANGES_WATERMARK_SECONDS: PropertySpec(
+        "Bounded out-of-orderness of the changes stream: a change up to this many seconds older than the newest "
+        "one seen still versions the events it precedes; an older one versions only later events. Alerts wait "
+        "this long for changes while the stream is active (an idle stream holds nothing back).",
+        "60",
+    ),
+    ENRICHMENT_TTL_SECONDS: PropertySpec(
+        "How long the job keeps an entity neither changed nor named by an event; an event naming a forgotten "
+        "entity alerts as unknown. With enrichment on, the job's state TTL is the longer of this and "
+        "dedup.ttl.seconds (Flink SQL sets one state TTL for temporal joins and de-duplication).",
+        "604800",
+    ),
 }
 
 _INIT_POSITIONS = ("LATEST", "TRIM_HORIZON")
+_TABLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$")
+_COLUMN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Kinesis consumer names: [a-zA-Z0-9_.-]{1,128} (RegisterStreamConsumer).
 _CONSUMER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:(?P<region>[a-z0-9-]+):\d{12}:stream/[A-Za-z0-9_.-]{1,128}$")
@@ -109,6 +143,29 @@ _MAX_FUTURE_SECONDS = 86_400
 
 class PropertyError(ValueError):
     """A runtime property is missing, unknown or has a value the job cannot use."""
+
+
+@dataclass(frozen=True)
+class EnrichedEntity:
+    """A replicated table whose rows an event field names: the job joins its versions as of the event's time."""
+
+    field: str  # objectId or bizId
+    table: str  # schema.table in the source database
+    key: str  # its primary-key column
+    label: str  # the column alerts carry
+
+    @property
+    def view(self) -> str:
+        """The versioned view's name prefix: `object`, `biz`."""
+        return ENRICHED_FIELDS[self.field]
+
+    @property
+    def schema_name(self) -> str:
+        return self.table.split(".", 1)[0]
+
+    @property
+    def table_name(self) -> str:
+        return self.table.split(".", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -128,6 +185,26 @@ class JobSettings:
     events_consumer_name: str | None = None
     alerts_stream_arn: str | None = None
     aws_region: str | None = None
+    enrichment: tuple[EnrichedEntity, ...] = ()
+    enrichment_ttl_seconds: int = 604_800
+    changes_watermark_seconds: int = 60
+    changes_stream_arn: str | None = None
+    changes_consumer_name: str | None = None
+
+    def entity(self, field: str) -> EnrichedEntity | None:
+        return next((entity for entity in self.enrichment if entity.field == field), None)
+
+    def require_changes(self) -> tuple[str, str]:
+        """The changes stream ARN and its consumer, which enrichment needs against Kinesis."""
+        needed = ((CHANGES_STREAM_ARN, self.changes_stream_arn), (CHANGES_CONSUMER_NAME, self.changes_consumer_name))
+        missing = [key for key, value in needed if not value]
+        if missing:
+            raise PropertyError(
+                f"property group {PROPERTY_GROUP_ID!r} needs {', '.join(missing)} to enrich alerts from "
+                f"{ENRICHMENT_ENTITIES} against Kinesis"
+            )
+        assert self.changes_stream_arn and self.changes_consumer_name
+        return self.changes_stream_arn, self.changes_consumer_name
 
     def require_streams(self) -> tuple[str, str, str]:
         """The events ARN, alerts ARN and region, or a clear error naming what is missing."""
@@ -198,16 +275,43 @@ def _stream_arn(key: str, raw: str | None) -> str | None:
     return arn
 
 
-def _consumer_name(raw: str | None) -> str | None:
+def _consumer_name(raw: str | None, key: str = EVENTS_CONSUMER_NAME) -> str | None:
     if raw is None or not raw.strip():
         return None
     name = raw.strip()
     if not _CONSUMER_NAME.match(name):
         raise PropertyError(
-            f"{PROPERTY_GROUP_ID}.{EVENTS_CONSUMER_NAME}={raw!r} is not a Kinesis consumer name "
-            "(1 to 128 of a-z, A-Z, 0-9, _ . -)"
+            f"{PROPERTY_GROUP_ID}.{key}={raw!r} is not a Kinesis consumer name (1 to 128 of a-z, A-Z, 0-9, _ . -)"
         )
     return name
+
+
+def _entities(raw: str) -> tuple[EnrichedEntity, ...]:
+    key = ENRICHMENT_ENTITIES
+    try:
+        parsed: Any = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise PropertyError(f"{PROPERTY_GROUP_ID}.{key}={raw!r} is not a JSON object: {error.msg}") from None
+    if not isinstance(parsed, dict):
+        raise PropertyError(f"{PROPERTY_GROUP_ID}.{key} must be a JSON object of event field -> table, got {raw!r}")
+    entities: list[EnrichedEntity] = []
+    for field, spec in parsed.items():
+        if field not in ENRICHED_FIELDS:
+            raise PropertyError(
+                f"{PROPERTY_GROUP_ID}.{key} names {field!r}; the event fields are {', '.join(ENRICHED_FIELDS)}"
+            )
+        if not isinstance(spec, dict) or set(spec) != {"table", "key", "label"}:
+            raise PropertyError(
+                f'{PROPERTY_GROUP_ID}.{key}[{field!r}] must be {{"table", "key", "label"}}, got {spec!r}'
+            )
+        table, column, label = spec["table"], spec["key"], spec["label"]
+        if not isinstance(table, str) or not _TABLE.match(table):
+            raise PropertyError(f"{PROPERTY_GROUP_ID}.{key}[{field!r}].table must be schema.table, got {table!r}")
+        for name, value in (("key", column), ("label", label)):
+            if not isinstance(value, str) or not _COLUMN.match(value):
+                raise PropertyError(f"{PROPERTY_GROUP_ID}.{key}[{field!r}].{name} must be a column name, got {value!r}")
+        entities.append(EnrichedEntity(field, table, column, label))
+    return tuple(sorted(entities, key=lambda entity: list(ENRICHED_FIELDS).index(entity.field)))
 
 
 def _region(raw: str | None, events_arn: str | None) -> str | None:
@@ -263,6 +367,13 @@ def parse_settings(values: Mapping[str, str]) -> JobSettings:
         events_consumer_name=_consumer_name(values.get(EVENTS_CONSUMER_NAME)),
         alerts_stream_arn=_stream_arn(ALERTS_STREAM_ARN, values.get(ALERTS_STREAM_ARN)),
         aws_region=_region(values.get(AWS_REGION), events_arn),
+        enrichment=_entities(value(ENRICHMENT_ENTITIES)),
+        enrichment_ttl_seconds=_int_in_range(ENRICHMENT_TTL_SECONDS, value(ENRICHMENT_TTL_SECONDS), 60, 365 * 86_400),
+        changes_watermark_seconds=_int_in_range(
+            CHANGES_WATERMARK_SECONDS, value(CHANGES_WATERMARK_SECONDS), 0, _MAX_WATERMARK_SECONDS
+        ),
+        changes_stream_arn=_stream_arn(CHANGES_STREAM_ARN, values.get(CHANGES_STREAM_ARN)),
+        changes_consumer_name=_consumer_name(values.get(CHANGES_CONSUMER_NAME), CHANGES_CONSUMER_NAME),
     )
 
 
@@ -300,6 +411,8 @@ def property_groups(values: Mapping[str, str], python_entry: str, jarfile: str) 
     """
     settings = parse_settings(values)
     settings.require_streams()
+    if settings.enrichment:
+        settings.require_changes()
     # Defaults are written out so the console shows every value the job runs with.
     defaults = {key: spec.default for key, spec in PROPERTIES.items() if spec.default is not None}
     resolved = {**defaults, **values}

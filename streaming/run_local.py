@@ -3,6 +3,8 @@
     streaming/.venv/bin/python -m streaming.run_local --events events.jsonl [--threshold 10] \
         [--window-seconds 60] [--watermark-seconds 5] [--set key=value ...]
     streaming/.venv/bin/python -m streaming.run_local --scenarios scenarios.json
+    streaming/.venv/bin/python -m streaming.run_local --events events.jsonl --changes changes.jsonl \
+        --set 'enrichment.entities={"objectId": {"table": "public.documents", "key": "id", "label": "title"}}'
 
 Each input line is one record as it sits on the events stream (`stored_record()`).
 The query files are the ones the Kinesis job runs; only the source (the filesystem
@@ -45,7 +47,13 @@ from streaming.properties import (
     PropertyError,
     parse_settings,
 )
-from streaming.statements import STREAM_TIMESTAMP_PATTERN, kinesis_statements, local_statements, table_config
+from streaming.statements import (
+    STREAM_TIMESTAMP_PATTERN,
+    kinesis_statements,
+    local_statements,
+    records_view,
+    table_config,
+)
 
 LOCAL_CONFIG = {"parallelism.default": "1"}
 # Stand-ins for --explain-kinesis: the plan needs ARNs and a consumer name, not streams that exist.
@@ -63,6 +71,7 @@ class Scenario:
     name: str
     events_file: Path
     properties: Mapping[str, str] = field(default_factory=dict)
+    changes_file: Path | None = None  # DMS change records, for enrichment (`enrichment.entities`)
 
 
 def run_scenarios(scenarios: Sequence[Scenario]) -> dict[str, list[dict[str, Any]]]:
@@ -99,9 +108,10 @@ def _run_one_job(config: Mapping[str, str], scenarios: Sequence[Scenario]) -> It
         database = f"scenario_{index}"
         env.execute_sql(f"CREATE DATABASE {database}")
         env.use_database(database)
-        for statement in local_statements(parse_settings(scenario.properties), scenario.events_file):
+        settings = parse_settings(scenario.properties)
+        for statement in local_statements(settings, scenario.events_file, scenario.changes_file):
             env.execute_sql(statement)
-        branches.append(f"SELECT {index} AS scenario, record FROM {database}.alert_records")
+        branches.append(f"SELECT {index} AS scenario, record FROM {database}.{records_view(settings)}")
     env.use_database("default_database")
     # Collected as Arrow batches (to_pandas), not row by row: `collect()` makes two py4j calls per
     # row, which doubled the run time of a three-month sample (~15,000 alert records).
@@ -138,17 +148,21 @@ def _event_lines(events: list[Any]) -> str:
 
 
 def load_scenarios(source: Path, workdir: Path) -> list[Scenario]:
-    """Scenarios from a JSON file ({name: {"events": [...], "properties": {...}}}) or a directory.
+    """Scenarios from a JSON file ({name: {"events": [...], "changes": [...], "properties": {...}}}) or a directory.
 
     In a directory every `NAME.jsonl` is a scenario; `NAME.properties.json` beside it, if
-    present, holds its properties as a JSON object.
+    present, holds its properties as a JSON object, and `NAME.changes.jsonl` its DMS change records.
     """
     if source.is_dir():
         scenarios = []
         for events_file in sorted(source.glob("*.jsonl")):
+            if events_file.name.endswith(".changes.jsonl"):
+                continue
             properties_file = events_file.with_suffix(".properties.json")
             properties = json.loads(properties_file.read_text()) if properties_file.exists() else {}
-            scenarios.append(Scenario(events_file.stem, events_file, properties))
+            beside = events_file.with_suffix(".changes.jsonl")
+            changes = beside if beside.exists() else None
+            scenarios.append(Scenario(events_file.stem, events_file, properties, changes))
         if not scenarios:
             raise ValueError(f"{source} holds no *.jsonl scenario files")
         return scenarios
@@ -161,7 +175,13 @@ def load_scenarios(source: Path, workdir: Path) -> list[Scenario]:
             raise ValueError(f"scenario {name!r} in {source} needs an 'events' list")
         events_file = workdir / f"{index:03d}.jsonl"
         events_file.write_text(_event_lines(spec["events"]), encoding="utf-8")
-        scenarios.append(Scenario(name, events_file, spec.get("properties", {})))
+        changes_file: Path | None = None
+        if "changes" in spec:
+            if not isinstance(spec["changes"], list):
+                raise ValueError(f"scenario {name!r} in {source}: 'changes' must be a list of DMS records")
+            changes_file = workdir / f"{index:03d}.changes.jsonl"
+            changes_file.write_text(_event_lines(spec["changes"]), encoding="utf-8")
+        scenarios.append(Scenario(name, events_file, spec.get("properties", {}), changes_file))
     return scenarios
 
 
@@ -189,6 +209,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     inputs = parser.add_mutually_exclusive_group(required=True)
     inputs.add_argument("--events", type=Path, help="JSON-lines file, one events-stream record per line")
     inputs.add_argument("--scenarios", type=Path, help="JSON file or directory of scenarios, run in one JVM")
+    parser.add_argument(
+        "--changes", type=Path, help="JSON-lines file of DMS change records, for --set enrichment.entities=..."
+    )
     parser.add_argument("--threshold", type=int, help="warn.threshold")
     parser.add_argument("--window-seconds", type=int, help="window.seconds")
     parser.add_argument("--watermark-seconds", type=int, help="watermark.seconds")
@@ -290,7 +313,9 @@ def _summary(check: FileCheck, records: list[dict[str, Any]]) -> str:
     return f"{check.records} events-stream records in, {len(records)} alert records out ({by_kind})"
 
 
-def _run_events_file(events: Path, properties: Mapping[str, str], out: TextIO, err: TextIO) -> None:
+def _run_events_file(
+    events: Path, properties: Mapping[str, str], out: TextIO, err: TextIO, changes: Path | None = None
+) -> None:
     if not events.is_file():
         raise ValueError(f"no events file at {events}")
     check = check_events_file(events)
@@ -300,7 +325,7 @@ def _run_events_file(events: Path, properties: Mapping[str, str], out: TextIO, e
     _report(events, check, err)
     emitted: list[dict[str, Any]] = []
     with _Counter(check.records, err) as progress:
-        for record in run_scenarios([Scenario("events", events, properties)])["events"]:
+        for record in run_scenarios([Scenario("events", events, properties, changes)])["events"]:
             _print(record, out)
             emitted.append(record)
             progress.alerts += 1
@@ -314,12 +339,19 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, err: TextIO | 
         properties = _properties(arguments)
         parse_settings(properties)  # a bad flag fails before the JVM starts
         if arguments.events:
-            _run_events_file(arguments.events, properties, out, err)
+            if arguments.changes is not None and not arguments.changes.is_file():
+                raise ValueError(f"no changes file at {arguments.changes}")
+            _run_events_file(arguments.events, properties, out, err, arguments.changes)
         else:
             with tempfile.TemporaryDirectory(prefix="uba-scenarios-") as workdir:
                 scenarios = [
                     # Command-line properties apply to every scenario unless it sets its own.
-                    Scenario(scenario.name, scenario.events_file, {**properties, **scenario.properties})
+                    Scenario(
+                        scenario.name,
+                        scenario.events_file,
+                        {**properties, **scenario.properties},
+                        scenario.changes_file,
+                    )
                     for scenario in load_scenarios(arguments.scenarios, Path(workdir))
                 ]
                 for scenario in scenarios:

@@ -15,12 +15,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from string import Template
 
-from streaming.properties import JobSettings
+from streaming.properties import ENRICHED_FIELDS, EnrichedEntity, JobSettings
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 # Order matters: each statement may use what the ones before it defined.
 SHARED_VIEWS = ("error_alerts.sql", "warn_bursts.sql", "realtime_counts.sql", "alert_records.sql")
+# With enrichment on (`enrichment.entities`), after the shared views: the changes stream, a versioned
+# view per entity table (an event field without a table gets one that holds nothing), the enriched
+# alerts, and the records the sink receives instead of alert_records.
+ALERT_RECORDS_VIEW = "alert_records"
+ENRICHED_RECORDS_VIEW = "enriched_alert_records"
+# What an entity an event field names no table for looks like: a versioned view of no rows.
+_NO_TABLE = EnrichedEntity(field="", table="_._", key="_", label="_")
 
 # The one form of a timestamp on the events stream: UTC with `Z`, seconds, up to 9 fraction digits.
 # The same pattern as `lambdas.events.STREAM_TIMESTAMP` (a test keeps them equal; the job imports
@@ -177,6 +184,13 @@ def file_source_options(events_file: Path) -> dict[str, str]:
 def kinesis_statements(settings: JobSettings) -> list[str]:
     """DDL and views, then the one INSERT that starts the job on Managed Flink."""
     sink = render("sink_alerts.sql", {"connector_options": with_options(kinesis_sink_options(settings))})
+    if settings.enrichment:
+        return [
+            *_shared_statements(settings, kinesis_source_options(settings)),
+            *enrichment_statements(settings, kinesis_changes_options(settings)),
+            sink,
+            render("insert_enriched_alerts.sql", {}),
+        ]
     return [
         *_shared_statements(settings, kinesis_source_options(settings)),
         sink,
@@ -184,18 +198,110 @@ def kinesis_statements(settings: JobSettings) -> list[str]:
     ]
 
 
-def local_statements(settings: JobSettings, events_file: Path) -> list[str]:
-    """DDL and views over a JSON-lines file; the local runner collects the `alert_records` view."""
-    return _shared_statements(settings, file_source_options(events_file))
+def local_statements(settings: JobSettings, events_file: Path, changes_file: Path | None = None) -> list[str]:
+    """DDL and views over JSON-lines files; the local runner collects `records_view(settings)`."""
+    shared = _shared_statements(settings, file_source_options(events_file))
+    if not settings.enrichment:
+        return shared
+    if changes_file is None:
+        raise RenderError("enrichment.entities names tables, but no file of changes was given")
+    return [*shared, *enrichment_statements(settings, file_source_options(changes_file))]
+
+
+def records_view(settings: JobSettings) -> str:
+    """The view whose rows are the alerts stream's records: enriched when enrichment is on."""
+    return ENRICHED_RECORDS_VIEW if settings.enrichment else ALERT_RECORDS_VIEW
+
+
+# --- enrichment from replicated database tables ------------------------------------------------------------
+
+
+def kinesis_changes_options(settings: JobSettings) -> dict[str, str]:
+    """The changes stream through its own enhanced fan-out consumer, as the events source (see above)."""
+    changes_arn, consumer = settings.require_changes()
+    _, _, region = settings.require_streams()
+    return {
+        **kinesis_source_options(settings),
+        "stream.arn": changes_arn,
+        "aws.region": region,
+        "source.efo.consumer.name": consumer,
+        # Every version matters to the join: a job without a snapshot reads the stream's whole retention.
+        "source.init.position": "TRIM_HORIZON",
+    }
+
+
+def entity_statement(entity: EnrichedEntity, view: str) -> str:
+    """The versioned view `<view>_versions` of one replicated table (`entity_versions.sql`)."""
+    return render(
+        "entity_versions.sql",
+        {
+            "entity": view,
+            "schema": sql_string(entity.schema_name),
+            "table": sql_string(entity.table_name),
+            "key": sql_string(entity.key),
+            "label": sql_string(entity.label),
+        },
+    )
+
+
+def _entity_fields(settings: JobSettings) -> str:
+    """JSON_OBJECT entries of the labels the error alerts carry, for each event field a table names."""
+    lines = []
+    for field, view in ENRICHED_FIELDS.items():
+        if settings.entity(field) is not None:
+            lines += [f"  KEY {sql_string(name)} VALUE {name}," for name in (f"{view}Name", f"{view}Known")]
+    return "\n".join(lines)
+
+
+def _biz_counts_branch(settings: JobSettings) -> str:
+    if settings.entity("bizId") is None:
+        return ""
+    return """UNION ALL
+SELECT JSON_OBJECT(
+  KEY 'alertType' VALUE 'biz_counts',
+  KEY 'action' VALUE action,
+  KEY 'bizId' VALUE bizId,
+  KEY 'bizName' VALUE bizName,
+  KEY 'bizKnown' VALUE bizKnown,
+  KEY 'windowStart' VALUE windowStart,
+  KEY 'windowEnd' VALUE windowEnd,
+  KEY 'events' VALUE events,
+  KEY 'users' VALUE users
+) AS record
+FROM biz_counts"""
+
+
+def enrichment_statements(settings: JobSettings, changes_options: Mapping[str, str]) -> list[str]:
+    """The changes source, the versioned entity views, the enriched alerts and their records."""
+    values = query_values(settings)
+    source = {
+        "changes_watermark_interval": interval_seconds(settings.changes_watermark_seconds),
+        "connector_options": with_options(changes_options),
+    }
+    statements = [render("source_changes.sql", source)]
+    for field, view in ENRICHED_FIELDS.items():
+        statements.append(entity_statement(settings.entity(field) or _NO_TABLE, view))
+    statements.append(render("enriched_error_alerts.sql", values))
+    if settings.entity("bizId") is not None:
+        statements.append(render("biz_counts.sql", values))
+    statements.append(
+        render(
+            "enriched_alert_records.sql",
+            {"entity_fields": _entity_fields(settings), "biz_counts_branch": _biz_counts_branch(settings)},
+        )
+    )
+    return statements
 
 
 def table_config(settings: JobSettings) -> dict[str, str]:
     """Table settings the job needs on any cluster."""
+    # Bounds the error-alert deduplication state; windows clean their own state. The temporal joins of
+    # enrichment keep entities for the same TTL (Flink SQL has one for both), so it is the longer of the two.
+    ttl = max(settings.dedup_ttl_seconds, settings.enrichment_ttl_seconds if settings.enrichment else 0)
     config = {
         # Window bounds and DATE_FORMAT work on UTC wall clock whatever the host's zone.
         "table.local-time-zone": "UTC",
-        # Bounds the error-alert deduplication state; windows clean their own state.
-        "table.exec.state.ttl": f"{settings.dedup_ttl_seconds} s",
+        "table.exec.state.ttl": f"{ttl} s",
     }
     if settings.source_idle_timeout_seconds:
         config["table.exec.source.idle-timeout"] = f"{settings.source_idle_timeout_seconds} s"

@@ -38,7 +38,7 @@ def test_every_tier_is_a_component_that_keeps_the_tier_contract(tier: type) -> N
     assert issubclass(tier, Tier), f"{tier.__name__} lacks stack_outputs, dashboard_widgets or access_targets"
 
 
-@pytest.mark.parametrize("package", ["edge", "streaming", "lake", "warehouse", "bi", "access"])
+@pytest.mark.parametrize("package", ["edge", "cdc", "streaming", "lake", "warehouse", "bi", "access"])
 def test_a_tier_package_exports_its_component_and_its_args(package: str) -> None:
     module = importlib.import_module(f"components.{package}")
     exported = set(module.__all__)

@@ -22,6 +22,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -31,7 +32,10 @@ from typing import Any
 import duckdb
 from pydantic import ValidationError
 
+from settings import SettingsError
+from sql.changes import ChangeTable, change_tables
 from sql.redshift import (
+    APPLY_CALL,
     ARRIVAL_FLOOR_QUERY,
     STAGE_PROCEDURE,
     DeployParameters,
@@ -42,6 +46,10 @@ from sql.redshift import (
     table_names,
     to_duckdb,
 )
+from sql.redshift.entities import bound_query, merge_statements, model_tables, model_views, stage_statements
+from sql.redshift.entities import deploy_statements as entity_deploy_statements
+from tools.engine.mocks import ProgramError, stack_settings
+from tools.local.changes import create_change_views
 from tools.local.lake import create_arrivals_view, create_events_view
 
 # The deploy DDL's placeholders only fill the external schema, which DuckDB replaces
@@ -66,6 +74,51 @@ def duckdb_refresh_statements(parameters: RefreshParameters, full: bool) -> tupl
     return tuple(s if s == STAGE_CALL else to_duckdb([s])[0] for s in refresh_statements(parameters, full=full))
 
 
+_BOUND = "__uba_bound__"  # stands for the bound's literal in the translated reads
+
+
+@dataclass(frozen=True)
+class EntityModels:
+    """The entity models of replicated tables, translated for DuckDB once: their DDL and the apply's parts.
+
+    `apply_to` does what `CALL uba_apply_changes()` does in Redshift: per entity, the bound computed
+    first, the reads run with it as a literal (unbounded without a watermark), then the merge.
+    """
+
+    tables: tuple[ChangeTable, ...]
+    deploy: tuple[str, ...]
+    bounds: tuple[str, ...]
+    unbounded_reads: tuple[tuple[str, ...], ...]
+    bounded_reads: tuple[tuple[str, ...], ...]
+    merges: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, tables: Sequence[ChangeTable]) -> EntityModels:
+        return cls(
+            tables=tuple(tables),
+            deploy=tuple(to_duckdb(entity_deploy_statements(tables))),
+            bounds=tuple(to_duckdb([bound_query(t) for t in tables])),
+            unbounded_reads=tuple(tuple(to_duckdb(stage_statements(t, None))) for t in tables),
+            bounded_reads=tuple(tuple(to_duckdb(stage_statements(t, _BOUND))) for t in tables),
+            merges=tuple(tuple(to_duckdb(merge_statements(t))) for t in tables),
+        )
+
+    def apply_to(self, connection: duckdb.DuckDBPyConnection) -> None:
+        for bound_query_sql, unbounded, bounded, merge in zip(
+            self.bounds, self.unbounded_reads, self.bounded_reads, self.merges, strict=True
+        ):
+            row = connection.execute(bound_query_sql).fetchone()
+            bound = None if row is None else row[0]
+            reads = unbounded if bound is None else [r.replace(_BOUND, str(bound).replace("'", "''")) for r in bounded]
+            for statement in (*reads, *merge):
+                connection.execute(statement)
+
+    def refresh(self, parameters: RefreshParameters, full: bool) -> tuple[str, ...]:
+        """The whole refresh with the apply in it (`CALL uba_apply_changes()` and the procedure stay calls)."""
+        statements = refresh_statements(parameters, full=full, entities=self.tables)
+        return tuple(s if s in (STAGE_CALL, APPLY_CALL) else to_duckdb([s])[0] for s in statements)
+
+
 def arrival_floor(connection: duckdb.DuckDBPyConnection) -> str | None:
     """The bound the procedure computes: `YYYYMMDDHH` of watermark - lookback, or None without a watermark."""
     row = connection.execute(to_duckdb([ARRIVAL_FLOOR_QUERY])[0]).fetchone()
@@ -79,9 +132,15 @@ def stage_lake_events(connection: duckdb.DuckDBPyConnection) -> str:
     return statement
 
 
-def run_refresh_statement(connection: duckdb.DuckDBPyConnection, statement: str) -> None:
+def run_refresh_statement(
+    connection: duckdb.DuckDBPyConnection, statement: str, entities: EntityModels | None = None
+) -> None:
     if statement == STAGE_CALL:
         stage_lake_events(connection)
+    elif statement == APPLY_CALL:
+        # What `CALL uba_apply_changes()` runs in Redshift, statement by statement (DuckDB has no procedures).
+        assert entities is not None, "the refresh applies changes only when it has entity models"
+        entities.apply_to(connection)
     else:
         connection.execute(statement)
 
@@ -105,31 +164,50 @@ def refresh(
     parameters: RefreshParameters | None = None,
     *,
     full: bool = False,
+    entities: EntityModels | None = None,
 ) -> None:
     """Apply the deploy DDL, point the `ods` views at `lake`, and run one refresh.
 
     The refresh runs in one transaction, like a BatchExecuteStatement: if a statement
     fails, nothing of it stays. The arrival partitions are registered from the files'
     modification times (the local stand-in for the registrar) in a scratch catalog.
+    With `entities` (replicated tables), their models are deployed too, `ods` gains a view
+    per table over `lake/changes/`, and the refresh applies their new changes.
     """
     for statement in duckdb_deploy_statements():
         connection.execute(statement)
+    parameters = parameters or RefreshParameters()
+    statements = duckdb_refresh_statements(parameters, full)
+    if entities is not None:
+        for statement in entities.deploy:
+            connection.execute(statement)
+        create_change_views(connection, lake, entities.tables)
+        statements = entities.refresh(parameters, full)
     with tempfile.TemporaryDirectory(prefix="uba-arrivals-") as catalog:
         create_lake_views(connection, lake, Path(catalog))
         connection.execute("BEGIN TRANSACTION")
         try:
-            for statement in duckdb_refresh_statements(parameters or RefreshParameters(), full):
-                run_refresh_statement(connection, statement)
+            for statement in statements:
+                run_refresh_statement(connection, statement, entities)
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
 
 
-def fetch_table(connection: duckdb.DuckDBPyConnection, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and every row of a model table, ordered by all columns."""
-    if name not in table_names():
-        raise ValueError(f"unknown table {name!r}; choose one of: {', '.join(table_names())}")
+def model_names(entities: EntityModels | None = None) -> list[str]:
+    """Every model a refresh builds: the deploy DDL's tables, and the entity models of replicated tables."""
+    extra = [*model_tables(entities.tables), *model_views(entities.tables)] if entities is not None else []
+    return [*table_names(), *extra]
+
+
+def fetch_table(
+    connection: duckdb.DuckDBPyConnection, name: str, entities: EntityModels | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and every row of a model table (or entity view), ordered by all columns."""
+    known = model_names(entities)
+    if name not in known:
+        raise ValueError(f"unknown table {name!r}; choose one of: {', '.join(known)}")
     relation = connection.execute(f"SELECT * FROM {name}")
     columns = [description[0] for description in relation.description]
     order = ", ".join(str(position) for position in range(1, len(columns) + 1))
@@ -199,6 +277,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--full", action="store_true", help="ignore the watermark and rebuild every day")
     parser.add_argument("--conversion-from", default=RefreshParameters().conversion_from_action)
     parser.add_argument("--conversion-to", default=RefreshParameters().conversion_to_action)
+    parser.add_argument(
+        "--stack",
+        help="also build the entity models (dim_<entity>, ...) of this stack's replicated tables (uba:cdc) "
+        "from the lake's changes/ folder",
+    )
     return parser
 
 
@@ -217,11 +300,22 @@ def _refresh_parameters(parser: argparse.ArgumentParser, options: argparse.Names
         parser.error(problems)
 
 
+def _entities(parser: argparse.ArgumentParser, stack: str) -> EntityModels:
+    try:
+        settings = stack_settings(stack)
+    except (ProgramError, SettingsError) as error:
+        parser.error(str(error))
+    if not settings.cdc.enabled:
+        parser.error(f"stack {stack} replicates no database (uba:cdc is off), so it has no entity models")
+    return EntityModels.of(change_tables(settings.cdc.tables))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     options = parser.parse_args(argv)
-    if options.table not in table_names():
-        parser.error(f"unknown table {options.table!r}; choose one of: {', '.join(table_names())}")
+    entities = _entities(parser, options.stack) if options.stack else None
+    if options.table not in model_names(entities):
+        parser.error(f"unknown table {options.table!r}; choose one of: {', '.join(model_names(entities))}")
     if not options.lake.is_dir():
         parser.error(f"no lake directory at {options.lake}")
     if options.state is not None and not options.state.parent.is_dir():
@@ -233,8 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except duckdb.Error as error:
         parser.error(f"cannot open the state file {options.state}: {error}")
     try:
-        refresh(connection, options.lake.resolve(), parameters, full=options.full)
-        columns, rows = fetch_table(connection, options.table)
+        refresh(connection, options.lake.resolve(), parameters, full=options.full, entities=entities)
+        columns, rows = fetch_table(connection, options.table, entities)
     except FileNotFoundError as error:
         parser.error(str(error))
     except (duckdb.IOException, duckdb.InvalidInputException) as error:

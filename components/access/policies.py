@@ -53,6 +53,8 @@ ACCOUNT_WIDE_ACTIONS = frozenset(
         "redshift:DescribeClusters",
         "iam:GetAccountPasswordPolicy",  # self-service sign-in and MFA set-up
         "iam:ListVirtualMFADevices",
+        "dms:DescribeReplications",  # DMS Serverless: describing replications has no resource type
+        "dms:DescribeReplicationConfigs",
     }
 )
 
@@ -118,6 +120,8 @@ DELIVERY_GUARDRAIL_ACTIONS = (
     "firehose:DeleteDeliveryStream",
 )  # logging, prefixes (errors/), encryption
 WORKGROUP_GUARDRAIL_ACTIONS = ("athena:UpdateWorkGroup", "athena:DeleteWorkGroup")  # scan cap, enforcement
+# What DMS replicates, where to and how (tables, network, key): the stack file's, shipped through CI.
+REPLICATION_GUARDRAIL_ACTIONS = ("dms:ModifyReplicationConfig", "dms:DeleteReplicationConfig")
 TABLE_GUARDRAIL_ACTIONS = (
     "dynamodb:UpdateTable",
     "dynamodb:UpdateContinuousBackups",
@@ -182,6 +186,11 @@ class AccessTargets(Generic[V]):
     athena_dev_workgroup_arn: V | None = None
     athena_bizuser_workgroup_arn: V | None = None
     delivery_stream_arn: V | None = None
+    changes_delivery_stream_arn: V | None = None  # replicated tables' changes into the lake (cdc on)
+    change_processor_arn: V | None = None  # the Lambda Firehose turns changes into lake rows with
+    # cdc
+    changes_stream_arn: V | None = None
+    replication_config_arn: V | None = None  # the DMS Serverless replication
     # warehouse
     warehouse_mode: V | None = None  # "serverless" or "provisioned"
     warehouse_arn: V | None = None  # the serverless workgroup or the cluster
@@ -345,11 +354,15 @@ def table_arns(t: AccessTargets[str]) -> list[str]:
 
 
 def streams(t: AccessTargets[str]) -> list[str]:
-    return _present([t.events_stream_arn, t.edge_logs_stream_arn, t.alerts_stream_arn])
+    return _present([t.events_stream_arn, t.edge_logs_stream_arn, t.alerts_stream_arn, t.changes_stream_arn])
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
-    return _present([t.ingest_function_arn, t.edge_function_arn, t.sink_function_arn])
+    return _present([t.ingest_function_arn, t.edge_function_arn, t.sink_function_arn, t.change_processor_arn])
+
+
+def delivery_streams(t: AccessTargets[str]) -> list[str]:
+    return _present([t.delivery_stream_arn, t.changes_delivery_stream_arn])
 
 
 def dead_letter_queues(t: AccessTargets[str]) -> list[str]:
@@ -392,7 +405,11 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], dead_letter_queues(t)),
         allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
               [t.edge_distribution_arn]),
-        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
+        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], delivery_streams(t)),
+        allow("ReadReplications", ["dms:DescribeReplications", "dms:DescribeReplicationConfigs"],
+              ["*"] if t.replication_config_arn else []),
+        allow("ReadReplicationTableStatistics", ["dms:DescribeReplicationTableStatistics"],
+              [t.replication_config_arn]),
         allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
@@ -438,7 +455,8 @@ def analyse(t: AccessTargets[str]) -> list[Statement]:
                                      "glue:GetPartitions", "glue:BatchGetPartition"], glue_arns(t)),
         allow("ListLakeEventsThroughAthena", ["s3:ListBucket", "s3:GetBucketLocation"], [lake],
               condition=_called_via_athena()),
-        allow("ReadLakeEventsThroughAthena", ["s3:GetObject"], [_under(lake, "/events/*")],
+        allow("ReadLakeEventsThroughAthena", ["s3:GetObject"],
+              [_under(lake, "/events/*"), _under(lake, "/changes/*") if t.changes_delivery_stream_arn else None],
               condition=_called_via_athena()),
         allow("LocateTheResultsBucket", ["s3:GetBucketLocation"], [results]),
         allow("UseTheKeyThroughS3", ["kms:Decrypt", "kms:GenerateDataKey"], [t.kms_key_arn],
@@ -554,6 +572,8 @@ def op_operate(t: AccessTargets[str]) -> list[Statement]:
         allow("SubscribeToPlatformTopics", ["sns:Subscribe"], [t.ops_topic_arn, t.business_topic_arn]),
         allow("PauseAndResumeCluster", ["redshift:PauseCluster", "redshift:ResumeCluster"],
               [t.warehouse_arn if t.warehouse_mode == "provisioned" else None]),
+        allow("RunTheReplication", ["dms:StartReplication", "dms:StopReplication", "dms:ReloadReplicationTables"],
+              [t.replication_config_arn]),
     )  # fmt: skip
 
 
@@ -582,7 +602,8 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
         deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
-        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [t.delivery_stream_arn]),
+        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, delivery_streams(t)),
+        deny("DenyChangingTheReplication", REPLICATION_GUARDRAIL_ACTIONS, [t.replication_config_arn]),
         deny(
             "DenyChangingTheWorkgroup",
             WORKGROUP_GUARDRAIL_ACTIONS,

@@ -15,6 +15,7 @@ import pulumi
 from components.shared.buckets import LifecycleRule, SecureBucket, SecureBucketArgs
 from components.shared.context import StackContext
 from settings import LakeSettings, LifecycleSettings
+from sql.changes import CHANGES_PREFIX
 from sql.lake import ERRORS_PREFIX, EVENTS_PREFIX
 
 LAKE_PURPOSE = "lake"
@@ -79,7 +80,21 @@ def access_logs_lifecycle(lifecycle: LifecycleSettings, versioning: bool) -> lis
     ]
 
 
-def lake_buckets(parent: pulumi.Resource, context: StackContext, settings: LakeSettings) -> LakeBuckets:
+def changes_lifecycle(lifecycle: LifecycleSettings, versioning: bool) -> LifecycleRule:
+    """Replicated tables' change history ages like raw events but never expires: the warehouse rebuilds
+    its entity models from every change since the full load, so a lost change would be a lost entity."""
+    return LifecycleRule(
+        rule_id="entity-changes",
+        prefix=CHANGES_PREFIX,
+        transitions=[(lifecycle.infrequent_access_after_days, "STANDARD_IA"),
+                     (lifecycle.glacier_after_days, "GLACIER_IR")],
+        noncurrent_expire_after_days=lifecycle.noncurrent_versions_expire_after_days if versioning else None,
+    )  # fmt: skip
+
+
+def lake_buckets(
+    parent: pulumi.Resource, context: StackContext, settings: LakeSettings, keeps_changes: bool = False
+) -> LakeBuckets:
     lifecycle = settings.lifecycle
     logs = SecureBucket(
         "lake-access-logs",
@@ -100,7 +115,8 @@ def lake_buckets(parent: pulumi.Resource, context: StackContext, settings: LakeS
             context=context,
             purpose=LAKE_PURPOSE,
             versioning=settings.versioning,
-            lifecycle=lake_lifecycle(lifecycle, settings.versioning),
+            lifecycle=lake_lifecycle(lifecycle, settings.versioning)
+            + ([changes_lifecycle(lifecycle, settings.versioning)] if keeps_changes else []),
             access_log_bucket=logs.bucket,
         ),
         opts=pulumi.ResourceOptions(parent=parent),

@@ -17,19 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.lake.analytics import persona_workgroups
 from components.lake.catalog import arrival_table, events_table, glue_database, spectrum_table
+from components.lake.changes import ChangesInLake, ChangesTargets, changes_delivery
 from components.lake.delivery import DeliveryTargets, events_delivery
 from components.lake.partitions import partition_registrar
 from components.lake.storage import lake_buckets
 from components.shared.buckets import SecureBucket
+from components.shared.changes import ChangesFeed
 from components.shared.context import StackContext
 from components.shared.dashboard import Widget
 from components.shared.functions import PythonFunction
+from lambdas.changes import METRICS_NAMESPACE
 from settings import LakeSettings, Persona
 
 
@@ -39,6 +43,8 @@ class LakeArgs:
     context: StackContext
     events_stream: aws.kinesis.Stream
     powertools_version: str
+    changes: ChangesFeed | None = None
+    """Replicated tables' changes (from the CDC tier): delivered to `changes/` and catalogued per table."""
 
 
 class Lake(pulumi.ComponentResource):
@@ -57,12 +63,13 @@ class Lake(pulumi.ComponentResource):
     delivery_stream: aws.kinesis.FirehoseDeliveryStream
     firehose_role: aws.iam.Role
     alarms: list[aws.cloudwatch.MetricAlarm]
+    changes: ChangesInLake | None = None  # with CDC on
 
     def __init__(self, name: str, args: LakeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:lake:Lake", name, None, opts)
         settings, context = args.settings, args.context
 
-        buckets = lake_buckets(self, context, settings)
+        buckets = lake_buckets(self, context, settings, keeps_changes=args.changes is not None)
         self.lake_bucket, self.results_bucket, self.log_bucket = buckets.lake, buckets.results, buckets.logs
 
         self.glue_database = glue_database(self, context)
@@ -91,6 +98,15 @@ class Lake(pulumi.ComponentResource):
         self.delivery_stream = delivery.stream
         self.firehose_role = delivery.role
         self.alarms = [*delivery.alarms, *registrar.alarms]
+        if args.changes is not None:
+            self.changes = changes_delivery(
+                self,
+                context,
+                settings,
+                ChangesTargets(args.changes, self.lake_bucket.arn, self.lake_bucket.name, self.glue_database),
+                args.powertools_version,
+            )
+            self.alarms += self.changes.alarms
 
         self.register_outputs(
             {
@@ -117,6 +133,22 @@ class Lake(pulumi.ComponentResource):
 
     def dashboard_widgets(self) -> Sequence[Widget]:
         delivery = ["DeliveryStreamName", self.delivery_stream.name]
+        return [*self._event_widgets(delivery), *self._change_widgets()]
+
+    def _change_widgets(self) -> list[Widget]:
+        if self.changes is None:
+            return []
+        delivery = ["DeliveryStreamName", self.changes.delivery_stream.name]
+        return [
+            Widget("Firehose changes: freshness (max, s)",
+                   [["AWS/Firehose", "DeliveryToS3.DataFreshness", *delivery]], "Maximum"),
+            Widget("Firehose changes: delivered, refused and unconverted",
+                   [["AWS/Firehose", m, *delivery] for m in ("DeliveryToS3.Records", "FailedConversion.Records")]
+                   + [[METRICS_NAMESPACE, m, "FunctionName", self.changes.processor.function_name]
+                      for m in ("RecordsRejected", "UnmappedColumns")]),
+        ]  # fmt: skip
+
+    def _event_widgets(self, delivery: list[Any]) -> list[Widget]:
         return [
             Widget("Firehose: freshness (max, s)", [["AWS/Firehose", "DeliveryToS3.DataFreshness", *delivery]],
                    "Maximum"),
@@ -138,4 +170,13 @@ class Lake(pulumi.ComponentResource):
             "athena_dev_workgroup_arn": self.workgroups["dev"].arn,
             "athena_bizuser_workgroup_arn": self.workgroups["bizUser"].arn,
             "delivery_stream_arn": self.delivery_stream.arn,
+            **self._change_targets(),
+        }
+
+    def _change_targets(self) -> dict[str, pulumi.Input[str]]:
+        if self.changes is None:
+            return {}
+        return {
+            "changes_delivery_stream_arn": self.changes.delivery_stream.arn,
+            "change_processor_arn": self.changes.processor.arn,
         }

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.shared.buckets import LifecycleRule, SecureBucket, SecureBucketArgs
+from components.shared.changes import ChangesFeed
 from components.shared.context import StackContext, child
 from components.shared.iam import kms_via, role_with_policy
 from components.shared.logs import log_group
@@ -73,6 +74,8 @@ class FlinkAppArgs:
     code: pulumi.Archive
     events_stream: aws.kinesis.Stream
     alerts_stream: aws.kinesis.Stream
+    changes: ChangesFeed | None = None
+    """Replicated tables' changes (the CDC tier): alerts carry their labels as of the event's time."""
 
 
 @dataclass(frozen=True)
@@ -84,35 +87,60 @@ class FlinkApp:
     code_object: aws.s3.BucketObjectv2
     log_group: aws.cloudwatch.LogGroup
     events_consumer: aws.kinesis.StreamConsumer
+    changes_consumer: aws.kinesis.StreamConsumer | None = None
 
 
 PropertyGroup = aws.kinesisanalyticsv2.ApplicationApplicationConfigurationEnvironmentPropertiesPropertyGroupArgs
 
 
+def enrichment_entities(changes: ChangesFeed) -> dict[str, dict[str, str]]:
+    """`enrichment.entities`: each event field a replicated table's key is named by, with its key and label."""
+    entities: dict[str, dict[str, str]] = {}
+    for field, column in (("objectId", "object_id"), ("bizId", "biz_id")):
+        table = changes.table_for(column)
+        if table is not None and table.label_column is not None:
+            (key,) = table.spec.key
+            entities[field] = {"table": table.qualified, "key": key, "label": table.label_column}
+    return entities
+
+
 def runtime_properties(
-    args: FlinkAppArgs, events_consumer: aws.kinesis.StreamConsumer
+    args: FlinkAppArgs,
+    events_consumer: aws.kinesis.StreamConsumer,
+    changes_consumer: aws.kinesis.StreamConsumer | None = None,
 ) -> pulumi.Output[list[PropertyGroup]]:
-    """The `uba` group (settings, streams, consumer) and the run options, validated by the job's own parser."""
+    """The `uba` group (settings, streams, consumers) and the run options, validated by the job's own parser."""
     detection = args.settings.detection
+    changes = args.changes
 
     def groups(values: list[str]) -> list[PropertyGroup]:
-        events_arn, alerts_arn, consumer_name = values
-        built = application_property_groups(
-            {
-                properties.EVENTS_STREAM_ARN: events_arn,
-                properties.EVENTS_CONSUMER_NAME: consumer_name,
-                properties.ALERTS_STREAM_ARN: alerts_arn,
-                properties.AWS_REGION: args.context.region,
-                properties.WATERMARK_SECONDS: str(detection.watermark_seconds),
-                properties.WINDOW_SECONDS: str(detection.window_seconds),
-                properties.WARN_THRESHOLD: str(detection.warn_threshold),
-                properties.ERROR_MARKERS: json.dumps(detection.error_markers),
-                properties.WARN_MARKERS: json.dumps(detection.warn_markers),
+        events_arn, alerts_arn, consumer_name, *enrichment = values
+        uba = {
+            properties.EVENTS_STREAM_ARN: events_arn,
+            properties.EVENTS_CONSUMER_NAME: consumer_name,
+            properties.ALERTS_STREAM_ARN: alerts_arn,
+            properties.AWS_REGION: args.context.region,
+            properties.WATERMARK_SECONDS: str(detection.watermark_seconds),
+            properties.WINDOW_SECONDS: str(detection.window_seconds),
+            properties.WARN_THRESHOLD: str(detection.warn_threshold),
+            properties.ERROR_MARKERS: json.dumps(detection.error_markers),
+            properties.WARN_MARKERS: json.dumps(detection.warn_markers),
+        }
+        if changes is not None:
+            changes_arn, changes_consumer_name = enrichment
+            uba |= {
+                properties.CHANGES_STREAM_ARN: changes_arn,
+                properties.CHANGES_CONSUMER_NAME: changes_consumer_name,
+                properties.ENRICHMENT_ENTITIES: json.dumps(enrichment_entities(changes), sort_keys=True),
+                properties.ENRICHMENT_TTL_SECONDS: str(changes.enrichment_ttl_seconds),
             }
-        )
+        built = application_property_groups(uba)
         return [PropertyGroup(property_group_id=g["property_group_id"], property_map=g["property_map"]) for g in built]
 
-    return pulumi.Output.all(args.events_stream.arn, args.alerts_stream.arn, events_consumer.name).apply(groups)
+    inputs: list[pulumi.Input[str]] = [args.events_stream.arn, args.alerts_stream.arn, events_consumer.name]
+    if changes is not None and changes_consumer is not None:
+        inputs += [changes.stream.arn, changes_consumer.name]
+    return pulumi.Output.all(*inputs).apply(groups)
 
 
 def events_consumer(parent: pulumi.Resource, args: FlinkAppArgs, application_name: str) -> aws.kinesis.StreamConsumer:
@@ -128,6 +156,18 @@ def events_consumer(parent: pulumi.Resource, args: FlinkAppArgs, application_nam
         name=application_name,  # unique per stream and per stack
         stream_arn=args.events_stream.arn,
         # A consumer's name is unique on its stream: a replacement must deregister the old one first.
+        opts=child(parent, delete_before_replace=True),
+    )
+
+
+def changes_consumer(
+    parent: pulumi.Resource, changes: ChangesFeed, application_name: str
+) -> aws.kinesis.StreamConsumer:
+    """The application's enhanced fan-out consumer on the changes stream (see `events_consumer`)."""
+    return aws.kinesis.StreamConsumer(
+        "flink-changes-consumer",
+        name=application_name,
+        stream_arn=changes.stream.arn,
         opts=child(parent, delete_before_replace=True),
     )
 
@@ -163,6 +203,7 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
         opts=child(artifacts, depends_on=[artifacts.versioning] if artifacts.versioning else None),
     )
     consumer = events_consumer(parent, args, application_name)
+    changes = changes_consumer(parent, args.changes, application_name) if args.changes is not None else None
     logs = log_group(parent, context, "flink-logs", f"/aws/kinesis-analytics/{application_name}")
     log_stream = aws.cloudwatch.LogStream(
         "flink-log-stream", name=LOG_STREAM, log_group_name=logs.name, opts=child(logs)
@@ -172,7 +213,7 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
         context,
         "flink-role",
         "kinesisanalytics.amazonaws.com",
-        _grants(args, consumer, artifacts, logs, log_stream),
+        _grants(args, consumer, artifacts, logs, log_stream) + _changes_grants(args, changes),
         description=f"{application_name}: read events, write alerts, read its code, write its logs",
     )
     application = aws.kinesisanalyticsv2.Application(
@@ -193,7 +234,7 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
                 ),
             ),
             environment_properties=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationEnvironmentPropertiesArgs(
-                property_groups=runtime_properties(args, consumer)
+                property_groups=runtime_properties(args, consumer, changes)
             ),
             flink_application_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationArgs(
                 checkpoint_configuration=aws.kinesisanalyticsv2.ApplicationApplicationConfigurationFlinkApplicationConfigurationCheckpointConfigurationArgs(
@@ -225,7 +266,7 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
         start_application=True,
         # The service checks the role's grants (code, logs) when it creates and starts the application,
         # and the job looks its consumer up as it starts.
-        opts=child(parent, depends_on=[role_policy, consumer]),
+        opts=child(parent, depends_on=[role_policy, consumer, *([changes] if changes is not None else [])]),
     )
     return FlinkApp(
         application=application,
@@ -235,6 +276,7 @@ def build_flink_app(parent: pulumi.Resource, args: FlinkAppArgs) -> FlinkApp:
         code_object=code_object,
         log_group=logs,
         events_consumer=consumer,
+        changes_consumer=changes,
     )
 
 
@@ -267,6 +309,29 @@ def run_configuration(
             allow_non_restored_state=snapshots
         ),
     )
+
+
+def _changes_grants(args: FlinkAppArgs, consumer: aws.kinesis.StreamConsumer | None) -> list[dict[str, Any]]:
+    """With enrichment: find the changes stream's shards and read them through the application's consumer.
+
+    The changes stream is encrypted with the platform key too; the key grant above covers it (through Kinesis).
+    """
+    if args.changes is None or consumer is None:
+        return []
+    return [
+        {
+            "Sid": "FindChangeShards",
+            "Effect": "Allow",
+            "Action": EVENTS_STREAM_ACTIONS,
+            "Resource": args.changes.stream.arn,
+        },
+        {
+            "Sid": "ReadChangesThroughTheConsumer",
+            "Effect": "Allow",
+            "Action": EVENTS_CONSUMER_ACTIONS,
+            "Resource": consumer.arn,
+        },
+    ]
 
 
 def _grants(

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.shared.alarms import AlarmSpec, metric_alarms
+from components.shared.changes import ChangesFeed
 from components.shared.context import StackContext, child, stateful
 from components.shared.dashboard import Widget, lambda_widget, stream_widgets
 from components.shared.functions import PythonFunction
@@ -38,6 +39,7 @@ class StreamingArgs:
     powertools_version: str  # the Powertools release whose published layer the sink uses
     events_stream: aws.kinesis.Stream
     flink_code: pulumi.Archive  # the packaged Flink application (`components.streaming.flink_code_archive`)
+    changes: ChangesFeed | None = None  # replicated tables (the CDC tier): alerts carry their labels
 
 
 class Streaming(pulumi.ComponentResource):
@@ -83,6 +85,7 @@ class Streaming(pulumi.ComponentResource):
                 code=args.flink_code,
                 events_stream=args.events_stream,
                 alerts_stream=self.alerts_stream,
+                changes=args.changes,
             ),
         )
         self.application, self.application_name = flink.application, flink.application_name

@@ -49,6 +49,7 @@ from components.shared.context import StackContext, child
 from components.shared.iam import policy_json, role
 from components.shared.logs import log_group
 from settings import RefreshSettings
+from sql.changes import ChangeTable
 from sql.redshift import (
     STAGE_PROCEDURE,
     DeployParameters,
@@ -60,6 +61,8 @@ from sql.redshift import (
     stage_procedure,
     table_names,
 )
+from sql.redshift.entities import APPLY_PROCEDURE, apply_procedure, model_tables
+from sql.redshift.entities import deploy_statements as entity_deploy_statements
 
 BATCH_EXECUTE_TARGET = "arn:aws:scheduler:::aws-sdk:redshiftdata:batchExecuteStatement"
 STATUS_CHANGE = "Redshift Data Statement Status Change"
@@ -127,7 +130,9 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def refresh_user_grants(db_user: str, database: str, schemas: Sequence[str], tables: Sequence[str]) -> list[str]:
+def refresh_user_grants(
+    db_user: str, database: str, schemas: Sequence[str], tables: Sequence[str], procedures: Sequence[str] = ()
+) -> list[str]:
     """The refresh's database user and exactly the privileges `refresh.sql` uses, each safe to run twice."""
     user = _quoted(db_user)
     return [
@@ -138,6 +143,8 @@ def refresh_user_grants(db_user: str, database: str, schemas: Sequence[str], tab
         f"GRANT TEMP ON DATABASE {database} TO {user}",
         # Step 2 of the refresh is a CALL; the procedure runs with the caller's privileges (SECURITY INVOKER).
         f"GRANT EXECUTE ON PROCEDURE {STAGE_PROCEDURE}() TO {user}",
+        # With replicated tables, the refresh also CALLs the apply of their changes (sql.redshift.entities).
+        *(f"GRANT EXECUTE ON PROCEDURE {procedure}() TO {user}" for procedure in procedures),
     ]
 
 
@@ -158,9 +165,17 @@ DIGEST_LENGTH = 12
 
 
 def deploy_sql(
-    glue_database: pulumi.Input[str], spectrum_role_arn: pulumi.Input[str], refresh_db_user: str, database: str
+    glue_database: pulumi.Input[str],
+    spectrum_role_arn: pulumi.Input[str],
+    refresh_db_user: str,
+    database: str,
+    entities: Sequence[ChangeTable] = (),
 ) -> list[DeployStatement]:
-    """The deploy DDL rendered with the lake's names, then the refresh user's grants, in order."""
+    """The deploy DDL rendered with the lake's names, then the refresh user's grants, in order.
+
+    With replicated tables (`entities`), their models follow the deploy files (their DWS views join
+    dwd_events) and the procedure applying their changes follows the stage procedure.
+    """
     ddl = [stmt for path in deploy_files() for stmt in split_statements(path.read_text(encoding="utf-8"))]
     values = pulumi.Output.all(glue_database, spectrum_role_arn).apply(
         lambda v: DeployParameters(glue_database=v[0], spectrum_role_arn=v[1]).model_dump()
@@ -168,8 +183,17 @@ def deploy_sql(
     rendered = [DeployStatement(stmt, values.apply(partial(render, stmt))) for stmt in ddl]
     # The refresh's lake read (CREATE OR REPLACE: safe to run again), after the tables it names.
     procedures = [stage_procedure()]
-    grants = refresh_user_grants(refresh_db_user, database, external_schemas(ddl), table_names())
-    return rendered + [DeployStatement(sql, pulumi.Output.from_input(sql)) for sql in [*procedures, *grants]]
+    models: list[str] = []
+    tables = table_names()
+    if entities:
+        models = entity_deploy_statements(entities)
+        procedures.append(apply_procedure(entities))
+        tables = [*tables, *model_tables(entities)]
+    grants = refresh_user_grants(
+        refresh_db_user, database, external_schemas(ddl), tables, [APPLY_PROCEDURE] if entities else []
+    )
+    plain = [*models, *procedures, *grants]
+    return rendered + [DeployStatement(sql, pulumi.Output.from_input(sql)) for sql in plain]
 
 
 # Every argument of aws.redshiftdata.Statement, as the engine names them: all are read back from
@@ -256,13 +280,15 @@ def schedule_refresh(
     group: aws.scheduler.ScheduleGroup,
     execution_role: aws.iam.Role,
     after: pulumi.Resource,
+    entities: Sequence[ChangeTable] = (),
 ) -> aws.scheduler.Schedule:
     statements = refresh_statements(
         RefreshParameters(
             lookback_days=settings.lookback_days,
             conversion_from_action=settings.conversion_from_action,
             conversion_to_action=settings.conversion_to_action,
-        )
+        ),
+        entities=entities,
     )
     request = pulumi.Output.json_dumps(
         {

@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.shared.changes import ChangesFeed
 from components.shared.context import StackContext, child, stateful
 from components.shared.dashboard import Widget
 from components.shared.iam import kms_via, policy_json, role_with_policy
@@ -43,6 +44,7 @@ from components.warehouse.schedule import (
     schedule_refresh,
 )
 from settings import ProvisionedSettings, ServerlessSettings, WarehouseSettings
+from sql.changes import CHANGES_PREFIX
 from sql.lake import EVENTS_PREFIX
 
 AUDIT_LOGS = ("connectionlog", "userlog", "useractivitylog")
@@ -77,6 +79,8 @@ class WarehouseArgs:
     """The lake bucket (from the lake tier)."""
     glue_database_name: pulumi.Input[str]
     """The stack's Glue database holding the `events` table (from the lake tier)."""
+    changes: ChangesFeed | None = None
+    """Replicated tables (the CDC tier): `dim_<entity>` models kept from their changes in the lake."""
 
 
 @dataclass(frozen=True)
@@ -147,12 +151,13 @@ class Warehouse(pulumi.ComponentResource):
         group = aws.scheduler.ScheduleGroup("warehouse-schedules", name=context.name("warehouse"), opts=child(self))
         self.schedule_group_name = group.name
         refresher = refresh_role(self, context, target)
+        entities = tuple(args.changes.tables) if args.changes is not None else ()
         statements = deploy_sql(
-            args.glue_database_name, self.spectrum_role_arn, refresh_db_user(context), settings.database_name
+            args.glue_database_name, self.spectrum_role_arn, refresh_db_user(context), settings.database_name, entities
         )
         schema_ready = run_at_deploy(self, target, statements, after=redshift.ready)
         self.refresh_schedule = schedule_refresh(
-            self, context, settings.refresh, target, group, refresher, schema_ready
+            self, context, settings.refresh, target, group, refresher, schema_ready, entities
         )
         self.alarms = alarm_on_refresh_trouble(self, context, group)
         if namespace is not None:
@@ -346,22 +351,25 @@ def spectrum_trust_policy(mode: str) -> pulumi.Output[str]:
 
 
 def lake_read_statements(args: WarehouseArgs) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """What Redshift may read of the lake: the raw-events objects, and this stack's Glue database."""
+    """What Redshift may read of the lake: the raw events (and replicated tables' changes), and its Glue database."""
     bucket = args.lake_bucket_arn
-    prefix = EVENTS_PREFIX  # the raw events: the only objects Redshift may read
+    # The raw events, and with CDC on the replicated tables' changes: the only objects Redshift may read.
+    prefixes = [EVENTS_PREFIX, *([CHANGES_PREFIX] if args.changes is not None else [])]
     s3: list[dict[str, Any]] = [
         {
             "Sid": "ReadRawEvents",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": pulumi.Output.concat(bucket, "/", prefix, "*"),
+            "Resource": [pulumi.Output.concat(bucket, "/", prefix, "*") for prefix in prefixes]
+            if len(prefixes) > 1
+            else pulumi.Output.concat(bucket, "/", EVENTS_PREFIX, "*"),
         },
         {
             "Sid": "ListRawEvents",
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": bucket,
-            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
         },
         {
             # Spectrum looks up the bucket's region before reading (documented Spectrum minimum).

@@ -26,6 +26,7 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
     "edge-logs-function": "uba:edge.function.tracing",
+    "change-processor-function": "uba:cdc.processor_tracing",
 }
 # Point-in-time recovery of DynamoDB tables.
 RECOVERY_SETTINGS: Final[Mapping[str, str]] = {

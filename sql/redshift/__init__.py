@@ -32,13 +32,16 @@ import it; `to_duckdb()` (the local runner's translation) imports sqlglot when c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sql.changes import ChangeTable
+from sql.redshift.entities import APPLY_PROCEDURE, WATERMARKS, state_table
 
 SQL_DIR = Path(__file__).resolve().parent  # the .sql files sit beside this loader
 REFRESH_FILE = "refresh.sql"
@@ -56,6 +59,9 @@ _ARRIVAL_HOUR = re.compile(r"^\d{10}$")
 MAX_BATCH_STATEMENTS = 40
 # Prepended by a full refresh: with no watermark the refresh reads the whole lake.
 FULL_REFRESH_RESET = "UPDATE etl_refresh_state SET watermark = NULL"
+# Step 1 of the refresh records its look-back; the entity models' apply reads it.
+LOOKBACK_UPDATE = "UPDATE etl_refresh_state SET lookback_days"
+APPLY_CALL = f"CALL {APPLY_PROCEDURE}()"
 
 _DEPLOY_FILE = re.compile(r"^\d{2}_[a-z0-9_]+\.sql$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -244,15 +250,27 @@ def deploy_statements(parameters: DeployParameters, sql_dir: Path = SQL_DIR) -> 
 
 
 def refresh_statements(
-    parameters: RefreshParameters | None = None, *, full: bool = False, sql_dir: Path = SQL_DIR
+    parameters: RefreshParameters | None = None,
+    *,
+    full: bool = False,
+    sql_dir: Path = SQL_DIR,
+    entities: Sequence[ChangeTable] = (),
 ) -> list[str]:
     """The refresh, rendered: the `Sqls` of one BatchExecuteStatement.
 
     `full=True` first clears the watermark, so the refresh reads the whole lake and
     rebuilds every day (for files that landed later than the look-back covers).
+    With replicated tables (`entities`), the refresh also applies their new changes to the
+    entity models (`CALL uba_apply_changes()`, see `sql.redshift.entities`) right after it
+    records its look-back; a full refresh rebuilds them from every change in the lake.
     """
     values = (parameters or RefreshParameters()).model_dump()
     statements = [render(statement, values) for statement in _file_statements(sql_dir / REFRESH_FILE)]
+    if entities:
+        after = next(i for i, s in enumerate(statements) if s.startswith(LOOKBACK_UPDATE)) + 1
+        statements.insert(after, APPLY_CALL)
+        if full:
+            statements[0:0] = entities_full_reset(entities)
     if full:
         statements.insert(0, FULL_REFRESH_RESET)
     if len(statements) > MAX_BATCH_STATEMENTS:
@@ -261,6 +279,11 @@ def refresh_statements(
             f"one BatchExecuteStatement takes at most {MAX_BATCH_STATEMENTS}"
         )
     return statements
+
+
+def entities_full_reset(entities: Sequence[ChangeTable]) -> list[str]:
+    """A rebuild of the entity models: forget their state and watermarks, so the apply reads every change."""
+    return [f"UPDATE {WATERMARKS} SET watermark = NULL", *(f"DELETE FROM {state_table(t)}" for t in entities)]
 
 
 def _whole_lake_read(sql_dir: Path) -> str:

@@ -129,6 +129,11 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         "reword the description",
     ),
     # 0.0.0.0/1 + 128.0.0.0/1 bypassed a 0.0.0.0/0 check; so does every public block without the private ones.
+    # A replication instance is public unless it says otherwise; a serverless one needs its own group.
+    "dms-not-public": ({"bad-public-instance", "bad-open-replication"}, "to keep DMS private"),
+    "dms-kms": ({"bad-public-instance", "bad-open-replication"}, "the platform key"),
+    "dms-credentials-by-reference": ({"bad-password-endpoint"}, "secrets_manager_arn"),
+    "dms-endpoint-tls": ({"bad-plaintext-endpoint"}, "set ssl_mode to require"),
     "security-group-no-internet-ingress": (
         {"bad-low-half-ingress", "bad-high-half-ingress", "bad-inline-public-sg"},
         "not 0.0.0.0/0 in pieces",

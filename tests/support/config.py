@@ -13,6 +13,7 @@ import pytest
 
 from settings import SettingsError, load_settings
 from tools.engine.mocks import load_stack_config
+from tools.local.dms import EXAMPLE_TABLES
 
 
 def raw_config(stack: str) -> dict[str, Any]:
@@ -61,3 +62,37 @@ def provisioned_warehouse() -> dict[str, Any]:
 def bi_on(stack: str = "dev") -> dict[str, Any]:
     """The stack's BI section switched on (dev keeps it off: QuickSight costs per user and needs a subscription)."""
     return {"uba:bi": {**copy.deepcopy(load_stack_config(stack)["uba:bi"]), "enabled": True}}
+
+
+# The source database of the CDC variant: a PostgreSQL product database with documents and business lines.
+EXAMPLE_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:uba-dev-app-db-AbCdEf"
+CDC_TABLES = EXAMPLE_TABLES
+
+
+def cdc_section() -> dict[str, Any]:
+    """A `uba:cdc` section naming a PostgreSQL source database (what a stack with CDC on adds)."""
+    return {
+        "source": {
+            "engine": "postgres",
+            "database": "app",
+            "secret_arn": EXAMPLE_SECRET_ARN,
+            "security_group_id": "sg-0a1b2c3d4e5f60718",
+        },
+        "network": {"vpc_id": "vpc-0a1b2c3d", "subnet_ids": ["subnet-0a1b2c3d", "subnet-1a2b3c4d"]},
+        "tables": copy.deepcopy(CDC_TABLES),
+    }
+
+
+def cdc_on() -> dict[str, Any]:
+    """Dev's config with change data capture from a PostgreSQL database (the stack files leave it off)."""
+    return {"uba:cdc": cdc_section()}
+
+
+def cdc_on_mysql_without_endpoints() -> dict[str, Any]:
+    """CDC from Aurora MySQL in a VPC with its own endpoints, this stack owning DMS's account roles."""
+    section = cdc_section()
+    section["source"] |= {"engine": "aurora-mysql", "database": "app", "port": 3306}
+    section["tables"] = [{**table, "table": table["table"].replace("public.", "app.")} for table in section["tables"]]
+    section["network"]["vpc_endpoints"] = False
+    section["manage_dms_account_roles"] = True
+    return {"uba:cdc": section}

@@ -456,6 +456,51 @@ aws.quicksight.User(
     "bad-admin", email="admin@example.com", identity_type="IAM", user_role="ADMIN",
     iam_arn=f"arn:aws:iam::{ACCOUNT}:user/admin", opts=plain,
 )  # fmt: skip
+# --- DMS (dms-not-public, dms-kms, dms-credentials-by-reference) -------------------------------------------
+DMS_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:probe-db-AbCdEf"
+DMS_ROLE = f"arn:aws:iam::{ACCOUNT}:role/probe-dms"
+aws.dms.ReplicationInstance(
+    "bad-public-instance", replication_instance_id="probe-public", replication_instance_class="dms.t3.micro",
+    opts=plain,
+)  # fmt: skip
+aws.dms.ReplicationInstance(
+    "good-private-instance", replication_instance_id="probe-private", replication_instance_class="dms.t3.micro",
+    publicly_accessible=False, kms_key_arn=KEY, opts=plain,
+)  # fmt: skip
+good_source = aws.dms.Endpoint(
+    "good-source-endpoint", endpoint_id="probe-source", endpoint_type="source", engine_name="postgres",
+    database_name="app", secrets_manager_arn=DMS_SECRET, secrets_manager_access_role_arn=DMS_ROLE, ssl_mode="require",
+    kms_key_arn=KEY, opts=plain,
+)  # fmt: skip
+aws.dms.Endpoint(
+    "bad-password-endpoint", endpoint_id="probe-password", endpoint_type="source", engine_name="mysql",
+    server_name="db.example.internal", port=3306, username="dms", password="hunter2", ssl_mode="require",
+    kms_key_arn=KEY, opts=plain,
+)  # fmt: skip
+aws.dms.Endpoint(
+    "bad-plaintext-endpoint", endpoint_id="probe-plaintext", endpoint_type="source", engine_name="postgres",
+    database_name="app", secrets_manager_arn=DMS_SECRET, secrets_manager_access_role_arn=DMS_ROLE, kms_key_arn=KEY,
+    opts=plain,
+)  # fmt: skip
+good_target = aws.dms.Endpoint(
+    "good-kinesis-endpoint", endpoint_id="probe-kinesis", endpoint_type="target", engine_name="kinesis",
+    kms_key_arn=KEY,
+    kinesis_settings=aws.dms.EndpointKinesisSettingsArgs(stream_arn=good_stream.arn, service_access_role_arn=DMS_ROLE),
+    opts=plain,
+)  # fmt: skip
+aws.dms.ReplicationConfig(
+    "good-replication", replication_config_identifier="probe-good", replication_type="cdc",
+    source_endpoint_arn=good_source.endpoint_arn, target_endpoint_arn=good_target.endpoint_arn, table_mappings="{}",
+    compute_config=aws.dms.ReplicationConfigComputeConfigArgs(
+        replication_subnet_group_id="probe", vpc_security_group_ids=["sg-0probe"], kms_key_id=KEY),
+    opts=plain,
+)  # fmt: skip
+aws.dms.ReplicationConfig(
+    "bad-open-replication", replication_config_identifier="probe-bad", replication_type="cdc",
+    source_endpoint_arn=good_source.endpoint_arn, target_endpoint_arn=good_target.endpoint_arn, table_mappings="{}",
+    compute_config=aws.dms.ReplicationConfigComputeConfigArgs(replication_subnet_group_id="probe"),
+    opts=plain,
+)  # fmt: skip
 
 # --- CloudFront (cloudfront-*) -------------------------------------------------------------------------------
 edge_settings = EdgeSettings.model_validate(

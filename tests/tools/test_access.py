@@ -21,7 +21,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
-from tests.support.config import provisioned_warehouse
+from tests.support.config import cdc_on, provisioned_warehouse
 from tests.support.harness import run_stack
 from tests.support.tokens import BI, COST, EDGE, INGEST, LAKE, STREAMING, WAREHOUSE, type_token
 from tools.access import (
@@ -93,6 +93,13 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     # The groups that watch the platform see what it may cost; only admin (and the deployment) changes it.
     "cost": {"budget.view": "AOD", "budget.change": "A"},
 }  # fmt: skip
+# With CDC on (no stack file has it): the database's changes are data like the events, the replication
+# is op's to start and stop, and what it replicates ships through CI only.
+EXPECTED_CDC: dict[str, Expected] = {
+    "changes.read": ("AOD", "AO"), "changes.put": "A", "replication.start": "AO", "replication.stop": "AO",
+    "replication.modify": "A", "replication.tables": "AOD", "processor.code": ("AD", "A"),
+    "changes.download": ("AOD", "AO"), "changes.read-via-athena": "AODB", "changes-firehose.destination": "A",
+}  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
                "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
@@ -137,6 +144,21 @@ def test_every_persona_can_do_exactly_what_the_spec_says_and_nothing_more(stack:
     assert unexpected_allows == [], f"allowed but must be refused: {unexpected_allows}"
     assert missing_allows == [], f"refused but must be allowed: {missing_allows}"
     assert len(expected) >= 40 and len(found) == len(PERSONAS) * len(expected)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_with_cdc_on_every_persona_can_do_exactly_what_the_spec_says_with_the_databases_changes(stack: str) -> None:
+    builder = stack == "dev"
+    rows = matrix(run_stack(stack, overrides=cdc_on()).snapshot, [])
+    found = {(v.capability, v.persona): v.allowed for v in rows if v.capability in EXPECTED_CDC}
+    assert {capability for capability, _ in found} == set(EXPECTED_CDC)
+    for (capability, persona), allowed in found.items():
+        letters = EXPECTED_CDC[capability]
+        chosen = letters if isinstance(letters, str) else letters[0 if builder else 1]
+        assert allowed == (persona in {LETTERS[letter] for letter in chosen}), (capability, persona, allowed)
+    # The rest of the stack's matrix is what it is without CDC.
+    without = {(v.capability, v.persona): v.allowed for v in matrix(run_stack(stack).snapshot, [])}
+    assert {(v.capability, v.persona): v.allowed for v in rows if v.capability not in EXPECTED_CDC} == without
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

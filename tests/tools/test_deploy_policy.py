@@ -259,6 +259,15 @@ def request_arns(resource: RegisteredResource, snapshot: Snapshot) -> list[str]:
             f"arn:aws:athena:{region}:{account}:workgroup/{i['workgroup']}"
         ],
         "aws:cloudwatch/eventTarget:EventTarget": lambda: [f"arn:aws:events:{region}:{account}:rule/{i['rule']}"],
+        "aws:dms/endpoint:Endpoint": lambda: [str(resource.state["endpointArn"])],
+        "aws:dms/replicationConfig:ReplicationConfig": lambda: [
+            str(resource.state["arn"]),
+            str(i["sourceEndpointArn"]),
+            str(i["targetEndpointArn"]),
+        ],
+        "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup": lambda: [
+            str(resource.state["replicationSubnetGroupArn"])
+        ],
         "aws:ec2/routeTableAssociation:RouteTableAssociation": lambda: [
             f"arn:aws:ec2:{region}:{account}:route-table/{i['routeTableId']}"
         ],

@@ -456,6 +456,18 @@ def lambda_function(ctx: Context, function: RegisteredResource) -> Iterator[Term
 # --- streams -----------------------------------------------------------------------------------------------
 
 
+@rule("aws:dms/replicationConfig:ReplicationConfig")
+def dms_replication(ctx: Context, config: RegisteredResource) -> Iterator[Term]:
+    """DMS Serverless runs at least its minimum capacity while the replication runs (the `cdc` tier starts it)."""
+    compute = config.inputs.get("computeConfig") or {}
+    minimum = _number(compute.get("minCapacityUnits"), 1)
+    copies = 2 if compute.get("multiAz") is True else 1
+    yield ctx.term(
+        config, "dms.serverless_dcu_hour", minimum * copies * HOURS_PER_MONTH, "fixed",
+        f"{minimum:g} DCU minimum{' x 2 (Multi-AZ)' if copies == 2 else ''}, running all month; more under load",
+    )  # fmt: skip
+
+
 @rule("aws:kinesis/stream:Stream")
 def kinesis_stream(ctx: Context, stream: RegisteredResource) -> Iterator[Term]:
     flow = flow_of(ctx, stream)

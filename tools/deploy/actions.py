@@ -97,6 +97,7 @@ budgets = _service("budgets")
 ce = _service("ce")
 cloudfront = _service("cloudfront")
 cloudwatch = _service("cloudwatch")
+dms = _service("dms")
 dynamodb = _service("dynamodb")
 ec2 = _service("ec2")
 events = _service("events")
@@ -167,9 +168,16 @@ ANOMALY_SUBSCRIPTIONS = (_arn("ce", "anomalysubscription/*", region=False),)
 DASHBOARDS = (_arn("cloudwatch", "dashboard/{prefix}-*", region=False),)
 EVENT_RULES = (_arn("events", "rule/{prefix}-*"),)
 # Every log group the stack names carries the prefix after a service path; API Gateway names the
-# execution-log group after the API's generated id.
-LOG_GROUPS = (_arn("logs", "log-group:/aws/*/{prefix}-*"), _arn("logs", "log-group:API-Gateway-Execution-Logs_*"))
+# execution-log group after the API's generated id, DMS Serverless a replication's after its resource identifier.
+LOG_GROUPS = (
+    _arn("logs", "log-group:/aws/*/{prefix}-*"),
+    _arn("logs", "log-group:API-Gateway-Execution-Logs_*"),
+    _arn("logs", "log-group:dms-serverless-replication-{prefix}-*"),
+)
 DYNAMODB_TABLES = (_arn("dynamodb", "table/{prefix}-*"),)
+DMS_ENDPOINTS = (_arn("dms", "endpoint:*"),)  # named by generated ids
+DMS_REPLICATION_CONFIGS = (_arn("dms", "replication-config:{prefix}-*"),)  # the resource identifier the tier sets
+DMS_SUBNET_GROUPS = (_arn("dms", "subgrp:{prefix}-*"),)
 EC2 = (_arn("ec2", "*"),)  # VPC pieces are named by generated ids: scoped to the account and region
 # AWS-managed prefix lists (the S3 gateway's, which a warehouse egress rule names) belong to account `aws`.
 AWS_PREFIX_LISTS = ("arn:{partition}:ec2:{region}:aws:prefix-list/*",)
@@ -178,6 +186,16 @@ GLUE_TABLES = (*GLUE_DATABASES, _arn("glue", "table/{glue_prefix}_*/*"))
 # Deleting a database deletes its tables and functions.
 GLUE_DATABASE_CONTENTS = (*GLUE_TABLES, _arn("glue", "userDefinedFunction/{glue_prefix}_*/*"))
 ROLES = (_arn("iam", "role/{prefix}-*", region=False),)
+# The two roles DMS looks for by these fixed names, one per account, created only by a stack whose
+# `uba:cdc.manage_dms_account_roles` is on and kept when it is destroyed (README, "Database changes").
+DMS_ACCOUNT_ROLES = (
+    _arn("iam", "role/dms-vpc-role", region=False),
+    _arn("iam", "role/dms-cloudwatch-logs-role", region=False),
+)
+# DMS Serverless creates its service-linked role the first time a replication config exists in the account.
+DMS_SERVERLESS_SERVICE_LINKED_ROLE = (
+    _arn("iam", "role/aws-service-role/dms.amazonaws.com/AWSServiceRoleForDMSServerless", region=False),
+)
 MANAGED_POLICIES = (_arn("iam", "policy{iam_path}*", region=False),)
 GROUPS = (_arn("iam", "group{iam_path}*", region=False),)
 # Staff user names are people's names, not prefixed; the roster changes without a new policy.
@@ -246,7 +264,11 @@ QUICKSIGHT_SECRETS_ROLE = (
 POWERTOOLS_PARAMETERS = ("arn:{partition}:ssm:{region}:*:parameter/aws/service/powertools/*",)
 
 # The AWS-managed and stack policies the program attaches (iam:PolicyARN bounds what may be attached).
-ATTACHABLE_TO_ROLES = ("arn:{partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",)
+ATTACHABLE_TO_ROLES = (
+    "arn:{partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+    "arn:{partition}:iam::aws:policy/service-role/AmazonDMSVPCManagementRole",
+    "arn:{partition}:iam::aws:policy/service-role/AmazonDMSCloudWatchLogsRole",
+)
 ATTACHABLE_TO_GROUPS = ("arn:{partition}:iam::aws:policy/AdministratorAccess", *MANAGED_POLICIES)
 
 
@@ -492,6 +514,65 @@ TYPES: dict[str, TypeActions] = {
             delete=logs("DeleteResourcePolicy"),
         ),
     ),
+    # --- DMS: change data capture (the `cdc` tier) ------------------------------------------------------
+    "aws:dms/endpoint:Endpoint": TypeActions(
+        Grant(
+            DMS_ENDPOINTS,
+            create=dms("CreateEndpoint", "AddTagsToResource", "ListTagsForResource"),
+            read=dms("ListTagsForResource"),
+            update=dms("ModifyEndpoint", "AddTagsToResource", "RemoveTagsFromResource"),
+            delete=dms("DeleteEndpoint"),
+        ),
+        Grant((ANY,), create=dms("DescribeEndpoints"), read=dms("DescribeEndpoints"), delete=dms("DescribeEndpoints")),
+        # The Kinesis target's service access role and the source's Secrets Manager access role.
+        passes_role_to=("dms.amazonaws.com",),
+        key_used_via=("dms",),  # connection details encrypted with the platform key
+    ),
+    "aws:dms/replicationConfig:ReplicationConfig": TypeActions(
+        # AWS authorises creating a config on the endpoints it names.
+        Grant(DMS_ENDPOINTS, create=dms("CreateReplicationConfig")),
+        Grant(
+            DMS_REPLICATION_CONFIGS,
+            create=dms("AddTagsToResource", "ListTagsForResource", "StartReplication"),
+            read=dms("ListTagsForResource"),
+            update=dms(
+                "ModifyReplicationConfig",
+                "StartReplication",
+                "StopReplication",
+                "AddTagsToResource",
+                "RemoveTagsFromResource",
+            ),
+            delete=dms("StopReplication", "DeleteReplicationConfig"),
+        ),
+        Grant(
+            (ANY,),
+            create=dms("DescribeReplicationConfigs", "DescribeReplications"),
+            read=dms("DescribeReplicationConfigs", "DescribeReplications"),
+            update=dms("DescribeReplicationConfigs", "DescribeReplications"),
+            delete=dms("DescribeReplicationConfigs", "DescribeReplications"),
+        ),
+        Grant(
+            DMS_SERVERLESS_SERVICE_LINKED_ROLE,
+            create=iam("CreateServiceLinkedRole"),
+            condition={"StringEquals": {"iam:AWSServiceName": "dms.amazonaws.com"}},
+        ),
+        key_used_via=("dms",),  # the replication's storage encrypted with the platform key
+    ),
+    "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup": TypeActions(
+        Grant(
+            DMS_SUBNET_GROUPS,
+            create=dms("CreateReplicationSubnetGroup", "AddTagsToResource", "ListTagsForResource"),
+            read=dms("ListTagsForResource"),
+            update=dms("ModifyReplicationSubnetGroup", "AddTagsToResource", "RemoveTagsFromResource"),
+            delete=dms("DeleteReplicationSubnetGroup"),
+        ),
+        Grant(
+            (ANY,),
+            create=dms("DescribeReplicationSubnetGroups"),
+            read=dms("DescribeReplicationSubnetGroups"),
+            update=dms("DescribeReplicationSubnetGroups"),
+        ),
+    ),
     # --- DynamoDB ---------------------------------------------------------------------------------------
     "aws:dynamodb/table:Table": TypeActions(
         Grant(
@@ -616,7 +697,7 @@ TYPES: dict[str, TypeActions] = {
     # --- IAM: the service roles, the staff groups and their policies, staff users -------------------------------
     "aws:iam/role:Role": TypeActions(
         Grant(
-            ROLES,
+            (*ROLES, *DMS_ACCOUNT_ROLES),
             create=iam("CreateRole", "TagRole", "GetRole"),
             read=iam("GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies"),
             update=iam("UpdateRole", "UpdateRoleDescription", "UpdateAssumeRolePolicy", "TagRole", "UntagRole"),
@@ -641,7 +722,7 @@ TYPES: dict[str, TypeActions] = {
     ),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": TypeActions(
         Grant(
-            ROLES,
+            (*ROLES, *DMS_ACCOUNT_ROLES),
             create=iam("AttachRolePolicy"),
             delete=iam("DetachRolePolicy"),
             condition={"ArnLike": {"iam:PolicyARN": list(ATTACHABLE_TO_ROLES)}},

@@ -305,6 +305,25 @@ def _flink_state(ctx: _Ctx) -> dict[str, Any]:
     return {"arn": ctx.arn("kinesisanalytics", f"application/{ctx.name}"), "versionId": 1}
 
 
+def _dms_resource_id(ctx: _Ctx) -> str:
+    """DMS names what it creates by a 26-character upper-case id unless a resource identifier is given."""
+    return hashlib.sha256(ctx.urn.encode()).hexdigest()[:26].upper()
+
+
+def _dms_endpoint_state(ctx: _Ctx) -> dict[str, Any]:
+    return {"id": ctx.name, "endpointArn": ctx.arn("dms", f"endpoint:{_dms_resource_id(ctx)}")}
+
+
+def _dms_replication_config_state(ctx: _Ctx) -> dict[str, Any]:
+    identifier = str(ctx.inputs.get("resourceIdentifier") or _dms_resource_id(ctx))
+    arn = ctx.arn("dms", f"replication-config:{identifier}")
+    return {"id": arn, "arn": arn}
+
+
+def _dms_subnet_group_state(ctx: _Ctx) -> dict[str, Any]:
+    return {"id": ctx.name, "replicationSubnetGroupArn": ctx.arn("dms", f"subgrp:{ctx.name}")}
+
+
 def _schedule_state(ctx: _Ctx) -> dict[str, Any]:
     group = str(ctx.inputs.get("groupName") or "default")
     return {"arn": ctx.arn("scheduler", f"schedule/{group}/{ctx.name}")}
@@ -478,6 +497,9 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:quicksight/groupMembership:GroupMembership": _quicksight_membership_state,
     "aws:quicksight/refreshSchedule:RefreshSchedule": _quicksight_refresh_schedule_state,
     "aws-native:quicksight:Dashboard": _quicksight_arn("dashboard", "dashboardId"),
+    "aws:dms/endpoint:Endpoint": _dms_endpoint_state,
+    "aws:dms/replicationConfig:ReplicationConfig": _dms_replication_config_state,
+    "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup": _dms_subnet_group_state,
     # Budgets and Cost Explorer are global: their ARNs carry no region.
     "aws:budgets/budget:Budget": _named_arn("budgets", "budget/{name}", region=False),
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": _uuid_arn_global("ce", "anomalymonitor"),
@@ -499,6 +521,9 @@ _NAME_PROPERTIES: dict[str, str] = {
     "aws:apigateway/stage:Stage": "stageName",
     "aws:kinesisanalyticsv2/application:Application": "name",
     "aws:quicksight/group:Group": "groupName",
+    "aws:dms/endpoint:Endpoint": "endpointId",
+    "aws:dms/replicationConfig:ReplicationConfig": "replicationConfigIdentifier",
+    "aws:dms/replicationSubnetGroup:ReplicationSubnetGroup": "replicationSubnetGroupId",
 }
 
 

@@ -25,6 +25,7 @@ from tools.iam.snapshot import arn_of, find, of_type
 
 SAMPLE_EVENTS_OBJECT = "events/year=2026/month=01/day=15/hour=09/uba-events-1-2026-01-15-09-00-00.parquet"
 SAMPLE_ERRORS_OBJECT = "errors/format-conversion-failed/2026/01/15/09/uba-errors-1.gz"
+SAMPLE_CHANGES_OBJECT = "changes/public/documents/day=2026-01-15/uba-changes-to-lake-1-2026-01-15-09-00-00.parquet"
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,28 @@ def _lake(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     )
 
 
+def _cdc(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    """The database's changes: the stream DMS writes, the replication, and their place in the lake."""
+    t = stack.targets
+    changes = _object(t.lake_bucket_arn, SAMPLE_CHANGES_OBJECT) if t.changes_delivery_stream_arn else None
+    yield cap("changes.read", "read database changes from the changes stream", "kinesis:GetRecords",
+              t.changes_stream_arn)  # fmt: skip
+    yield cap("changes.put", "put a forged change on the changes stream", "kinesis:PutRecord", t.changes_stream_arn)
+    yield cap("replication.start", "start the DMS replication", "dms:StartReplication", t.replication_config_arn)
+    yield cap("replication.stop", "stop the DMS replication", "dms:StopReplication", t.replication_config_arn)
+    yield cap("replication.modify", "change what DMS replicates and where to", "dms:ModifyReplicationConfig",
+              t.replication_config_arn)  # fmt: skip
+    yield cap("replication.tables", "read the replication's table statistics",
+              "dms:DescribeReplicationTableStatistics", t.replication_config_arn)  # fmt: skip
+    yield cap("processor.code", "ship new code to the change processor", "lambda:UpdateFunctionCode",
+              t.change_processor_arn)  # fmt: skip
+    yield cap("changes.download", "download a replicated table's changes from the lake", "s3:GetObject", changes)
+    yield cap("changes.read-via-athena", "read a replicated table's changes in an Athena query", "s3:GetObject",
+              changes, **ATHENA_CALL)  # fmt: skip
+    yield cap("changes-firehose.destination", "change the changes Firehose's destination",
+              "firehose:UpdateDestination", t.changes_delivery_stream_arn)  # fmt: skip
+
+
 def _workgroups(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     """Each querying persona's workgroup and results prefix, tried by every persona: `athena.query@bizuser`."""
     t = stack.targets
@@ -352,7 +375,7 @@ def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
 
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _edge, _streaming, _lake, _warehouse_capabilities, _bi, _cost):
+    for tier in (_core, _ingest, _edge, _streaming, _lake, _cdc, _warehouse_capabilities, _bi, _cost):
         yield from tier(stack, cap)
 
 

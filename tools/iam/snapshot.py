@@ -29,6 +29,9 @@ def find(snapshot: Snapshot, type_token: str, name: str | None = None) -> Regist
     return found[0] if found else None
 
 
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+
+
 def arn_of(snapshot: Snapshot, type_token: str, name: str | None = None) -> str | None:
     resource = find(snapshot, type_token, name)
     return None if resource is None else str(resource.state["arn"])
@@ -161,7 +164,11 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         athena_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup"),
         athena_dev_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup-dev"),
         athena_bizuser_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup-bizuser"),
-        delivery_stream_arn=arn_of(snapshot, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
+        delivery_stream_arn=arn_of(snapshot, FIREHOSE, "events-to-lake"),
+        changes_delivery_stream_arn=arn_of(snapshot, FIREHOSE, "changes-to-lake"),
+        change_processor_arn=arn_of(snapshot, "aws:lambda/function:Function", "change-processor-function"),
+        changes_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "changes-stream"),
+        replication_config_arn=arn_of(snapshot, "aws:dms/replicationConfig:ReplicationConfig"),
         api_access_log_group_arn=_access_log_destination(stage),
         edge_logs_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "edge-logs-stream"),
         edge_function_arn=arn_of(snapshot, "aws:lambda/function:Function", "edge-logs-function"),

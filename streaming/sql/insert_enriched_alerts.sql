@@ -1,0 +1,2 @@
+INSERT INTO alerts
+SELECT record FROM enriched_alert_records
