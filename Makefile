@@ -10,6 +10,8 @@ setup:
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	$(PYTHON) -m venv $(FLINK_VENV)
 	$(FLINK_VENV)/bin/pip install --quiet -r streaming/requirements.txt
+	# The local OpenSearch node the search tests start (Maven, pinned SHA-256; skipped when present).
+	$(VENV)/bin/python -m tools.local.opensearch_node fetch
 
 lint:
 	$(VENV)/bin/ruff check .

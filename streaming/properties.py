@@ -39,6 +39,7 @@ WARN_MARKERS = "warn.markers"
 SOURCE_IDLE_TIMEOUT_SECONDS = "source.idle-timeout.seconds"
 MAX_FUTURE_SECONDS = "event-time.max-future.seconds"
 DEDUP_TTL_SECONDS = "dedup.ttl.seconds"
+SEARCH_STREAM_ARN = "search.stream.arn"
 
 DEFAULT_ERROR_MARKERS = ("[PANIC]", "[panic]", "[ERROR]", "[error]")
 DEFAULT_WARN_MARKERS = ("WARNNING", "warnning", "WARNING", "warning")
@@ -93,6 +94,11 @@ PROPERTIES: dict[str, PropertySpec] = {
     DEDUP_TTL_SECONDS: PropertySpec(
         "How long an eventId is remembered so that a redelivered error event raises no second alert.", "3600"
     ),
+    SEARCH_STREAM_ARN: PropertySpec(
+        "ARN of the Kinesis stream the search feed is written to (error and warning events, and the alerts); "
+        "unset: the job writes no search feed.",
+        None,
+    ),
 }
 
 _INIT_POSITIONS = ("LATEST", "TRIM_HORIZON")
@@ -128,6 +134,7 @@ class JobSettings:
     events_consumer_name: str | None = None
     alerts_stream_arn: str | None = None
     aws_region: str | None = None
+    search_stream_arn: str | None = None  # the search feed is written only when set
 
     def require_streams(self) -> tuple[str, str, str]:
         """The events ARN, alerts ARN and region, or a clear error naming what is missing."""
@@ -263,6 +270,7 @@ def parse_settings(values: Mapping[str, str]) -> JobSettings:
         events_consumer_name=_consumer_name(values.get(EVENTS_CONSUMER_NAME)),
         alerts_stream_arn=_stream_arn(ALERTS_STREAM_ARN, values.get(ALERTS_STREAM_ARN)),
         aws_region=_region(values.get(AWS_REGION), events_arn),
+        search_stream_arn=_stream_arn(SEARCH_STREAM_ARN, values.get(SEARCH_STREAM_ARN)),
     )
 
 

@@ -9,6 +9,8 @@ The query files are the ones the Kinesis job runs; only the source (the filesyst
 connector, json format) and the sink (rows collected here instead of the alerts
 stream) differ. Output: one alert record per line, the same JSON as on the alerts
 stream; with --scenarios, one line per scenario: {"scenario": name, "records": [...]}.
+With `--output search` the records are the search feed's documents instead (the
+`search_documents` view: the same JSON the job writes to the search feed stream).
 
 End of input: the file source is bounded, and a bounded source emits a final
 watermark at +infinity when it finishes, so every window still open fires and the
@@ -44,6 +46,8 @@ from streaming.properties import (
 from streaming.statements import kinesis_statements, local_statements, table_config
 
 LOCAL_CONFIG = {"parallelism.default": "1"}
+# What a run collects: the alert records (the alerts stream) or the search feed's documents.
+OUTPUTS = {"alerts": ("alert_records", "record"), "search": ("search_documents", "document")}
 # Stand-ins for --explain-kinesis: the plan needs ARNs and a consumer name, not streams that exist.
 EXAMPLE_STREAMS = {
     EVENTS_STREAM_ARN: "arn:aws:kinesis:eu-west-1:123456789012:stream/uba-events",
@@ -61,8 +65,8 @@ class Scenario:
     properties: Mapping[str, str] = field(default_factory=dict)
 
 
-def run_scenarios(scenarios: Sequence[Scenario]) -> dict[str, list[dict[str, Any]]]:
-    """Alert records per scenario, in the order the mini-cluster emits them.
+def run_scenarios(scenarios: Sequence[Scenario], output: str = "alerts") -> dict[str, list[dict[str, Any]]]:
+    """Alert records (or, with `output="search"`, search documents) per scenario, in emitted order.
 
     Starting a job costs seconds, so scenarios that share the job-wide table settings run
     as one job: each gets its own database holding its own source table and views (its
@@ -75,7 +79,7 @@ def run_scenarios(scenarios: Sequence[Scenario]) -> dict[str, list[dict[str, Any
         config = table_config(parse_settings(scenario.properties))
         groups.setdefault(tuple(sorted(config.items())), []).append(scenario)
     for config_items, members in groups.items():
-        for name, record in _run_one_job(dict(config_items), members):
+        for name, record in _run_one_job(dict(config_items), members, output):
             results[name].append(record)
     return results
 
@@ -88,16 +92,20 @@ def _table_env(config: Mapping[str, str]) -> Any:
     return create_table_env({**config, **LOCAL_CONFIG})
 
 
-def _run_one_job(config: Mapping[str, str], scenarios: Sequence[Scenario]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _run_one_job(
+    config: Mapping[str, str], scenarios: Sequence[Scenario], output: str = "alerts"
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    view, column = OUTPUTS[output]
     env = _table_env(config)
     branches = []
     for index, scenario in enumerate(scenarios):
         database = f"scenario_{index}"
         env.execute_sql(f"CREATE DATABASE {database}")
         env.use_database(database)
-        for statement in local_statements(parse_settings(scenario.properties), scenario.events_file):
+        settings = parse_settings(scenario.properties)
+        for statement in local_statements(settings, scenario.events_file, search=output == "search"):
             env.execute_sql(statement)
-        branches.append(f"SELECT {index} AS scenario, record FROM {database}.alert_records")
+        branches.append(f"SELECT {index} AS scenario, {column} FROM {database}.{view}")
     env.use_database("default_database")
     with env.execute_sql("\nUNION ALL\n".join(branches)).collect() as rows:
         for row in rows:
@@ -120,6 +128,9 @@ def explain_kinesis(properties: Mapping[str, str]) -> dict[str, str]:
     try:
         for statement in definitions:
             env.execute_sql(statement)
+        if insert.startswith("EXECUTE STATEMENT SET"):  # the job writes the search feed too
+            with env.execute_sql("EXPLAIN " + insert.removeprefix("EXECUTE ")).collect() as rows:
+                return {"plan": "\n".join(str(row[0]) for row in rows)}
         return {"plan": env.explain_sql(insert)}
     except Exception as error:  # py4j wraps the planner's exception; its message is the answer
         lines = [line for line in str(error).splitlines() if line.strip() and not line.startswith("\t")]
@@ -186,6 +197,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--watermark-seconds", type=int, help="watermark.seconds")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any uba property")
     parser.add_argument(
+        "--output",
+        choices=sorted(OUTPUTS),
+        default="alerts",
+        help="what to print: the alert records (default) or the search feed's documents",
+    )
+    parser.add_argument(
         "--explain-kinesis",
         action="store_true",
         help="also plan the Kinesis job and print the plan or the error",
@@ -206,7 +223,8 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         if arguments.events:
             if not arguments.events.is_file():
                 raise ValueError(f"no events file at {arguments.events}")
-            for record in run_scenarios([Scenario("events", arguments.events, properties)])["events"]:
+            results = run_scenarios([Scenario("events", arguments.events, properties)], arguments.output)
+            for record in results["events"]:
                 _print(record, out)
         else:
             with tempfile.TemporaryDirectory(prefix="uba-scenarios-") as workdir:
@@ -220,7 +238,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
                         parse_settings(scenario.properties)  # all checked before the JVM starts
                     except PropertyError as error:
                         raise PropertyError(f"scenario {scenario.name!r}: {error}") from None
-                for name, records in run_scenarios(scenarios).items():
+                for name, records in run_scenarios(scenarios, arguments.output).items():
                     _print({"scenario": name, "records": records}, out)
         if arguments.explain_kinesis:
             _print({"explain_kinesis": explain_kinesis(properties)}, out)

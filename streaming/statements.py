@@ -21,6 +21,8 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 # Order matters: each statement may use what the ones before it defined.
 SHARED_VIEWS = ("error_alerts.sql", "warn_bursts.sql", "realtime_counts.sql", "alert_records.sql")
+# The search feed's documents, built on the views above; part of the job only when it writes the feed.
+SEARCH_VIEW = "search_documents.sql"
 
 # Not a backslash: Flink 1.20 rejects ESCAPE '\' ("Invalid escape character") although the
 # literal holds one character. `!` works and is escaped in markers like `%` and `_`.
@@ -147,19 +149,43 @@ def file_source_options(events_file: Path) -> dict[str, str]:
     }
 
 
+def kinesis_search_sink_options(settings: JobSettings) -> dict[str, str]:
+    _, _, region = settings.require_streams()
+    assert settings.search_stream_arn is not None  # only called when the job writes the feed
+    return {"connector": "kinesis", "stream.arn": settings.search_stream_arn, "aws.region": region, "format": "raw"}
+
+
+def statement_set(inserts: Sequence[str]) -> str:
+    """Several INSERTs as one job (one source read feeds every sink), the way Flink SQL spells it."""
+    body = "".join(f"{insert};\n" for insert in inserts)
+    return f"EXECUTE STATEMENT SET\nBEGIN\n{body}END"
+
+
 def kinesis_statements(settings: JobSettings) -> list[str]:
-    """DDL and views, then the one INSERT that starts the job on Managed Flink."""
+    """DDL and views, then the one INSERT (or statement set) that starts the job on Managed Flink.
+
+    With `search.stream.arn` set the job also writes the search feed: its view and sink join
+    the statements, and both INSERTs run as one statement set over the one source.
+    """
     sink = render("sink_alerts.sql", {"connector_options": with_options(kinesis_sink_options(settings))})
+    insert = render("insert_alerts.sql", {})
+    statements = [*_shared_statements(settings, kinesis_source_options(settings)), sink]
+    if settings.search_stream_arn is None:
+        return [*statements, insert]
+    search_sink = render("sink_search.sql", {"connector_options": with_options(kinesis_search_sink_options(settings))})
     return [
-        *_shared_statements(settings, kinesis_source_options(settings)),
-        sink,
-        render("insert_alerts.sql", {}),
+        *statements,
+        render(SEARCH_VIEW, query_values(settings)),
+        search_sink,
+        statement_set([insert, render("insert_search.sql", {})]),
     ]
 
 
-def local_statements(settings: JobSettings, events_file: Path) -> list[str]:
-    """DDL and views over a JSON-lines file; the local runner collects the `alert_records` view."""
-    return _shared_statements(settings, file_source_options(events_file))
+def local_statements(settings: JobSettings, events_file: Path, search: bool = False) -> list[str]:
+    """DDL and views over a JSON-lines file; the local runner collects the `alert_records` view,
+    or with `search` also defines the `search_documents` view, to collect the search feed."""
+    statements = _shared_statements(settings, file_source_options(events_file))
+    return [*statements, render(SEARCH_VIEW, query_values(settings))] if search else statements
 
 
 def table_config(settings: JobSettings) -> dict[str, str]:
