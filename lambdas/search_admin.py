@@ -1,9 +1,11 @@
 """Search admin: sets the search index up at deploy time and, on a managed domain, applies retention daily.
 
 Invoked by the deployment (a Lambda invocation resource, again whenever what it applies
-changes) with `{"action": "setup"}`, and on a managed domain by EventBridge Scheduler once a
-day with `{"action": "sweep"}`. Configuration comes from the environment the search tier
-sets; the same functions run locally against the local node (`tools.search`, the tests).
+changes) with `{"action": "setup", "endpoint": "https://..."}`, and on a managed domain by
+EventBridge Scheduler once a day with `{"action": "sweep", "endpoint": ...}`. The endpoint
+comes with the event (the store is created after the function, whose role it names); the
+rest from the environment the search tier sets. The same functions run locally against the
+local node (`tools.search`, the tests).
 
 - setup: `PUT _index_template/uba-search` (the template derived from the contracts,
   `lambdas.search_schema`), then reads it back and fails unless it is what was sent. On a
@@ -32,7 +34,6 @@ from typing import Any
 from lambdas.opensearch import OpenSearch, SearchError, aws_signer
 from lambdas.search_schema import INDEX_PATTERN, TEMPLATE_NAME, day_of_index, index_template
 
-ENDPOINT_ENV = "SEARCH_ENDPOINT"
 SERVICE_ENV = "SEARCH_SERVICE"  # aoss or es
 REGION_ENV = "AWS_REGION"
 RETENTION_ENV = "SEARCH_RETENTION_DAYS"
@@ -131,15 +132,19 @@ def sweep(client: OpenSearch, today: datetime.date, retention_days: int) -> dict
     return {"deleted": deleted, "kept": sorted(set(indices) - set(deleted))}
 
 
-def _client_from_environment() -> OpenSearch:
-    endpoint, service, region = (os.environ[name] for name in (ENDPOINT_ENV, SERVICE_ENV, REGION_ENV))
-    return OpenSearch(endpoint, aws_signer(region, service))
+def _client(event: Mapping[str, Any]) -> OpenSearch:
+    endpoint = event.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint.startswith("https://"):
+        raise ValueError(f"the event must name the store's https endpoint, got {endpoint!r}")
+    return OpenSearch(endpoint, aws_signer(os.environ[REGION_ENV], os.environ[SERVICE_ENV]))
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """Entry point: `{"action": "setup"}` or `{"action": "sweep"}`; anything else is refused."""
-    action = event.get("action") if isinstance(event, Mapping) else None
-    client = _client_from_environment()
+    """Entry point: `{"action": "setup" | "sweep", "endpoint": ...}`; anything else is refused."""
+    if not isinstance(event, Mapping) or event.get("action") not in ("setup", "sweep"):
+        raise ValueError(f"unknown event {event!r}; expected action 'setup' or 'sweep' with the endpoint")
+    action = event["action"]
+    client = _client(event)
     try:
         if action == "setup":
             settings = json.loads(os.environ.get(INDEX_SETTINGS_ENV) or "{}")
@@ -151,4 +156,4 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
             return {"action": action, **sweep(client, today, int(os.environ[RETENTION_ENV]))}
     except SearchError as error:
         raise SetupError(f"{action} failed: {error}") from None
-    raise ValueError(f"unknown action {action!r}; expected 'setup' or 'sweep'")
+    raise AssertionError("unreachable: the action was checked above")

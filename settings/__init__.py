@@ -38,6 +38,7 @@ from settings.base import (
 )
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.problems import SettingsError, describe
+from settings.search import SearchSettings
 
 __all__ = [
     "LOG_RETENTION_DAYS",
@@ -46,6 +47,7 @@ __all__ = [
     "TIER_KEYS",
     "DevAccess",
     "Persona",
+    "SearchSettings",
     "Settings",
     "SettingsError",
     "StreamSettings",
@@ -54,7 +56,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability")
+TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability", "search")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -570,6 +572,7 @@ class Settings(Model):
     warehouse: WarehouseSettings
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
+    search: SearchSettings = SearchSettings()
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -577,6 +580,16 @@ class Settings(Model):
             for tier in ("streaming", "lake"):
                 if getattr(self, tier).enabled:
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
+        if self.search.enabled:
+            if not self.streaming.enabled:
+                raise ValueError(
+                    "search.enabled: needs the streaming tier (Flink writes the search feed), but streaming is off"
+                )
+            if self.search.in_vpc and not self.warehouse.enabled:
+                raise ValueError(
+                    f"search.enabled: mode {self.search.mode} with network.access {self.search.network.access} lives "
+                    "in the warehouse VPC, but warehouse is off; use mode serverless with network.access public"
+                )
         if self.warehouse.enabled and not self.lake.enabled:
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
         if self.platform.production:

@@ -138,6 +138,13 @@ CLUSTER_GUARDRAIL_ACTIONS = (
 ACCESS_LOG_DESTINATION_KEY = "apigateway:Request/AccessLoggingDestination"
 ACCESS_LOG_FORMAT_KEY = "apigateway:Request/AccessLoggingFormat"
 
+# The search store's own guardrails: its deletion, and (a domain) its configuration, which holds the
+# encryption, the fine-grained access control and the access policy. A collection's security lives in
+# policies op is never granted to change (aoss:*Policy actions are not in any op statement).
+SEARCH_COLLECTION_GUARDRAIL_ACTIONS = ("aoss:DeleteCollection", "aoss:UpdateCollection")
+SEARCH_DOMAIN_GUARDRAIL_ACTIONS = ("es:DeleteDomain", "es:UpdateDomainConfig", "es:DeleteElasticsearchDomain",
+                                   "es:UpdateElasticsearchDomainConfig")  # fmt: skip
+
 ATHENA = "athena.amazonaws.com"
 # The personas that query the lake, each in its own Athena workgroup (admin may use any).
 QUERYING_PERSONAS: tuple[Persona, ...] = ("op", "dev", "bizUser")
@@ -181,6 +188,14 @@ class AccessTargets(Generic[V]):
     warehouse_arn: V | None = None  # the serverless workgroup or the cluster
     warehouse_name: V | None = None  # the workgroup name or the cluster identifier
     warehouse_database: V | None = None
+    # search
+    search_feed_stream_arn: V | None = None  # written by the Flink job (the streaming tier owns it)
+    search_collection_arn: V | None = None  # OpenSearch Serverless (mode serverless)
+    search_domain_arn: V | None = None  # OpenSearch Service (mode domain)
+    search_delivery_stream_arn: V | None = None
+    search_dead_letter_bucket_arn: V | None = None
+    search_admin_function_arn: V | None = None  # a domain's master user: its code is admin's alone
+    bizuser_search_arn: V | None = None  # the collection or domain again, only with `search.bizuser_search`
     # every tier: each alarm and log group of the stack, by exact ARN
     alarm_arns: tuple[V, ...] = ()
     log_group_arns: tuple[V, ...] = ()
@@ -332,11 +347,29 @@ def table_arns(t: AccessTargets[str]) -> list[str]:
 
 
 def streams(t: AccessTargets[str]) -> list[str]:
-    return _present([t.events_stream_arn, t.alerts_stream_arn])
+    return _present([t.events_stream_arn, t.alerts_stream_arn, t.search_feed_stream_arn])
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
     return _present([t.ingest_function_arn, t.sink_function_arn])
+
+
+def collection_dashboards_arn(t: AccessTargets[str]) -> str | None:
+    """OpenSearch Serverless Dashboards, which `aoss:DashboardsAccessAll` authorises (one per account and region)."""
+    if t.search_collection_arn is None:
+        return None
+    return f"arn:{PARTITION}:aoss:{t.region}:{t.account_id}:dashboards/default"
+
+
+def search_read(t: AccessTargets[str], collection: str | None, domain: str | None) -> list[Statement]:
+    """Search the log index: the IAM half of it (the collection's data access policy, or the domain's
+    role mappings, name the staff for the other half)."""
+    return statements(
+        allow("SearchTheCollection", ["aoss:APIAccessAll"], [collection]),
+        allow("SearchInCollectionDashboards", ["aoss:DashboardsAccessAll"],
+              [collection_dashboards_arn(t) if collection else None]),
+        allow("SearchTheDomain", ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"], [_under(domain, "/*")]),
+    )  # fmt: skip
 
 
 def warehouse_credentials_arn(t: AccessTargets[str]) -> str | None:
@@ -355,7 +388,7 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                     "cloudwatch:ListDashboards", "logs:DescribeLogGroups"]  # fmt: skip
     if t.warehouse_mode == "provisioned":
         account_wide.append("redshift:DescribeClusters")
-    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn])
+    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn, t.search_dead_letter_bucket_arn])
     return statements(
         allow("ReadMetricsAccountWide", account_wide, ["*"]),
         allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
@@ -365,14 +398,18 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
               [t.ops_topic_arn, t.business_topic_arn]),
         allow("ReadStreamConfiguration", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], streams(t)),
         allow("ReadFunctionConfiguration", ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
-                                            "lambda:GetFunctionConcurrency"], functions(t)),
+                                            "lambda:GetFunctionConcurrency"],
+              [*functions(t), *_present([t.search_admin_function_arn])]),
+        allow("ReadSearchDomainConfiguration", ["es:DescribeDomain", "es:DescribeDomainConfig"],
+              [t.search_domain_arn]),
         allow("ReadApiConfiguration", ["apigateway:GET"], rest_api_arns(t)),
         allow("ReadFlinkConfiguration", ["kinesisanalytics:DescribeApplication",
                                          "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
                                          "dynamodb:DescribeContinuousBackups"], [t.results_table_arn]),
         allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
-        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
+        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"],
+              [t.delivery_stream_arn, t.search_delivery_stream_arn]),
         allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
@@ -492,7 +529,7 @@ def dashboards_read(t: AccessTargets[str]) -> list[Statement]:
 
 def op_data(t: AccessTargets[str]) -> list[Statement]:
     """Op reads every piece of data the platform holds, directly."""
-    buckets = _present([t.lake_bucket_arn, t.log_bucket_arn])
+    buckets = _present([t.lake_bucket_arn, t.log_bucket_arn, t.search_dead_letter_bucket_arn])
     services = ["s3", "kinesis", "dynamodb", "sqs"]
     stores = _present([*streams(t), *buckets, t.results_table_arn, t.dead_letter_queue_arn])
     return statements(
@@ -559,9 +596,16 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyIdentityAndPolicyManagement", IAM_ADMINISTRATION_ACTIONS, ["*"]),
         deny("DenyDisablingOrDeletingThePlatformKey", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn]),
         deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
-        deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
+        deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, [*functions(t), t.search_admin_function_arn]),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
-        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [t.delivery_stream_arn]),
+        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [t.delivery_stream_arn, t.search_delivery_stream_arn]),
+        deny("DenyChangingTheSearchCollection", SEARCH_COLLECTION_GUARDRAIL_ACTIONS, [t.search_collection_arn]),
+        deny("DenyChangingTheSearchDomain", SEARCH_DOMAIN_GUARDRAIL_ACTIONS, [t.search_domain_arn]),
+        deny(
+            "DenyDeletingSearchDeadLetters",
+            LAKE_DELETION_ACTIONS,
+            [t.search_dead_letter_bucket_arn, _under(t.search_dead_letter_bucket_arn, "/*")],
+        ),
         deny("DenyChangingTheWorkgroup", WORKGROUP_GUARDRAIL_ACTIONS, athena_workgroup_arns(t).values()),
         deny("DenyChangingTheRealtimeTable", TABLE_GUARDRAIL_ACTIONS, [t.results_table_arn]),
         deny("DenyChangingTheServerlessWarehouse", SERVERLESS_GUARDRAIL_ACTIONS, [serverless]),
@@ -643,6 +687,10 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
                    op_guardrails(t)),
         PolicySpec("bizuser", "Realtime results, dashboards and warehouse connections for analysts",
                    ("bizUser",), [*realtime_read(t), *dashboards_read(t), *query_warehouse(t)]),
+        PolicySpec("search", "Search the log index (error and warning events, alerts)", observers,
+                   search_read(t, t.search_collection_arn, t.search_domain_arn)),
+        PolicySpec("bizuser-search", "Search the log index, as the stack's search.bizuser_search allows",
+                   ("bizUser",), search_read(t, *_bizuser_search(t))),
     ]  # fmt: skip
     if dev_access == "builder":
         specs.append(PolicySpec("dev-build", "Send test events, ship Lambda code, read and write dev data",
@@ -651,6 +699,13 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
         specs.append(PolicySpec("require-mfa", "Deny everything but MFA set-up until signed in with MFA",
                                 PERSONAS, require_mfa(t)))  # fmt: skip
     return [spec for spec in specs if spec.statements]
+
+
+def _bizuser_search(t: AccessTargets[str]) -> tuple[str | None, str | None]:
+    """The store bizUser may search, as (collection, domain); none unless `search.bizuser_search`."""
+    if t.bizuser_search_arn is None:
+        return None, None
+    return (t.bizuser_search_arn, None) if t.search_collection_arn else (None, t.bizuser_search_arn)
 
 
 def render(document: Mapping[str, Any]) -> str:

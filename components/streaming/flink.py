@@ -73,6 +73,7 @@ class FlinkAppArgs:
     code: pulumi.Archive
     events_stream: aws.kinesis.Stream
     alerts_stream: aws.kinesis.Stream
+    search_stream: aws.kinesis.Stream | None = None  # the search feed, when the search tier is on
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,10 @@ def runtime_properties(
     detection = args.settings.detection
 
     def groups(values: list[str]) -> list[PropertyGroup]:
-        events_arn, alerts_arn, consumer_name = values
+        events_arn, alerts_arn, consumer_name, *search = values
         built = application_property_groups(
             {
+                **({properties.SEARCH_STREAM_ARN: search[0]} if search else {}),
                 properties.EVENTS_STREAM_ARN: events_arn,
                 properties.EVENTS_CONSUMER_NAME: consumer_name,
                 properties.ALERTS_STREAM_ARN: alerts_arn,
@@ -112,7 +114,10 @@ def runtime_properties(
         )
         return [PropertyGroup(property_group_id=g["property_group_id"], property_map=g["property_map"]) for g in built]
 
-    return pulumi.Output.all(args.events_stream.arn, args.alerts_stream.arn, events_consumer.name).apply(groups)
+    search = [args.search_stream.arn] if args.search_stream is not None else []
+    return pulumi.Output.all(args.events_stream.arn, args.alerts_stream.arn, events_consumer.name, *search).apply(
+        groups
+    )
 
 
 def events_consumer(parent: pulumi.Resource, args: FlinkAppArgs, application_name: str) -> aws.kinesis.StreamConsumer:
@@ -291,6 +296,7 @@ def _grants(
             "Resource": consumer.arn,
         },
         {"Sid": "WriteAlerts", "Effect": "Allow", "Action": ALERTS_WRITE_ACTIONS, "Resource": args.alerts_stream.arn},
+        *_search_feed_grants(args),
         {
             "Sid": "ReadApplicationCode",
             "Effect": "Allow",
@@ -320,3 +326,11 @@ def _grants(
         },
         {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": log_stream.arn},
     ]
+
+
+def _search_feed_grants(args: FlinkAppArgs) -> list[dict[str, Any]]:
+    """Writing the search feed (same actions as the alerts), when the search tier is on."""
+    if args.search_stream is None:
+        return []
+    return [{"Sid": "WriteSearchFeed", "Effect": "Allow", "Action": ALERTS_WRITE_ACTIONS,
+             "Resource": args.search_stream.arn}]  # fmt: skip

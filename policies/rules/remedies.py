@@ -25,6 +25,7 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "stage": "uba:ingest.api.tracing",
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
+    "search-admin-function": "uba:search.tracing",
 }
 # Point-in-time recovery of DynamoDB tables.
 RECOVERY_SETTINGS: Final[Mapping[str, str]] = {
