@@ -1,5 +1,7 @@
 """Fixtures every test may use. Helpers that are not fixtures live in `tests/support/`."""
 
 from tests.support.alert_sink import alerts, sink
+from tests.support.opensearch import opensearch, opensearch_node
 
-__all__ = ["alerts", "sink"]  # the alert sink's handler module and its moto resources
+# the alert sink's handler module and its moto resources; the session's OpenSearch node and a client on it
+__all__ = ["alerts", "opensearch", "opensearch_node", "sink"]

@@ -21,6 +21,7 @@ import pytest
 
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import StackRun, run_stack
+from tests.support.search import public_search_collection, search_domain
 from tools.engine.mocks import available_stacks, load_stack_config
 from tools.engine.schema import check_snapshot, custom_resources
 
@@ -68,6 +69,8 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "dev with streaming off": ("dev", {"uba:streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}}),
     "dev with the lake and warehouse off": ("dev", _lake_and_warehouse_off()),
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
+    "dev with a search domain": ("dev", search_domain()),
+    "dev with a public search collection": ("dev", public_search_collection()),
 }
 
 
@@ -98,5 +101,9 @@ def test_the_variants_cover_each_tier_switch_and_both_warehouse_modes(runs: dict
         "dev with the lake and warehouse off": "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
         "dev without the dashboard": "aws:cloudwatch/dashboard:Dashboard",
     }
+    assert "aws:opensearch/domain:Domain" in {r.type for r in runs["dev with a search domain"].resources}
+    public = {r.type for r in runs["dev with a public search collection"].resources}
+    assert "aws:opensearch/serverlessCollection:ServerlessCollection" in public
+    assert "aws:opensearch/serverlessVpcEndpoint:ServerlessVpcEndpoint" not in public
     for variant, token in switched_off.items():
         assert token in dev_types and token not in {r.type for r in runs[variant].resources}, variant
