@@ -37,6 +37,8 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
     "lake-access-logs-bucket": "uba:lake.versioning",
     "athena-results-bucket": "uba:lake.versioning",
 }
+# OpenSearch Serverless network policies that admit public networks: the search tier's network access.
+NETWORK_ACCESS_SETTINGS: Final[Mapping[str, str]] = {"search-network-policy": "uba:search.network.access"}
 # Snapshots of Flink applications.
 SNAPSHOT_SETTINGS: Final[Mapping[str, str]] = {"flink-app": "uba:streaming.flink.snapshots"}
 # Stack-wide settings that every resource of a kind takes.

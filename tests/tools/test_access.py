@@ -22,7 +22,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import INGEST, LAKE, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -79,13 +79,19 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     } | {"athena.tune@op": "A", "athena.tune@dev": "A", "athena.tune@bizuser": "A"},
     "warehouse": {"warehouse.connect": "AOB", "warehouse.sql": "AOB", "warehouse.delete": "A",
                   "warehouse.configure": "A"},
+    # op and dev search, admin manages, bizUser nothing (prod's stack file leaves bizuser_search off);
+    # nobody but admin ships the search-admin function's code, builders in dev included.
+    "search": {"search.read": "AOD", "search.delete": "A", "search.feed-read": ("AOD", "AO"),
+               "search.dead-letters": "AO", "search.dead-letters-delete": "A", "search.delivery-change": "A",
+               "search.admin-code": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
                "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
-               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect"]  # fmt: skip
+               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect",
+               "search.read"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE}  # fmt: skip
+                   "warehouse": WAREHOUSE, "search": SEARCH}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 

@@ -92,7 +92,7 @@ def ids(result: dict[str, Any]) -> list[str]:
 
 
 def test_every_document_the_job_writes_fits_the_template(feed_documents, indexed):
-    """The template is derived from the contracts, the documents from the job's SQL: strict mapping proves they agree."""
+    """The template derives from the contracts, the documents from the job's SQL: strict mapping proves they agree."""
     client, _ = indexed
     mapped = set(index_template()["template"]["mappings"]["properties"])
     for line in feed_documents:
@@ -113,7 +113,9 @@ def test_the_feed_holds_error_and_warning_events_whole_and_the_alerts(feed_docum
     assert by_id["e-buy"]["level"] == "error" and by_id["w0"]["level"] == "warning"
     alerts = [d for d in documents if d["kind"] == "alert"]
     bursts = [a for a in alerts if a["alertType"] == "warn_burst"]
-    assert [(a["action"], a["windowStart"], a["warnCount"]) for a in bursts] == [("buy", "2026-01-15T08:00:00.000Z", 10)]
+    assert [(a["action"], a["windowStart"], a["warnCount"]) for a in bursts] == [
+        ("buy", "2026-01-15T08:00:00.000Z", 10)
+    ]
     # One error alert per offending event: the job de-duplicates the redelivered one.
     assert sorted(a["eventId"] for a in alerts if a["alertType"] == "error") == ["e-buy", "e-doc9-a", "e-doc9-b"]
 
