@@ -108,6 +108,26 @@ def _warehouse(snapshot: Snapshot) -> dict[str, str | None]:
     return {}
 
 
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+POLICY = "aws:iam/policy:Policy"
+
+
+def _search(snapshot: Snapshot) -> dict[str, str | None]:
+    collection = arn_of(snapshot, "aws:opensearch/serverlessCollection:ServerlessCollection")
+    domain = arn_of(snapshot, "aws:opensearch/domain:Domain")
+    # bizUser searches only where the stack said so, which the program shows as bizUser's search policy.
+    bizuser = any(str(p.inputs.get("name", "")).endswith("-bizuser-search") for p in of_type(snapshot, POLICY))
+    return {
+        "search_feed_stream_arn": arn_of(snapshot, "aws:kinesis/stream:Stream", "search-feed-stream"),
+        "search_collection_arn": collection,
+        "search_domain_arn": domain,
+        "search_delivery_stream_arn": arn_of(snapshot, FIREHOSE, "search-feed-to-index"),
+        "search_dead_letter_bucket_arn": arn_of(snapshot, "aws:s3/bucket:Bucket", "search-dead-letters-bucket"),
+        "search_admin_function_arn": arn_of(snapshot, "aws:lambda/function:Function", "search-admin-function"),
+        "bizuser_search_arn": (collection or domain) if bizuser else None,
+    }
+
+
 def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
     """The stack's resources as the access tier names them, read back from what the program registered."""
     platform = find(snapshot, "uba:platform:Platform")
@@ -145,7 +165,8 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         athena_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup"),
         athena_dev_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup-dev"),
         athena_bizuser_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup-bizuser"),
-        delivery_stream_arn=arn_of(snapshot, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
+        delivery_stream_arn=arn_of(snapshot, FIREHOSE, "events-to-lake"),
+        **_search(snapshot),
         api_access_log_group_arn=_access_log_destination(stage),
         **_warehouse(snapshot),
         alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),
