@@ -75,7 +75,8 @@ def _logs_describe_under_encryption_context(document: Document) -> bool:
 
 
 def _vpc_network_interfaces_only(document: Document) -> bool:
-    starred = [s for s in document["Statement"] if s.get("Resource") == "*" and s["Effect"] == "Allow"]
+    starred = [s for s in document["Statement"] if s.get("Resource") == "*" and s["Effect"] == "Allow"
+               and any(action.startswith("ec2:") for action in as_list(s["Action"]))]  # fmt: skip
     allowed = set(VPC_ACCESS_ACTIONS) | set(VPC_DELIVERY_ACTIONS)
     return bool(starred) and all(set(as_list(s["Action"])) <= allowed for s in starred)
 
