@@ -62,7 +62,7 @@ def test_the_mapping_is_strict_and_nothing_else_is_in_it() -> None:
 
 def test_a_field_with_two_types_in_the_two_contracts_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     class Clash(WarnBurstAlert):
-        eventId: int  # type: ignore[assignment]  # the event contract says string
+        eventId: int  # the event contract says string
 
     monkeypatch.setattr("lambdas.search_schema.ALERT_MODELS", (ErrorAlert, Clash))
     with pytest.raises(TypeError, match="eventId is int"):

@@ -447,7 +447,10 @@ aws.opensearch.Domain(
     domain_endpoint_options=aws.opensearch.DomainDomainEndpointOptionsArgs(enforce_https=False),
     opts=kept,
 )  # fmt: skip
-_search_backup = {"bucket_arn": "arn:aws:s3:::probe-search-failures", "role_arn": f"arn:aws:iam::{ACCOUNT}:role/fh"}
+_search_backup: dict[str, Any] = {
+    "bucket_arn": "arn:aws:s3:::probe-search-failures",
+    "role_arn": f"arn:aws:iam::{ACCOUNT}:role/fh",
+}
 aws.kinesis.FirehoseDeliveryStream(
     "good-search-firehose", name="good-search-firehose", destination="opensearchserverless",
     opensearchserverless_configuration=aws.kinesis.FirehoseDeliveryStreamOpensearchserverlessConfigurationArgs(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,7 @@ def test_a_domains_daily_indices_past_retention_are_swept_and_nothing_else(
     days = [today - datetime.timedelta(days=n) for n in (0, 1, 7, 8, 30)]
     for day in days:  # Firehose's OneDay rotation names the index by the arrival day
         arrival = datetime.datetime.combine(day, datetime.time(12), tzinfo=datetime.UTC)
-        feed = LocalFeed(template, tmp_path / "failed.jsonl", rotation="daily", clock=lambda arrival=arrival: arrival)
+        feed = LocalFeed(template, tmp_path / "failed.jsonl", rotation="daily", clock=partial(lambda at: at, arrival))
         assert feed.deliver([doc()]).indexed == 1
     template.bulk([(f"{INDEX_NAME}-archive", GOOD)])  # not a daily index: never swept
     result = sweep(template, today, retention_days=7)

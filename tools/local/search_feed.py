@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import urllib3
 
@@ -160,7 +160,7 @@ class LocalFeed:
         out.flush()
 
 
-def read_dead_letters(path: Path) -> list[dict[str, object]]:
+def read_dead_letters(path: Path) -> list[dict[str, Any]]:
     """The dead-letter file's entries, each with its document decoded as `document`."""
     if not path.is_file():
         return []
