@@ -56,17 +56,23 @@ class SecurityMappings:
     writer_roles: tuple[str, ...]  # the delivery (Firehose) role
     reader_users: tuple[str, ...]  # op and dev staff
     admin_users: tuple[str, ...]  # admin staff
+    # This function's own role, the master user: mapping all_access replaces the mapping the service made
+    # for it, so it is named again (it keeps security_manager either way).
+    manager_roles: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, text: str) -> SecurityMappings:
         raw = json.loads(text)
-        return cls(tuple(raw["writer_roles"]), tuple(raw["reader_users"]), tuple(raw["admin_users"]))
+        return cls(
+            tuple(raw["writer_roles"]),
+            tuple(raw["reader_users"]),
+            tuple(raw["admin_users"]),
+            tuple(raw.get("manager_roles", ())),
+        )
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"writer_roles": self.writer_roles, "reader_users": self.reader_users, "admin_users": self.admin_users},
-            sort_keys=True,
-        )
+        fields = ("writer_roles", "reader_users", "admin_users", "manager_roles")
+        return json.dumps({name: getattr(self, name) for name in fields}, sort_keys=True)
 
 
 def security_requests(mappings: SecurityMappings) -> list[tuple[str, str, dict[str, Any]]]:
@@ -89,7 +95,11 @@ def security_requests(mappings: SecurityMappings) -> list[tuple[str, str, dict[s
         ("PUT", f"{security}/roles/{WRITER_ROLE}", writer),
         ("PUT", f"{security}/rolesmapping/{READER_ROLE}", {"users": list(mappings.reader_users)}),
         ("PUT", f"{security}/rolesmapping/{WRITER_ROLE}", {"backend_roles": list(mappings.writer_roles)}),
-        ("PUT", f"{security}/rolesmapping/{ADMIN_ROLE}", {"users": list(mappings.admin_users)}),
+        (
+            "PUT",
+            f"{security}/rolesmapping/{ADMIN_ROLE}",
+            {"users": list(mappings.admin_users), "backend_roles": list(mappings.manager_roles)},
+        ),
     ]
 
 

@@ -32,6 +32,7 @@ from lambdas import search_admin
 from lambdas.search_schema import index_template
 from settings import SearchSettings
 
+ADMIN_FUNCTION = "search-admin"  # the function's logical name; its role is `<prefix>-search-admin-role`
 SWEEP_SCHEDULE = "cron(15 0 * * ? *)"  # 00:15 UTC, just after a day's index is complete
 SCHEDULER = "scheduler.amazonaws.com"
 DOMAIN_ADMIN_ACTIONS = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
@@ -62,10 +63,10 @@ def admin_function(
     if security is not None:
         environment[search_admin.SECURITY_ENV] = security
     return PythonFunction(
-        "search-admin",
+        ADMIN_FUNCTION,
         PythonFunctionArgs(
             context=context,
-            function_name="search-admin",
+            function_name=ADMIN_FUNCTION,
             handler="lambdas.search_admin.handler",
             description="Applies the search index template; on a domain, its roles and the daily retention sweep",
             powertools_version=powertools_version,

@@ -18,7 +18,7 @@ from functools import partial
 import pulumi
 import pulumi_aws as aws
 
-from components.search.admin import admin_function, daily_sweep, grant_store, run_setup
+from components.search.admin import ADMIN_FUNCTION, admin_function, daily_sweep, grant_store, run_setup
 from components.search.delivery import Delivery, delivery_role, search_delivery
 from components.search.network import SearchNetwork, SearchVpc, build_network
 from components.search.store import SearchPrincipals, SearchStore, domain_store, serverless_collection
@@ -72,10 +72,12 @@ class Search(pulumi.ComponentResource):
         admins = self._users(args, ("admin",))
         security = None
         if settings.mode == "domain":
-            people = pulumi.Output.all(firehose[0].arn, pulumi.Output.all(*readers), pulumi.Output.all(*admins))
-            security = people.apply(
-                lambda values: SecurityMappings((values[0],), tuple(values[1]), tuple(values[2])).to_json()
+            # The function's role is named before it exists (its environment carries these mappings).
+            manager = context.account_id.apply(partial(_role_arn, context.name(f"{ADMIN_FUNCTION}-role")))
+            people = pulumi.Output.all(
+                firehose[0].arn, pulumi.Output.all(*readers), pulumi.Output.all(*admins), manager
             )
+            security = people.apply(lambda v: SecurityMappings((v[0],), tuple(v[1]), tuple(v[2]), (v[3],)).to_json())
         self.admin = admin_function(self, context, settings, args.powertools_version, self.network, security)
         principals = SearchPrincipals(firehose[0].arn, self.admin.role.arn, readers, admins)
         if settings.mode == "serverless":
@@ -135,6 +137,10 @@ class Search(pulumi.ComponentResource):
 
 def _user_arn(user: str, account: str) -> str:
     return f"arn:{PARTITION}:iam::{account}:user/{user}"
+
+
+def _role_arn(role: str, account: str) -> str:
+    return f"arn:{PARTITION}:iam::{account}:role/{role}"
 
 
 def _alarm_specs(args: SearchArgs, delivery: Delivery, admin: PythonFunction, store: SearchStore) -> list[AlarmSpec]:

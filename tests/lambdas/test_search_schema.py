@@ -85,12 +85,15 @@ def test_daily_index_names_parse_back_and_nothing_else_does() -> None:
 
 def test_a_domains_security_mappings_give_each_persona_its_role() -> None:
     mappings = SecurityMappings(("arn:aws:iam::1:role/firehose",), ("arn:aws:iam::1:user/omar",),
-                                ("arn:aws:iam::1:user/alice",))  # fmt: skip
+                                ("arn:aws:iam::1:user/alice",), ("arn:aws:iam::1:role/search-admin",))  # fmt: skip
     requests = {path.rsplit("/", 2)[-2] + "/" + path.rsplit("/", 1)[-1]: body
                 for _, path, body in security_requests(mappings)}  # fmt: skip
     assert requests["rolesmapping/uba_search_reader"] == {"users": ["arn:aws:iam::1:user/omar"]}
     assert requests["rolesmapping/uba_search_writer"] == {"backend_roles": ["arn:aws:iam::1:role/firehose"]}
-    assert requests["rolesmapping/all_access"] == {"users": ["arn:aws:iam::1:user/alice"]}
+    assert requests["rolesmapping/all_access"] == {
+        "users": ["arn:aws:iam::1:user/alice"],
+        "backend_roles": ["arn:aws:iam::1:role/search-admin"],
+    }
     assert requests["roles/uba_search_reader"]["index_permissions"] == [
         {"index_patterns": [INDEX_PATTERN], "allowed_actions": ["read"]}
     ]

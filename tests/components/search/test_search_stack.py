@@ -185,6 +185,7 @@ def test_a_domain_rotates_daily_and_sweeps_past_retention(domain: StackRun) -> N
     mappings = json.loads(function.inputs["environment"]["variables"]["SEARCH_SECURITY_MAPPINGS"])
     assert mappings["writer_roles"] == [role_arn(domain, "search-firehose")]
     assert mappings["admin_users"] == [user("alice.admin")]
+    assert mappings["manager_roles"] == [role_arn(domain, "search-admin-role")]  # the master keeps all_access
     alarms = {a.name for a in domain.of_type(type_token(aws.cloudwatch.MetricAlarm))}
     assert {"search-domain-red", "search-domain-storage"} <= alarms
 
