@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from components.platform import Platform, PlatformArgs
 from components.streaming import flink_code_archive
 from settings import Settings, SettingsError, from_pulumi_config
+from settings.placeholders import placeholders
 from streaming.fetch_connector import CONNECTOR_SHA256, DEFAULT_JAR_PATH, ConnectorError
 from streaming.package import verified_application_files
 
@@ -28,6 +29,12 @@ def load_settings() -> Settings:
     except SettingsError as error:
         # Fails before any resource is registered, with one line per problem and no traceback.
         raise pulumi.RunError(str(error)) from None
+
+
+def warn_of_placeholders(settings: Settings) -> None:
+    """The stack files ship with example people and example.com addresses: say so on every preview and update."""
+    for placeholder in placeholders(settings.model_dump(mode="json")):
+        pulumi.warn(f"uba:{placeholder} (`python -m tools.preflight {pulumi.get_stack()}` lists every one)")
 
 
 def built_flink_application(
@@ -43,6 +50,7 @@ def built_flink_application(
 def main(flink_application: Mapping[str, Path] | None = None) -> Platform:
     """Build the stack; `flink_application` (zip entry -> file) defaults to the build step's verified files."""
     settings = load_settings()
+    warn_of_placeholders(settings)
     flink_code = None
     if settings.streaming.enabled:
         files = flink_application if flink_application is not None else built_flink_application()

@@ -196,6 +196,8 @@ class AccessTargets(Generic[V]):
     search_dead_letter_bucket_arn: V | None = None
     search_admin_function_arn: V | None = None  # a domain's master user: its code is admin's alone
     bizuser_search_arn: V | None = None  # the collection or domain again, only with `search.bizuser_search`
+    # cost
+    budget_arn: V | None = None  # the stack's AWS Budgets budget
     # every tier: each alarm and log group of the stack, by exact ARN
     alarm_arns: tuple[V, ...] = ()
     log_group_arns: tuple[V, ...] = ()
@@ -414,6 +416,7 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
+        allow("ReadBudget", ["budgets:ViewBudget"], [t.budget_arn]),
     )  # fmt: skip
 
 

@@ -136,9 +136,11 @@ def daily_sweep(
         [{"Sid": "InvokeTheSweep", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function.arn}],
         "EventBridge Scheduler: the search index's daily retention sweep",
     )
+    group = aws.scheduler.ScheduleGroup("search-schedules", name=context.name("search"), opts=child(parent))
     return aws.scheduler.Schedule(
         "search-sweep-schedule",
         name=context.name("search-sweep"),
+        group_name=group.name,
         description="Deletes the search feed's daily indices past the stack's retention",
         schedule_expression=SWEEP_SCHEDULE,
         flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),

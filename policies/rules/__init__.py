@@ -6,7 +6,21 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from . import api, encryption, iam, ingress, network, protection, search, storage, streaming, tagging, warehouse
+from . import (
+    api,
+    cost,
+    encryption,
+    iam,
+    ingress,
+    network,
+    notifications,
+    protection,
+    search,
+    storage,
+    streaming,
+    tagging,
+    warehouse,
+)
 
 PACK_NAME: Final = "uba-guardrails"
 
@@ -22,4 +36,6 @@ ALL_POLICIES: Final[list[Policy]] = [
     *tagging.POLICIES,
     *ingress.POLICIES,
     *search.POLICIES,
+    *notifications.POLICIES,
+    *cost.POLICIES,
 ]

@@ -22,7 +22,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import COST, INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -84,14 +84,16 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "search": {"search.read": "AOD", "search.delete": "A", "search.feed-read": ("AOD", "AO"),
                "search.dead-letters": "AO", "search.dead-letters-delete": "A", "search.delivery-change": "A",
                "search.admin-code": "A"},
+    # The groups that watch the platform see what it may cost; only admin (and the deployment) changes it.
+    "cost": {"budget.view": "AOD", "budget.change": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
                "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
                "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect",
-               "search.read"]  # fmt: skip
+               "budget.view", "search.read"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE, "search": SEARCH}  # fmt: skip
+                   "warehouse": WAREHOUSE, "cost": COST, "search": SEARCH}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 

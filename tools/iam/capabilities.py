@@ -320,9 +320,15 @@ def _search(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
               t.search_admin_function_arn)  # fmt: skip
 
 
+def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap("budget.view", "view the stack's budget", "budgets:ViewBudget", t.budget_arn)
+    yield cap("budget.change", "change the stack's budget or its alerts", "budgets:ModifyBudget", t.budget_arn)
+
+
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities, _search):
+    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities, _cost, _search):
         yield from tier(stack, cap)
 
 
@@ -360,6 +366,7 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)
     yield cap("search.read", "search the log index", "aoss:APIAccessAll", t.search_collection_arn)
+    yield cap("budget.view", "view the budget", "budgets:ViewBudget", t.budget_arn)
 
 
 def capabilities(own: Landmarks, others: list[Landmarks]) -> list[Capability]:
