@@ -135,7 +135,7 @@ def test_every_term_names_its_resource_and_price_entry_and_costs_what_the_entry_
             assert pricing is not None and term.price_id in pricing.price_ids, term
             assert term.unit == RAW_PRICES[term.price_id]["unit"] and term.basis, term
             assert term.usd == pytest.approx(_unit_cost(term.price_id, term.quantity)), term
-            assert term.tier in {"core", "ingest", "streaming", "lake", "warehouse", "observability"}, term
+            assert term.tier in {"core", "ingest", "streaming", "lake", "warehouse", "observability", "search"}, term
         assert found.total == pytest.approx(sum(found.tiers().values()))
     free = {r.type for r in run.custom() if TABLE.resource_types[r.type].free}
     assert not [t for t in built.at_load.terms if t.resource_type in free]
@@ -365,3 +365,20 @@ def test_progress_counts_seconds_on_a_terminal_and_says_once_when_piped() -> Non
     with cli.progress("synthesizing dev", piped):
         pass
     assert piped.getvalue().startswith("synthesizing dev ...\n") and "\r" not in piped.getvalue()
+
+
+def test_the_search_tier_bills_its_least_capacity_idle_and_its_feed_under_load() -> None:
+    """A collection bills 2 OCUs (standby replicas on) whether or not anything is indexed; a domain its nodes."""
+    from tests.support.search import search_domain
+
+    idle = {t.price_id: t for t in estimate(run_stack("prod").snapshot, Workload(0)).terms if t.tier == "search"}
+    assert idle["opensearch.serverless_ocu_hour"].quantity == 2 * 730
+    assert idle["vpc.interface_endpoint_az_hour"].quantity == 3 * 730  # the VPC endpoint in the 3 warehouse subnets
+    loaded = [
+        t for t in estimate(run_stack("prod").snapshot, Workload(100)).terms if t.resource == "search-feed-to-index"
+    ]
+    assert [t.price_id for t in loaded] == ["firehose.ingestion_gb"] and loaded[0].quantity > 0
+    domain = {t.price_id: t for t in estimate(run_stack("dev", search_domain()).snapshot, Workload(0)).terms
+              if t.tier == "search"}  # fmt: skip
+    assert domain["opensearch.t3_small_search_hour"].quantity == 2 * 730
+    assert domain["opensearch.gp3_gb_month"].quantity == 2 * 20
