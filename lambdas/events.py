@@ -55,6 +55,17 @@ CREATED_AT_FORMAT = (
     "e.g. 2026-03-01T12:15:00Z or 2026-03-01T20:15:00.250+08:00"
 )
 
+# The one form a timestamp takes on the events stream: UTC, `T`, seconds, up to 9 fraction digits and
+# `Z` (ingest writes milliseconds, `to_utc_iso`). Every reader downstream of the stream reads exactly
+# this and refuses anything else in the same way, because it is what Firehose's OpenX JSON
+# deserializer documents for timestamp columns ("yyyy-MM-dd'T'HH:mm:ss[.S]'Z'", up to 9 digits):
+# the Flink job (`streaming/sql/source_events.sql`, the pattern copied in `streaming/statements.py`),
+# Firehose's JQ partition keys (`components/lake/schema.py`) and the local lake writer. A client's
+# other offsets and spellings (`+08:00`, `z`, `t`) are read once, by the ingest handler, and written
+# in this form.
+STREAM_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?Z")
+STREAM_TIMESTAMP_FORMAT = "UTC as YYYY-MM-DDTHH:MM:SS[.fraction]Z, e.g. 2026-03-01T12:15:00.250Z"
+
 
 # Bounds follow the original stream schema: ids 64, action 256, error text 1024.
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -72,6 +83,22 @@ def to_utc_iso(moment: datetime) -> str:
     Flink's JSON format and Athena all parse it without per-consumer formats.
     """
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_stream_timestamp(text: str) -> datetime:
+    """A timestamp as it sits on the events stream (`STREAM_TIMESTAMP`), as an aware UTC datetime.
+
+    Raises ValueError naming the form expected, for any other shape and for dates that do not
+    exist (2026-02-30). Fractions beyond microseconds are cut, as Python cannot hold them.
+    """
+    if not isinstance(text, str) or not STREAM_TIMESTAMP.fullmatch(text):
+        raise ValueError(f"not a stream timestamp ({STREAM_TIMESTAMP_FORMAT}): {text!r}")
+    whole, _, fraction = text[:-1].partition(".")
+    try:
+        moment = datetime.fromisoformat(whole).replace(tzinfo=UTC)
+    except ValueError as error:
+        raise ValueError(f"not a time that exists ({error}): {text!r}") from None
+    return moment + timedelta(microseconds=int(fraction[:6].ljust(6, "0"))) if fraction else moment
 
 
 class UserEvent(BaseModel):

@@ -511,7 +511,7 @@ class StaffMember(Model):
     create_user: bool = Field(
         default=False,
         description="Create the IAM user (no password, no keys), or only manage its groups; an existing user "
-        "must exist before `pulumi up` (`python -m tools.access check-users <stack>` checks).",
+        "must exist before `pulumi up` (`.venv/bin/python -m tools.access check-users <stack>` checks).",
     )
 
     @model_validator(mode="after")

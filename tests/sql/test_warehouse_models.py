@@ -22,7 +22,7 @@ import sqlglot
 from sqlglot import exp
 
 import sql.redshift as redshift_sql
-from lambdas.events import stored_columns
+from lambdas.events import stored_columns, to_utc_iso
 from sql.redshift import DeployParameters, RefreshParameters, SqlFileError
 from tools import warehouse
 from tools.local import ACCOUNT_ID
@@ -58,9 +58,9 @@ def event(
         "userId": user,
         "objectId": "doc-1",
         "bizId": "biz-1",
-        "createdAt": created_at.isoformat(),
+        "createdAt": to_utc_iso(created_at),  # as ingest writes it on the stream
         "errorMsg": error,
-        "receivedAt": (received or created_at + timedelta(seconds=1)).isoformat(),
+        "receivedAt": to_utc_iso(received or created_at + timedelta(seconds=1)),
         "sourceIp": "203.0.113.7",
         "userAgent": user_agent,
         "schemaVersion": 1,

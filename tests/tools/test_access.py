@@ -418,3 +418,27 @@ def test_check_users_names_each_missing_user_and_the_two_ways_out(monkeypatch: p
             iam.create_user(UserName=user)
         assert missing_users("prod", iam) == []
         assert main(["check-users", "prod"]) == 0
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_default_table_fits_a_100_column_terminal_and_full_adds_action_and_resource(stack: str) -> None:
+    """Issue 13: the matrix was 240 columns wide. The compact view keeps every capability and verdict."""
+    other = "prod" if stack == "dev" else "dev"
+    doc = build_report(run_stack(stack).snapshot, [run_stack(other).snapshot])
+    compact, full = render_table(doc), render_table(doc, full=True)
+    assert max(len(line) for line in compact.splitlines()) <= 100
+    capabilities = {v["capability"] for v in doc["matrix"]}
+    rows = [line for line in compact.splitlines() if line.rstrip().endswith(("allow", "deny", "allow*"))]
+    assert len(rows) == len(capabilities)
+    assert "add --full" in compact and "kinesis:PutRecord" not in compact
+    put = next(line for line in full.splitlines() if "put a record on the events stream " in line)
+    assert f"arn:aws:kinesis:eu-west-1:{ACCOUNT_ID}:stream/uba-{stack}-events" in put and "kinesis:PutRecord" in put
+    assert max(len(line) for line in full.splitlines()) > 100
+
+
+def test_a_description_too_long_for_the_compact_view_is_cut_with_an_ellipsis() -> None:
+    verdict = {"capability": "x", "description": "d" * 150, "via_role": None, "allowed": True}
+    personas = ("admin", "op", "dev", "bizUser")
+    doc = {"stack": "dev", "staff": [], "matrix": [{**verdict, "persona": p} for p in personas]}
+    line = next(line for line in render_table(doc).splitlines() if line.startswith("  ddd"))
+    assert len(line) <= 100 and "…" in line and line.split()[-4:] == ["allow"] * 4

@@ -798,7 +798,9 @@ def run_isolated(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the program under mocks and print its snapshot as JSON.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.engine.mocks", description="Run the program under mocks and print its snapshot as JSON."
+    )
     parser.add_argument("stack")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
     parser.add_argument("--overrides", type=json.loads, default=None, help="JSON object of config keys")
