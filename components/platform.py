@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from components.access import Access, AccessArgs, AccessTargets
 from components.core import Core, CoreArgs
 from components.cost import Cost, CostArgs, ops_topic_publishers
+from components.edge import Edge, EdgeArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.observability import Observability, ObservabilityArgs
@@ -48,6 +49,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    edge: Edge | None = None
     streaming: Streaming | None = None
     lake: Lake | None = None
     warehouse: Warehouse | None = None
@@ -79,6 +81,12 @@ class Platform(pulumi.ComponentResource):
         # tier is off, so `_upstream` always finds it.
         if settings.ingest.enabled:
             self.ingest = self._tier(Ingest, "ingest", IngestArgs(settings.ingest, context, powertools))
+        if settings.edge.enabled:
+            ingest, platform = _upstream(self.ingest, "ingest"), settings.platform
+            self.edge = self._tier(Edge, "edge", EdgeArgs(
+                settings.edge, context, powertools, ingest.events_stream, ingest.api.id, ingest.stage_name,
+                platform.tags, platform.ops_alarm_emails, platform.kms_deletion_window_days,
+            ))  # fmt: skip
         if settings.streaming.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
             flink_code = _given(args.flink_code)

@@ -72,6 +72,9 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Action = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 ErrorText = Annotated[str, StringConstraints(max_length=1024)]
 ShortText = Annotated[str, StringConstraints(max_length=512)]
+EdgeText = Annotated[str, StringConstraints(max_length=128)]
+# A stored column the warehouse's DWD layer leaves out says so in its field's `json_schema_extra`.
+WAREHOUSE_KEY = "warehouse"
 
 LogicalType = Literal["string", "timestamp", "int"]
 
@@ -161,9 +164,24 @@ class IngestEnvelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     receivedAt: AwareDatetime = Field(description="When the ingest Lambda accepted the event.")
-    sourceIp: ShortText | None = Field(default=None, description="Caller IP as API Gateway saw it.")
+    sourceIp: ShortText | None = Field(
+        default=None, description="Caller IP as API Gateway saw it, or the viewer IP the CloudFront edge logged."
+    )
     userAgent: ShortText | None = Field(default=None, description="Caller User-Agent header.")
     schemaVersion: int = Field(default=SCHEMA_VERSION, ge=1, description="Version of this contract.")
+    # Facts only the CloudFront edge knows, for events collected from its real-time log (`lambdas.edge_logs`);
+    # absent for events sent to the API. The warehouse's DWD layer does not carry them (yet): its tables are
+    # created once and have no column migration, so they reach the stream, Flink and the lake only.
+    edgeLocation: EdgeText | None = Field(
+        default=None,
+        description="CloudFront edge location that received a beacon, e.g. `FRA56-P4`.",
+        json_schema_extra={WAREHOUSE_KEY: False},
+    )
+    edgeRequestId: EdgeText | None = Field(
+        default=None,
+        description="CloudFront's id of the beacon request (its `x-amz-cf-id`).",
+        json_schema_extra={WAREHOUSE_KEY: False},
+    )
 
     @field_serializer("receivedAt")
     def _serialize_received_at(self, value: datetime) -> str:
@@ -204,6 +222,7 @@ class StoredColumn:
     max_length: int | None  # for strings; Redshift VARCHAR sizes come from here
     always_present: bool  # required from the client, or filled with a default
     description: str
+    in_warehouse: bool = True  # whether the warehouse's DWD layer keeps it (see IngestEnvelope)
 
 
 def _snake_case(name: str) -> str:
@@ -257,6 +276,16 @@ def stored_columns() -> list[StoredColumn]:
                     max_length=_max_length([*metadata, *field.metadata]),
                     always_present=field.is_required() or field.default is not None,
                     description=field.description or "",
+                    in_warehouse=_in_warehouse(field.json_schema_extra),
                 )
             )
     return columns
+
+
+def warehouse_columns() -> list[StoredColumn]:
+    """The stored columns the warehouse's DWD layer keeps, in contract order."""
+    return [column for column in stored_columns() if column.in_warehouse]
+
+
+def _in_warehouse(extra: Any) -> bool:
+    return not (isinstance(extra, dict) and extra.get(WAREHOUSE_KEY) is False)

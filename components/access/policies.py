@@ -167,6 +167,12 @@ class AccessTargets(Generic[V]):
     api_stage: V | None = None
     api_key_id: V | None = None  # the test client's key (API-key authorisation only)
     api_access_log_group_arn: V | None = None  # where the stage writes its access logs
+    # edge
+    edge_logs_stream_arn: V | None = None  # CloudFront's real-time logs
+    edge_function_arn: V | None = None  # the edge-log Lambda
+    edge_invalid_events_queue_arn: V | None = None  # what could not become an event, with the reason
+    edge_failed_batches_queue_arn: V | None = None  # the edge-log mapping's on-failure destination
+    edge_distribution_arn: V | None = None
     # streaming
     alerts_stream_arn: V | None = None
     results_table_arn: V | None = None  # the realtime results table
@@ -349,11 +355,16 @@ def table_arns(t: AccessTargets[str]) -> list[str]:
 
 
 def streams(t: AccessTargets[str]) -> list[str]:
-    return _present([t.events_stream_arn, t.alerts_stream_arn, t.search_feed_stream_arn])
+    return _present([t.events_stream_arn, t.edge_logs_stream_arn, t.alerts_stream_arn, t.search_feed_stream_arn])
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
-    return _present([t.ingest_function_arn, t.sink_function_arn])
+    return _present([t.ingest_function_arn, t.edge_function_arn, t.sink_function_arn])
+
+
+def dead_letter_queues(t: AccessTargets[str]) -> list[str]:
+    """Where the platform keeps what it could not process: the alert sink's and the edge's queues."""
+    return _present([t.dead_letter_queue_arn, t.edge_invalid_events_queue_arn, t.edge_failed_batches_queue_arn])
 
 
 def collection_dashboards_arn(t: AccessTargets[str]) -> str | None:
@@ -409,7 +420,9 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                                          "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
                                          "dynamodb:DescribeContinuousBackups"], [t.results_table_arn]),
-        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
+        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], dead_letter_queues(t)),
+        allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
+              [t.edge_distribution_arn]),
         allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"],
               [t.delivery_stream_arn, t.search_delivery_stream_arn]),
         allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
@@ -534,7 +547,7 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
     """Op reads every piece of data the platform holds, directly."""
     buckets = _present([t.lake_bucket_arn, t.log_bucket_arn, t.search_dead_letter_bucket_arn])
     services = ["s3", "kinesis", "dynamodb", "sqs"]
-    stores = _present([*streams(t), *buckets, t.results_table_arn, t.dead_letter_queue_arn])
+    stores = _present([*streams(t), *buckets, t.results_table_arn, *dead_letter_queues(t)])
     return statements(
         allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
                               "kinesis:ListShards"], streams(t)),
@@ -543,7 +556,7 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
               [_under(bucket, "/*") for bucket in buckets]),
         allow("ReadRealtimeResults", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                                       "dynamodb:Scan"], table_arns(t)),
-        allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
+        allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"], dead_letter_queues(t)),
         allow("UseTheKeyToReadPlatformData", ["kms:Decrypt"], [t.kms_key_arn if stores else None],
               condition=_via(t, *services)),
         *query_warehouse(t),
@@ -624,6 +637,11 @@ def dev_build(t: AccessTargets[str]) -> list[Statement]:
         allow("SendTestEventsThroughTheApi", ["execute-api:Invoke"], [events_route_arn(t)]),
         allow("ReadTheTestClientApiKey", ["apigateway:GET"], [api_key_arn(t)]),
         allow("SendTestEventsToTheStream", ["kinesis:PutRecord", "kinesis:PutRecords"], [t.events_stream_arn]),
+        # Log lines as CloudFront writes them, to try the edge-log Lambda on (tools.local.edge_logs makes them).
+        allow("SendTestLogLinesToTheEdgeStream", ["kinesis:PutRecord", "kinesis:PutRecords"],
+              [t.edge_logs_stream_arn]),
+        allow("ReadInvalidEdgeEvents", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
+              [t.edge_invalid_events_queue_arn]),
         allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
                               "kinesis:ListShards"], streams(t)),
         allow("UpdateFunctionCode", ["lambda:UpdateFunctionCode"], functions(t)),
@@ -635,7 +653,7 @@ def dev_build(t: AccessTargets[str]) -> list[Statement]:
                                                "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], table_arns(t)),
         allow("UseTheKeyForDevData", ["kms:Decrypt", "kms:GenerateDataKey"],
               [t.kms_key_arn if streams(t) or lake or t.results_table_arn else None],
-              condition=_via(t, "kinesis", "s3", "dynamodb")),
+              condition=_via(t, "kinesis", "s3", "dynamodb", *(["sqs"] if t.edge_invalid_events_queue_arn else []))),
     )  # fmt: skip
 
 

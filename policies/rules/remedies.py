@@ -26,6 +26,7 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
     "search-admin-function": "uba:search.tracing",
+    "edge-logs-function": "uba:edge.function.tracing",
 }
 # Point-in-time recovery of DynamoDB tables.
 RECOVERY_SETTINGS: Final[Mapping[str, str]] = {
@@ -39,6 +40,8 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
 }
 # OpenSearch Serverless network policies that admit public networks: the search tier's network access.
 NETWORK_ACCESS_SETTINGS: Final[Mapping[str, str]] = {"search-network-policy": "uba:search.network.access"}
+# An AWS WAF web ACL in front of CloudFront distributions.
+WEB_ACL_SETTINGS: Final[Mapping[str, str]] = {"edge-distribution": "uba:edge.waf.enabled"}
 # Snapshots of Flink applications.
 SNAPSHOT_SETTINGS: Final[Mapping[str, str]] = {"flink-app": "uba:streaming.flink.snapshots"}
 # Stack-wide settings that every resource of a kind takes.

@@ -14,6 +14,8 @@ CREATE TABLE events (
   sourceIp STRING,
   userAgent STRING,
   schemaVersion INT,
+  edgeLocation STRING,
+  edgeRequestId STRING,
   -- createdAt is read in the stream's one form (UTC, seconds, up to 9 fraction digits, Z),
   -- the form ingest writes and Firehose's Parquet conversion reads (`stream_time()` in
   -- statements.py); anything else is NULL here, as Firehose sends it to errors/. An event

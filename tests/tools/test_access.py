@@ -9,6 +9,7 @@ builders and prod's read-only developers differ, the entry is a (builder, read_o
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any, cast
 
@@ -22,7 +23,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import COST, INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import COST, EDGE, INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -56,6 +57,12 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "ingest.logs": "AOD", "api.key": ("AD", "A"), "api.throttle": "AO", "api.access-logs-off": "A",
         "api.access-logs-redirect": "A",
     },
+    # A builder ships the edge-log Lambda's code in dev and feeds its stream test lines; op reads and stops it.
+    "edge": {
+        "edge-logs.read": ("AOD", "AO"), "edge-logs.put": ("AD", "A"), "edge.code": ("AD", "A"), "edge.stop": "AO",
+        "edge.logs": "AOD", "edge-invalid.receive": ("AOD", "AO"), "edge-invalid.purge": "A",
+        "edge-failed.receive": "AO", "edge.describe": "AOD", "edge.reconfigure": "A",
+    },
     "streaming": {
         "alerts.read": ("AOD", "AO"), "flink.stop": "AO", "flink.start": "AO", "flink.update": "A",
         "sink.code": ("AD", "A"), "realtime.get": ("AODB", "AOB"), "realtime.query-index": ("AODB", "AOB"),
@@ -88,11 +95,11 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "cost": {"budget.view": "AOD", "budget.change": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
-CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
-               "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
-               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect",
-               "budget.view", "search.read"]  # fmt: skip
-TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
+CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
+               "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
+               "athena.query@op", "athena.query@dev", "athena.query@bizuser", "catalog.read",
+               "warehouse.connect", "budget.view", "search.read"]  # fmt: skip
+TIER_COMPONENTS = {"ingest": INGEST, "edge": EDGE, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
                    "warehouse": WAREHOUSE, "cost": COST, "search": SEARCH}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
@@ -347,7 +354,8 @@ def test_no_group_of_a_stack_reaches_the_alarms_or_logs_of_a_stack_whose_prefix_
     prod, eu = run_stack("prod").snapshot, prod_eu()
     rows = {(v.capability, v.persona): v for v in matrix(prod, [eu])}
     alarm = rows[("prod-eu:alarm.change", OP)]
-    assert alarm.resource.startswith(f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:uba-prod-eu-")
+    # The stack's region, or us-east-1 for the edge's alarms on CloudFront's metrics.
+    assert re.match(rf"arn:aws:cloudwatch:(eu-west-1|us-east-1):{ACCOUNT_ID}:alarm:uba-prod-eu-", alarm.resource)
     assert not alarm.allowed  # `uba-prod-*` would have matched it
     assert not rows[("prod-eu:ingest.logs", OP)].allowed and not rows[("prod-eu:ingest.logs", DEV)].allowed
     assert rows[("alarm.change", OP)].allowed  # ...while prod's own alarms stay op's

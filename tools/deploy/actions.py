@@ -89,11 +89,13 @@ def _service(prefix: str) -> Callable[..., tuple[str, ...]]:
     return actions
 
 
+acm = _service("acm")
 aoss = _service("aoss")
 apigateway = _service("apigateway")
 athena = _service("athena")
 budgets = _service("budgets")
 ce = _service("ce")
+cloudfront = _service("cloudfront")
 cloudwatch = _service("cloudwatch")
 dynamodb = _service("dynamodb")
 ec2 = _service("ec2")
@@ -118,10 +120,20 @@ sns = _service("sns")
 sqs = _service("sqs")
 ssm = _service("ssm")
 sts = _service("sts")
+wafv2 = _service("wafv2")
 
 
 def _arn(service: str, resource: str, region: bool = True, account: bool = True) -> str:
     return f"arn:{{partition}}:{service}:{'{region}' if region else ''}:{'{account}' if account else ''}:{resource}"
+
+
+# CloudFront's certificates, web ACLs and metrics live in us-east-1 whatever the stack's region (the edge
+# tier's second provider): the types it creates there are granted there too.
+US_EAST_1 = "us-east-1"
+
+
+def _us_east_1(service: str, resource: str) -> str:
+    return f"arn:{{partition}}:{service}:{US_EAST_1}:{{account}}:{resource}"
 
 
 # --- where actions apply: resource patterns, filled per stack by tools.deploy.policy.Scope ---------------
@@ -145,7 +157,7 @@ API_KEYS = (
 )
 APIGATEWAY_ACCOUNT = ("arn:{partition}:apigateway:{region}::/account",)
 ATHENA_WORKGROUPS = (_arn("athena", "workgroup/{prefix}-*"),)
-ALARMS = (_arn("cloudwatch", "alarm:{prefix}-*"),)
+ALARMS = (_arn("cloudwatch", "alarm:{prefix}-*"), _us_east_1("cloudwatch", "alarm:{prefix}-*"))
 # Budgets and Cost Explorer are global: their ARNs carry no region. Anomaly monitors and subscriptions are
 # named by generated ids.
 BUDGETS = (_arn("budgets", "budget/{prefix}-*", region=False),)
@@ -176,7 +188,7 @@ STREAMS = (_arn("kinesis", "stream/{prefix}-*"),)
 STREAM_CONSUMERS = (*STREAMS, _arn("kinesis", "stream/{prefix}-*/consumer/*"))
 DELIVERY_STREAMS = (_arn("firehose", "deliverystream/{prefix}-*"),)
 FLINK_APPLICATIONS = (_arn("kinesisanalytics", "application/{prefix}-*"),)
-KMS_KEYS = (_arn("kms", "key/*"),)  # keys are named by generated ids
+KMS_KEYS = (_arn("kms", "key/*"), _us_east_1("kms", "key/*"))  # keys are named by generated ids
 KMS_ALIASES = (_arn("kms", "alias/{prefix}"), *KMS_KEYS)
 FUNCTIONS = (_arn("lambda", "function:{prefix}-*"),)
 SEARCH_COLLECTIONS = (_arn("aoss", "collection/*"),)  # collections are named by generated ids
@@ -202,7 +214,18 @@ FORCE_DESTROYED_BUCKETS = (
 FORCE_DESTROYED_OBJECTS = tuple(f"{bucket}/*" for bucket in FORCE_DESTROYED_BUCKETS)
 SCHEDULE_GROUPS = (_arn("scheduler", "schedule-group/{prefix}-*"),)
 SCHEDULES = (_arn("scheduler", "schedule/{prefix}-*/*"),)
-TOPICS = (_arn("sns", "{prefix}-*"),)
+TOPICS = (_arn("sns", "{prefix}-*"), _us_east_1("sns", "{prefix}-*"))
+# CloudFront is global: no region in its ARNs. Distributions and policies are named by generated ids.
+DISTRIBUTIONS = (_arn("cloudfront", "distribution/*", region=False),)
+CLOUDFRONT_FUNCTIONS = (_arn("cloudfront", "function/{prefix}-*", region=False),)
+REALTIME_LOG_CONFIGS = (_arn("cloudfront", "realtime-log-config/{prefix}-*", region=False),)
+ORIGIN_REQUEST_POLICIES = (_arn("cloudfront", "origin-request-policy/*", region=False),)
+RESPONSE_HEADERS_POLICIES = (_arn("cloudfront", "response-headers-policy/*", region=False),)
+WEB_ACLS = (_us_east_1("wafv2", "global/webacl/{prefix}-*/*"),)
+MANAGED_RULE_GROUPS = (_us_east_1("wafv2", "global/managedruleset/*/*"),)
+CERTIFICATES = (_us_east_1("acm", "certificate/*"),)  # named by generated ids
+HOSTED_ZONES = ("arn:{partition}:route53:::hostedzone/*",)  # the stack file names the zone of its domain
+ROUTE53_CHANGES = ("arn:{partition}:route53:::change/*",)
 QUEUES = (_arn("sqs", "{prefix}-*"),)
 # Public parameters have no account in their ARN; `*` matches the empty field.
 POWERTOOLS_PARAMETERS = ("arn:{partition}:ssm:{region}:*:parameter/aws/service/powertools/*",)
@@ -966,6 +989,95 @@ TYPES: dict[str, TypeActions] = {
         key_used_via=("scheduler",),  # the target's input is encrypted with the platform key
     ),
     # --- SNS and SQS ------------------------------------------------------------------------------------------
+    "aws:acm/certificate:Certificate": TypeActions(
+        Grant((ANY,), create=acm("RequestCertificate")),
+        Grant(
+            CERTIFICATES,
+            create=acm("AddTagsToCertificate", "DescribeCertificate"),
+            read=acm("DescribeCertificate", "ListTagsForCertificate"),
+            update=acm("AddTagsToCertificate", "RemoveTagsFromCertificate"),
+            delete=acm("DeleteCertificate"),
+        ),
+    ),
+    # Waits until ACM has issued the certificate; nothing to delete.
+    "aws:acm/certificateValidation:CertificateValidation": TypeActions(
+        Grant(CERTIFICATES, create=acm("DescribeCertificate"), read=acm("DescribeCertificate")),
+    ),
+    "aws:cloudfront/distribution:Distribution": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateDistribution")),
+        Grant(
+            DISTRIBUTIONS,
+            create=cloudfront("TagResource", "GetDistribution"),
+            read=cloudfront("GetDistribution", "ListTagsForResource"),
+            update=cloudfront("UpdateDistribution", "GetDistribution", "TagResource", "UntagResource"),
+            # A distribution is disabled (an update) and deployed before it can be deleted.
+            delete=cloudfront("UpdateDistribution", "GetDistribution", "DeleteDistribution"),
+        ),
+        # Associating the web ACL: CloudFront reads it with the caller's permissions.
+        Grant(WEB_ACLS, create=wafv2("GetWebACL"), update=wafv2("GetWebACL")),
+    ),
+    "aws:cloudfront/function:Function": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateFunction")),
+        Grant(
+            CLOUDFRONT_FUNCTIONS,
+            create=cloudfront("PublishFunction", "DescribeFunction", "GetFunction", "TagResource"),
+            read=cloudfront("DescribeFunction", "GetFunction"),
+            update=cloudfront("UpdateFunction", "PublishFunction", "DescribeFunction"),
+            delete=cloudfront("DeleteFunction", "DescribeFunction"),
+        ),
+    ),
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateOriginRequestPolicy")),
+        Grant(
+            ORIGIN_REQUEST_POLICIES,
+            create=cloudfront("GetOriginRequestPolicy"),
+            read=cloudfront("GetOriginRequestPolicy"),
+            update=cloudfront("UpdateOriginRequestPolicy"),
+            delete=cloudfront("DeleteOriginRequestPolicy"),
+        ),
+    ),
+    "aws:cloudfront/realtimeLogConfig:RealtimeLogConfig": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateRealtimeLogConfig")),
+        Grant(
+            REALTIME_LOG_CONFIGS,
+            create=cloudfront("GetRealtimeLogConfig"),
+            read=cloudfront("GetRealtimeLogConfig"),
+            update=cloudfront("UpdateRealtimeLogConfig"),
+            delete=cloudfront("DeleteRealtimeLogConfig"),
+        ),
+        passes_role_to=("cloudfront.amazonaws.com",),
+    ),
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateResponseHeadersPolicy")),
+        Grant(
+            RESPONSE_HEADERS_POLICIES,
+            create=cloudfront("GetResponseHeadersPolicy"),
+            read=cloudfront("GetResponseHeadersPolicy"),
+            update=cloudfront("UpdateResponseHeadersPolicy"),
+            delete=cloudfront("DeleteResponseHeadersPolicy"),
+        ),
+    ),
+    "aws:route53/record:Record": TypeActions(
+        Grant(
+            HOSTED_ZONES,
+            create=route53("ChangeResourceRecordSets", "ListResourceRecordSets", "GetHostedZone"),
+            read=route53("ListResourceRecordSets", "GetHostedZone"),
+            update=route53("ChangeResourceRecordSets", "ListResourceRecordSets"),
+            delete=route53("ChangeResourceRecordSets", "ListResourceRecordSets"),
+        ),
+        Grant(ROUTE53_CHANGES, create=route53("GetChange"), update=route53("GetChange"), delete=route53("GetChange")),
+    ),
+    "aws:wafv2/webAcl:WebAcl": TypeActions(
+        Grant(
+            WEB_ACLS,
+            create=wafv2("CreateWebACL", "GetWebACL", "TagResource", "ListTagsForResource"),
+            read=wafv2("GetWebACL", "ListTagsForResource"),
+            update=wafv2("UpdateWebACL", "GetWebACL", "TagResource", "UntagResource"),
+            delete=wafv2("DeleteWebACL", "GetWebACL"),
+        ),
+        # A rule that references an AWS managed rule group is checked against the group.
+        Grant(MANAGED_RULE_GROUPS, create=wafv2("CreateWebACL"), update=wafv2("UpdateWebACL")),
+    ),
     "aws:sns/topic:Topic": TypeActions(
         Grant(
             TOPICS,

@@ -349,7 +349,68 @@ def _domain_state(ctx: _Ctx) -> dict[str, Any]:
     }
 
 
+def _distribution_state(ctx: _Ctx) -> dict[str, Any]:
+    distribution_id = "E" + _short_hash(ctx.urn, length=13).upper()
+    return {
+        "id": distribution_id,
+        "arn": ctx.arn("cloudfront", f"distribution/{distribution_id}", region=False),
+        "domainName": f"d{_short_hash(ctx.urn, 'domain', length=13)}.cloudfront.net",
+        "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's own zone for alias records, the same for every distribution
+        "etag": _short_hash(ctx.urn, "etag", length=14).upper(),
+        "status": "Deployed",
+    }
+
+
+def _cloudfront_named(kind: str) -> Callable[[_Ctx], dict[str, Any]]:
+    def state(ctx: _Ctx) -> dict[str, Any]:
+        return {"arn": ctx.arn("cloudfront", f"{kind}/{ctx.name}", region=False),
+                "etag": _short_hash(ctx.urn, "etag", length=14).upper()}  # fmt: skip
+
+    return state
+
+
+def _uuid_id(ctx: _Ctx) -> dict[str, Any]:
+    return {"id": _uuid(ctx.urn), "etag": _short_hash(ctx.urn, "etag", length=14).upper()}
+
+
+def _web_acl_state(ctx: _Ctx) -> dict[str, Any]:
+    acl_id = _uuid(ctx.urn)
+    scope = "global" if ctx.inputs.get("scope") == "CLOUDFRONT" else "regional"
+    return {"id": acl_id, "arn": ctx.arn("wafv2", f"{scope}/webacl/{ctx.name}/{acl_id}"), "capacity": 1000}
+
+
+def _certificate_state(ctx: _Ctx) -> dict[str, Any]:
+    domain = str(ctx.inputs.get("domainName", "example.com"))
+    token = _short_hash(ctx.urn, "validation", length=32)
+    return {
+        "arn": ctx.arn("acm", f"certificate/{_uuid(ctx.urn)}"),
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_short_hash(ctx.urn, 'value', length=32)}.abcdefgh.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _record_state(ctx: _Ctx) -> dict[str, Any]:
+    zone, name, kind = (str(ctx.inputs.get(key, "")) for key in ("zoneId", "name", "type"))
+    return {"id": f"{zone}_{name}_{kind}", "fqdn": name.rstrip(".")}
+
+
 _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
+    "aws:cloudfront/distribution:Distribution": _distribution_state,
+    "aws:cloudfront/function:Function": _cloudfront_named("function"),
+    "aws:cloudfront/realtimeLogConfig:RealtimeLogConfig": _cloudfront_named("realtime-log-config"),
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": _uuid_id,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _uuid_id,
+    "aws:wafv2/webAcl:WebAcl": _web_acl_state,
+    "aws:acm/certificate:Certificate": _certificate_state,
+    "aws:acm/certificateValidation:CertificateValidation": lambda ctx: {"id": str(ctx.inputs.get("certificateArn"))},
+    "aws:route53/record:Record": _record_state,
     "aws:opensearch/serverlessCollection:ServerlessCollection": _collection_state,
     "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy": _serverless_policy_state,
     "aws:opensearch/serverlessAccessPolicy:ServerlessAccessPolicy": _serverless_policy_state,
@@ -543,6 +604,7 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
     from pulumi.runtime import mocks as pulumi_mocks
 
     providers_tags: dict[str, dict[str, str]] = {}
+    providers_region: dict[str, str] = {}  # a provider's own region (the edge tier's us-east-1 provider)
     engine_errors = snapshot.engine_errors
     invoked: set[str] = set()
     registration_lock = threading.Lock()
@@ -630,14 +692,17 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
             if isinstance(default_tags, str):
                 default_tags = json.loads(default_tags)
             providers_tags[urn] = dict(default_tags.get("tags") or {})
+            if inputs.get("region"):
+                providers_region[urn] = str(inputs["region"])
             return _uuid(urn), dict(inputs)
         name = _physical_name(token, request.name, inputs, urn)
-        ctx = _Ctx(region=region, name=name, inputs=inputs, urn=urn)
+        # A provider reference is `<provider urn>::<provider id>`.
+        provider_urn = str(request.provider).rsplit("::", 1)[0]
+        resource_region = str(inputs.get("region") or providers_region.get(provider_urn, region))
+        ctx = _Ctx(region=resource_region, name=name, inputs=inputs, urn=urn)
         extra = _STATE_BUILDERS.get(token, _generic_state)(ctx)
         state: dict[str, Any] = {**inputs, "name": name, **extra}
         if accepts_tags(token):
-            # A provider reference is `<provider urn>::<provider id>`.
-            provider_urn = str(request.provider).rsplit("::", 1)[0]
             state["tagsAll"] = {**providers_tags.get(provider_urn, {}), **(inputs.get("tags") or {})}
         resource_id = str(extra.get("id") or name)
         state.setdefault("id", resource_id)

@@ -131,8 +131,8 @@ def _search(snapshot: Snapshot) -> dict[str, str | None]:
 def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
     """The stack's resources as the access tier names them, read back from what the program registered."""
     platform = find(snapshot, "uba:platform:Platform")
-    provider = find(snapshot, "pulumi:providers:aws")
-    key_arn = arn_of(snapshot, "aws:kms/key:Key")
+    provider = find(snapshot, "pulumi:providers:aws", "aws")  # the program's own (the edge adds one in us-east-1)
+    key_arn = arn_of(snapshot, "aws:kms/key:Key", "platform-key")
     if platform is None or provider is None or key_arn is None:
         raise ProgramError(f"stack {snapshot.stack}: no platform, provider or KMS key registered")
     api = find(snapshot, "aws:apigateway/restApi:RestApi")
@@ -155,7 +155,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         alerts_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "alerts-stream"),
         results_table_arn=arn_of(snapshot, "aws:dynamodb/table:Table"),
         business_topic_arn=arn_of(snapshot, "aws:sns/topic:Topic", "business-alerts-topic"),
-        dead_letter_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue"),
+        dead_letter_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "alert-sink-dlq"),
         sink_function_arn=None if sink is None else str(sink.state["arn"]),
         flink_application_arn=arn_of(snapshot, "aws:kinesisanalyticsv2/application:Application"),
         lake_bucket_arn=arn_of(snapshot, "aws:s3/bucket:Bucket", "lake-bucket"),
@@ -168,6 +168,11 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         delivery_stream_arn=arn_of(snapshot, FIREHOSE, "events-to-lake"),
         **_search(snapshot),
         api_access_log_group_arn=_access_log_destination(stage),
+        edge_logs_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "edge-logs-stream"),
+        edge_function_arn=arn_of(snapshot, "aws:lambda/function:Function", "edge-logs-function"),
+        edge_invalid_events_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "edge-invalid-events"),
+        edge_failed_batches_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "edge-logs-failed-batches"),
+        edge_distribution_arn=arn_of(snapshot, "aws:cloudfront/distribution:Distribution", "edge-distribution"),
         **_warehouse(snapshot),
         budget_arn=arn_of(snapshot, "aws:budgets/budget:Budget"),
         alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),

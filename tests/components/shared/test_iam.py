@@ -47,6 +47,11 @@ TRUST_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         "Amazon Data Firehose Developer Guide, 'Controlling access': the trust policy pins sts:ExternalId to "
         "the account ID",
     ),
+    "cloudfront.amazonaws.com": (
+        frozenset(),
+        "CloudFront Developer Guide, 'Real-time logs', IAM role: the role CloudFront writes real-time logs with "
+        "trusts cloudfront.amazonaws.com, no condition",
+    ),
     "redshift.amazonaws.com": (
         frozenset(),
         "Amazon Redshift Management Guide, 'Authorizing Amazon Redshift to access AWS services': the Spectrum "
