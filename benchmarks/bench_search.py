@@ -163,14 +163,26 @@ def latency(client: OpenSearch, workdir: Path) -> None:
     print(f"  {'total without the mini-cluster start':<72} {(total - flink) * 1000:>8.0f} ms")
 
 
+def bulk_sizes(text: str) -> list[int]:
+    """`100,500,2000`: documents per bulk request, each a positive whole number."""
+    try:
+        sizes = [int(size) for size in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give documents per bulk request as 100,500,2000") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: every bulk size must be at least 1")
+    return sizes
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--documents", type=int, default=20_000)
-    parser.add_argument("--bulk-sizes", default="100,500,2000")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--skip-latency", action="store_true")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_search", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--documents", type=int, default=20_000, help="feed documents per pass (default 20000)")
+    parser.add_argument("--bulk-sizes", type=bulk_sizes, default=[100, 500, 2000],
+                        help="documents per bulk request on the sink path (default 100,500,2000)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed (default 3)")
+    parser.add_argument("--skip-latency", action="store_true", help="only the throughput (no PyFlink run)")
     args = parser.parse_args(argv)
-    sizes = [int(size) for size in args.bulk_sizes.split(",")]
+    sizes: list[int] = args.bulk_sizes
     with LocalNode() as node, tempfile.TemporaryDirectory(prefix="uba-bench-search-") as workdir:
         client = OpenSearch(node.url)
         setup(client, {"number_of_replicas": 0})

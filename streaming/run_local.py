@@ -114,7 +114,7 @@ def _run_one_job(
     # Collected as Arrow batches (to_pandas), not row by row: `collect()` makes two py4j calls per
     # row, which doubled the run time of a three-month sample (~15,000 alert records).
     frame = env.sql_query("\nUNION ALL\n".join(branches)).to_pandas()
-    for index, record in zip(frame["scenario"], frame["record"], strict=True):
+    for index, record in zip(frame["scenario"], frame[column], strict=True):
         yield scenarios[int(index)].name, json.loads(record)
 
 

@@ -27,7 +27,9 @@ SELECT JSON_OBJECT(
   KEY 'receivedAt' VALUE receivedAt,
   KEY 'sourceIp' VALUE sourceIp,
   KEY 'userAgent' VALUE userAgent,
-  KEY 'schemaVersion' VALUE schemaVersion
+  KEY 'schemaVersion' VALUE schemaVersion,
+  KEY 'edgeLocation' VALUE edgeLocation,
+  KEY 'edgeRequestId' VALUE edgeRequestId
   ABSENT ON NULL
 ) AS document
 FROM events

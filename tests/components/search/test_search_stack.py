@@ -63,7 +63,7 @@ def test_the_collection_is_a_time_series_encrypted_with_the_platform_key(prod: S
     collection = prod.one(COLLECTION)
     assert (collection.inputs["type"], collection.inputs["standbyReplicas"]) == ("TIMESERIES", "ENABLED")
     encryption = policies(prod, "encryption")
-    key = prod.one(type_token(aws.kms.Key)).state["arn"]
+    key = prod.one(type_token(aws.kms.Key), "platform-key").state["arn"]
     assert encryption == {"Rules": [{"ResourceType": "collection", "Resource": ["collection/uba-prod-search"]}],
                           "AWSOwnedKey": False, "KmsARN": key}  # fmt: skip
     assert collection.protect is True  # prod protects what it keeps
@@ -115,7 +115,7 @@ def test_firehose_reads_the_jobs_feed_and_keeps_what_fails(prod: StackRun) -> No
     assert (config["bufferingInterval"], config["retryDuration"]) == (5, 900)
     bucket = prod.one(type_token(aws.s3.Bucket), "search-dead-letters-bucket")
     assert config["s3Configuration"]["bucketArn"] == bucket.state["arn"]
-    assert config["s3Configuration"]["kmsKeyArn"] == prod.one(type_token(aws.kms.Key)).state["arn"]
+    assert config["s3Configuration"]["kmsKeyArn"] == prod.one(type_token(aws.kms.Key), "platform-key").state["arn"]
     assert config["vpcConfig"]["securityGroupIds"] == [
         prod.one(type_token(aws.ec2.SecurityGroup), "search-clients-sg").state["id"]
     ]
@@ -161,7 +161,7 @@ def test_a_domain_is_private_encrypted_and_under_fine_grained_access_control(dom
     es = domain.one(DOMAIN)
     inputs = es.inputs
     assert inputs["encryptAtRest"] == {"enabled": True,
-                                       "kmsKeyId": domain.one(type_token(aws.kms.Key)).state["arn"]}  # fmt: skip
+                                       "kmsKeyId": domain.one(type_token(aws.kms.Key), "platform-key").state["arn"]}  # fmt: skip
     assert inputs["nodeToNodeEncryption"] == {"enabled": True}
     assert inputs["domainEndpointOptions"] == {"enforceHttps": True, "tlsSecurityPolicy": TLS_POLICY}
     security = inputs["advancedSecurityOptions"]
