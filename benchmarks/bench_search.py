@@ -1,6 +1,6 @@
 """How fast the search feed indexes, and how soon an error event is searchable, on the local OpenSearch node.
 
-    python -m benchmarks.bench_search [--documents 20000] [--bulk-sizes 100,500,2000] [--rounds 3] [--skip-latency]
+    python -m benchmarks.bench_search [--documents 20000] [--bulk-sizes 100,500,2000] [--rounds 5] [--skip-latency]
 
 Throughput. Documents in the search feed's shape (as the Flink job writes them) go through
 the sink path, the local Firehose stand-in (`tools.local.search_feed.LocalFeed`, the same
@@ -30,7 +30,8 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from lambdas.opensearch import OpenSearch
@@ -97,11 +98,17 @@ def throughput(client: OpenSearch, count: int, bulk_sizes: list[int], workdir: P
     documents = make_documents(count)
     through_feed(client, documents, 500, workdir)  # a full warm-up pass: the node's JIT and caches
     largest = max(bulk_sizes)
-    runs: dict[str, list[float]] = {}
-    for _ in range(rounds):  # interleaved, so drift in the shared machine's load hits every path alike
-        runs.setdefault("baseline", []).append(count / raw_bulk(client, documents, largest))
-        for size in bulk_sizes:
-            runs.setdefault(str(size), []).append(count / through_feed(client, documents, size, workdir))
+    paths: list[tuple[str, Callable[[], float]]] = [
+        ("baseline", partial(raw_bulk, client, documents, largest)),
+        *((str(size), partial(through_feed, client, documents, size, workdir)) for size in bulk_sizes),
+    ]
+    runs: dict[str, list[float]] = {name: [] for name, _ in paths}
+    # Interleaved, so drift in the shared machine's load hits every path alike, and each round starts
+    # with the next path, so no path always runs first (just after the previous round's large index went).
+    for round_number in range(rounds):
+        shift = round_number % len(paths)
+        for name, run in paths[shift:] + paths[:shift]:
+            runs[name].append(count / run())
     baseline = statistics.median(runs["baseline"])
     print(f"throughput: {count} documents, local node (heap 512 MB), template applied, median of {rounds} rounds")
     print(f"  {'path':<34} {'bulk size':>9} {'docs/s':>9} {'vs baseline':>12}")
@@ -179,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--documents", type=int, default=20_000, help="feed documents per pass (default 20000)")
     parser.add_argument("--bulk-sizes", type=bulk_sizes, default=[100, 500, 2000],
                         help="documents per bulk request on the sink path (default 100,500,2000)")  # fmt: skip
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are printed (default 5)")
     parser.add_argument("--skip-latency", action="store_true", help="only the throughput (no PyFlink run)")
     args = parser.parse_args(argv)
     sizes: list[int] = args.bulk_sizes
