@@ -17,6 +17,7 @@ from lambdas.search_schema import INDEX_NAME
 from tests.support.harness import StackRun, run_stack
 from tests.support.search import public_search_collection, search_domain
 from tests.support.tokens import type_token
+from tools.engine.policy import evaluate, stack_policy_config
 from tools.local import ACCOUNT_ID
 
 COLLECTION = type_token(aws.opensearch.ServerlessCollection)
@@ -160,8 +161,8 @@ def test_alarms_watch_indexing_errors_and_the_backlog(prod: StackRun) -> None:
 def test_a_domain_is_private_encrypted_and_under_fine_grained_access_control(domain: StackRun) -> None:
     es = domain.one(DOMAIN)
     inputs = es.inputs
-    assert inputs["encryptAtRest"] == {"enabled": True,
-                                       "kmsKeyId": domain.one(type_token(aws.kms.Key), "platform-key").state["arn"]}  # fmt: skip
+    key = domain.one(type_token(aws.kms.Key), "platform-key").state["arn"]
+    assert inputs["encryptAtRest"] == {"enabled": True, "kmsKeyId": key}
     assert inputs["nodeToNodeEncryption"] == {"enabled": True}
     assert inputs["domainEndpointOptions"] == {"enforceHttps": True, "tlsSecurityPolicy": TLS_POLICY}
     security = inputs["advancedSecurityOptions"]
@@ -200,3 +201,20 @@ def test_a_public_collection_still_admits_only_signed_principals(public: StackRu
     assert public.one(COLLECTION).inputs["standbyReplicas"] == "DISABLED"
     (policy,) = public.of_type(ACCESS_POLICY)
     assert "*" not in json.dumps([rule["Principal"] for rule in json.loads(policy.inputs["policy"])])
+
+
+def search_violations(run: StackRun) -> set[tuple[str, str, str]]:
+    """Every violation (policy, enforcement, resource name) on the search tier's resources, and every mandatory one."""
+    found = evaluate(run.snapshot, stack_policy_config("dev"))
+    return {(v.policy, v.enforcement, v.urn.rsplit("::", 1)[-1]) for v in found
+            if v.enforcement == "mandatory" or "::search-" in v.urn}  # fmt: skip
+
+
+def test_a_domain_and_a_public_collection_pass_the_policy_pack(domain: StackRun, public: StackRun) -> None:
+    """Prod's collection is judged with the real stacks (tests/policies); these are the other two shapes the
+    tier takes. The warnings allowed are the advisory rules their settings chose: no tracing on the admin
+    function (`search.tracing` is off by default, as every tier's), and a public collection."""
+    untraced = ("xray-tracing", "advisory", "search-admin-function")
+    assert search_violations(domain) == {untraced}
+    public_network = ("opensearch-collection-network-private", "advisory", "search-network-policy")
+    assert search_violations(public) == {untraced, public_network}
