@@ -23,7 +23,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import COST, EDGE, INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import BI, COST, EDGE, INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -91,6 +91,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "search": {"search.read": "AOD", "search.delete": "A", "search.feed-read": ("AOD", "AO"),
                "search.dead-letters": "AO", "search.dead-letters-delete": "A", "search.delivery-change": "A",
                "search.admin-code": "A"},
+    # Business users open the dashboard, embedded as themselves only; what they see is row-level security's.
+    # Nobody but admin changes, shares or administers QuickSight, or reads QuickSight's unfiltered results.
+    "bi": {"bi.open": "AB", "bi.embed-self": "AB", "bi.embed-other": "A", "bi.edit": "A", "bi.share": "A",
+           "bi.register-admin": "A", "bi.query": "A", "bi.results": "A"},
     # The groups that watch the platform see what it may cost; only admin (and the deployment) changes it.
     "cost": {"budget.view": "AOD", "budget.change": "A"},
 }  # fmt: skip
@@ -98,9 +102,9 @@ EXPECTED: dict[str, dict[str, Expected]] = {
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
                "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
                "athena.query@op", "athena.query@dev", "athena.query@bizuser", "catalog.read",
-               "warehouse.connect", "budget.view", "search.read"]  # fmt: skip
+               "warehouse.connect", "bi.open", "budget.view", "search.read"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "edge": EDGE, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE, "cost": COST, "search": SEARCH}  # fmt: skip
+                   "warehouse": WAREHOUSE, "bi": BI, "cost": COST, "search": SEARCH}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 
