@@ -400,13 +400,20 @@ def warehouse_credentials_arn(t: AccessTargets[str]) -> str | None:
 # --- concerns --------------------------------------------------------------------------------------------
 
 
+# What "observe" reads of a function and a bucket; the search tier's own are in its observers' policy.
+FUNCTION_CONFIGURATION_ACTIONS = ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
+                                  "lambda:GetFunctionConcurrency"]  # fmt: skip
+BUCKET_CONFIGURATION_ACTIONS = ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration", "s3:GetBucketVersioning",
+                                "s3:GetEncryptionConfiguration"]  # fmt: skip
+
+
 def observe(t: AccessTargets[str]) -> list[Statement]:
     """Logs, metrics, alarms, dashboards and the configuration of every platform resource: read only."""
     account_wide = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics",
                     "cloudwatch:ListDashboards", "logs:DescribeLogGroups"]  # fmt: skip
     if t.warehouse_mode == "provisioned":
         account_wide.append("redshift:DescribeClusters")
-    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn, t.search_dead_letter_bucket_arn])
+    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn])
     return statements(
         allow("ReadMetricsAccountWide", account_wide, ["*"]),
         allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
@@ -415,11 +422,7 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadTopicConfiguration", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
               [t.ops_topic_arn, t.business_topic_arn]),
         allow("ReadStreamConfiguration", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], streams(t)),
-        allow("ReadFunctionConfiguration", ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
-                                            "lambda:GetFunctionConcurrency"],
-              [*functions(t), *_present([t.search_admin_function_arn])]),
-        allow("ReadSearchDomainConfiguration", ["es:DescribeDomain", "es:DescribeDomainConfig"],
-              [t.search_domain_arn]),
+        allow("ReadFunctionConfiguration", FUNCTION_CONFIGURATION_ACTIONS, functions(t)),
         allow("ReadApiConfiguration", ["apigateway:GET"], rest_api_arns(t)),
         allow("ReadFlinkConfiguration", ["kinesisanalytics:DescribeApplication",
                                          "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
@@ -428,13 +431,23 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], dead_letter_queues(t)),
         allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
               [t.edge_distribution_arn]),
-        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"],
-              [t.delivery_stream_arn, t.search_delivery_stream_arn]),
-        allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
-                                          "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
+        allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
+        allow("ReadBucketConfiguration", BUCKET_CONFIGURATION_ACTIONS, buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
         allow("ReadBudget", ["budgets:ViewBudget"], [t.budget_arn]),
+    )  # fmt: skip
+
+
+def observe_search(t: AccessTargets[str]) -> list[Statement]:
+    """The search tier's configuration, read only: beside "observe" rather than in it, which IAM's
+    6,144-character limit on a managed policy leaves no room for in a stack with every tier."""
+    return statements(
+        allow("ReadSearchFunctionConfiguration", FUNCTION_CONFIGURATION_ACTIONS, [t.search_admin_function_arn]),
+        allow("ReadSearchDomainConfiguration", ["es:DescribeDomain", "es:DescribeDomainConfig"],
+              [t.search_domain_arn]),
+        allow("ReadSearchDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.search_delivery_stream_arn]),
+        allow("ReadSearchBucketConfiguration", BUCKET_CONFIGURATION_ACTIONS, [t.search_dead_letter_bucket_arn]),
     )  # fmt: skip
 
 
@@ -739,8 +752,8 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
                    op_guardrails(t)),
         PolicySpec("bizuser", "Realtime results, dashboards and warehouse connections for analysts",
                    ("bizUser",), [*realtime_read(t), *dashboards_read(t), *query_warehouse(t)]),
-        PolicySpec("search", "Search the log index (error and warning events, alerts)", observers,
-                   search_read(t, t.search_collection_arn, t.search_domain_arn)),
+        PolicySpec("search", "Search the log index and read the search tier's configuration", observers,
+                   [*search_read(t, t.search_collection_arn, t.search_domain_arn), *observe_search(t)]),
         PolicySpec("bizuser-search", "Search the log index, as the stack's search.bizuser_search allows",
                    ("bizUser",), search_read(t, *_bizuser_search(t))),
         PolicySpec("bizuser-bi", "Open the QuickSight dashboard", ("bizUser",), open_bi_dashboard(t)),
