@@ -607,16 +607,6 @@ class Settings(Model):
             for tier in ("streaming", "lake", "edge"):
                 if getattr(self, tier).enabled:
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
-        if self.search.enabled:
-            if not self.streaming.enabled:
-                raise ValueError(
-                    "search.enabled: needs the streaming tier (Flink writes the search feed), but streaming is off"
-                )
-            if self.search.in_vpc and not self.warehouse.enabled:
-                raise ValueError(
-                    f"search.enabled: mode {self.search.mode} with network.access {self.search.network.access} lives "
-                    "in the warehouse VPC, but warehouse is off; use mode serverless with network.access public"
-                )
         if self.warehouse.enabled and not self.lake.enabled:
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
         if self.platform.production:
@@ -626,12 +616,25 @@ class Settings(Model):
                 raise ValueError("access.dev_access: must be read_only in a production stack")
         if self.bi.enabled:
             self._check_bi()
+        if self.search.enabled:
+            self._check_search()
         tags = self.platform.tags
         if self.cost.enabled and self.cost.allocation_tag not in tags:
             raise ValueError(
                 f"cost.allocation_tag: must be one of the stack's tags {sorted(tags)}, got {self.cost.allocation_tag!r}"
             )
         return self
+
+    def _check_search(self) -> None:
+        if not self.streaming.enabled:
+            raise ValueError(
+                "search.enabled: needs the streaming tier (Flink writes the search feed), but streaming is off"
+            )
+        if self.search.in_vpc and not self.warehouse.enabled:
+            raise ValueError(
+                f"search.enabled: mode {self.search.mode} with network.access {self.search.network.access} lives "
+                "in the warehouse VPC, but warehouse is off; use mode serverless with network.access public"
+            )
 
     def _check_bi(self) -> None:
         for tier in ("warehouse", "lake"):
