@@ -12,6 +12,8 @@ setup: setup-web setup-browser setup-postgres
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	$(PYTHON) -m venv $(FLINK_VENV)
 	$(FLINK_VENV)/bin/pip install --quiet -r streaming/requirements.txt
+	# The local OpenSearch node the search tests start (Maven, pinned SHA-256; skipped when present).
+	$(VENV)/bin/python -m tools.local.opensearch_node fetch
 
 # The web tracker's build and test tools, exactly as its package-lock.json pins them.
 setup-web:

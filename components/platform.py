@@ -23,13 +23,14 @@ from components.edge import Edge, EdgeArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.observability import Observability, ObservabilityArgs
+from components.search import Search, SearchArgs, SearchVpc
 from components.shared.context import StackContext
 from components.shared.dashboard import Widget
 from components.shared.tier import Tier, merge_declarations
 from components.streaming import Streaming, StreamingArgs
 from components.warehouse import Warehouse, WarehouseArgs
 from components.warehouse.network import REDSHIFT_PORT
-from settings import Settings
+from settings import PERSONAS, Settings
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Platform(pulumi.ComponentResource):
     observability: Observability | None = None
     cost: Cost | None = None
     access: Access | None = None
+    search: Search | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -97,10 +99,19 @@ class Platform(pulumi.ComponentResource):
         if settings.streaming.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
             flink_code = _given(args.flink_code)
+            search_feed = settings.search.feed.stream if settings.search.enabled else None
             self.streaming = self._tier(
                 Streaming,
                 "streaming",
-                StreamingArgs(settings.streaming, context, powertools, events, flink_code, changes),
+                StreamingArgs(
+                    settings.streaming,
+                    context,
+                    powertools,
+                    events,
+                    flink_code,
+                    changes=changes,
+                    search_feed=search_feed,
+                ),
             )
         if settings.lake.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
@@ -112,6 +123,8 @@ class Platform(pulumi.ComponentResource):
                 "warehouse",
                 WarehouseArgs(settings.warehouse, context, lake.lake_bucket.arn, lake.glue_database.name, changes),
             )
+        if settings.search.enabled:
+            self.search = self._tier(Search, "search", _search_args(settings, context, self.streaming, self.warehouse))
         if settings.bi.enabled:
             self.bi = self._tier(Bi, "bi", _bi_args(settings, context, _upstream(self.warehouse, "warehouse"),
                                                     _upstream(self.lake, "lake")))  # fmt: skip
@@ -156,6 +169,21 @@ _Upstream = TypeVar("_Upstream")
 def _upstream(tier: _Upstream | None, name: str) -> _Upstream:
     assert tier is not None, f"settings refuse a tier that reads the {name} tier while it is switched off"
     return tier
+
+
+def _search_args(
+    settings: Settings, context: StackContext, streaming: Streaming | None, warehouse: Warehouse | None
+) -> SearchArgs:
+    """The search tier reads the streaming tier's feed stream and, in the VPC, the warehouse's network."""
+    feed = _upstream(streaming, "streaming").search_feed_stream
+    assert feed is not None, "the streaming tier creates the search feed stream when search is on"
+    vpc = None
+    if settings.search.in_vpc:
+        network = _upstream(warehouse, "warehouse")
+        vpc = SearchVpc(network.vpc_id, network.subnet_ids)
+    staff = settings.access.staff if settings.access.enabled else []
+    by_group = {persona: [m.user for m in staff if persona in m.groups] for persona in PERSONAS}
+    return SearchArgs(settings.search, context, settings.platform.powertools_version, feed, vpc, by_group)
 
 
 def _bi_args(settings: Settings, context: StackContext, warehouse: Warehouse, lake: Lake) -> BiArgs:

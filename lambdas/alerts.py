@@ -59,7 +59,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -174,6 +174,9 @@ class ErrorAlert(AlertBase):
     objectKnown: bool | None = None
     bizName: EntityLabel | None = None
     bizKnown: bool | None = None
+
+    # The fields above that only enrichment sets (the search feed carries alerts as detected, without them).
+    ENRICHMENT_FIELDS: ClassVar[tuple[str, ...]] = ("objectName", "objectKnown", "bizName", "bizKnown")
 
     def _entity(self, identifier: str, name: str | None, known: bool | None) -> str:
         if known is None:

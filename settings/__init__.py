@@ -42,6 +42,7 @@ from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
 from settings.edge import EdgeSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.problems import SettingsError, describe
+from settings.search import SearchSettings
 
 __all__ = [
     "LOG_RETENTION_DAYS",
@@ -57,6 +58,7 @@ __all__ = [
     "DevAccess",
     "Persona",
     "ReplicatedTable",
+    "SearchSettings",
     "Settings",
     "SettingsError",
     "StreamSettings",
@@ -77,6 +79,7 @@ TIER_KEYS = (
     "access",
     "observability",
     "cost",
+    "search",
 )
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
@@ -604,6 +607,7 @@ class Settings(Model):
     bi: BiSettings = Field(default_factory=lambda: BiSettings.model_validate({"enabled": False}))
     cost: CostSettings = Field(default_factory=lambda: CostSettings.model_validate({"enabled": False}))
     """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
+    search: SearchSettings = SearchSettings()
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -622,12 +626,25 @@ class Settings(Model):
                 raise ValueError("access.dev_access: must be read_only in a production stack")
         if self.bi.enabled:
             self._check_bi()
+        if self.search.enabled:
+            self._check_search()
         tags = self.platform.tags
         if self.cost.enabled and self.cost.allocation_tag not in tags:
             raise ValueError(
                 f"cost.allocation_tag: must be one of the stack's tags {sorted(tags)}, got {self.cost.allocation_tag!r}"
             )
         return self
+
+    def _check_search(self) -> None:
+        if not self.streaming.enabled:
+            raise ValueError(
+                "search.enabled: needs the streaming tier (Flink writes the search feed), but streaming is off"
+            )
+        if self.search.in_vpc and not self.warehouse.enabled:
+            raise ValueError(
+                f"search.enabled: mode {self.search.mode} with network.access {self.search.network.access} lives "
+                "in the warehouse VPC, but warehouse is off; use mode serverless with network.access public"
+            )
 
     def _check_bi(self) -> None:
         for tier in ("warehouse", "lake"):

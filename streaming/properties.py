@@ -47,6 +47,7 @@ ENRICHMENT_TTL_SECONDS = "enrichment.ttl.seconds"
 CHANGES_WATERMARK_SECONDS = "changes.watermark.seconds"
 # The event fields an entity table can be joined on, and the name of the versioned view of each.
 ENRICHED_FIELDS = {"objectId": "object", "bizId": "biz"}
+SEARCH_STREAM_ARN = "search.stream.arn"
 
 DEFAULT_ERROR_MARKERS = ("[PANIC]", "[panic]", "[ERROR]", "[error]")
 DEFAULT_WARN_MARKERS = ("WARNNING", "warnning", "WARNING", "warning")
@@ -125,6 +126,11 @@ PROPERTIES: dict[str, PropertySpec] = {
         "dedup.ttl.seconds (Flink SQL sets one state TTL for temporal joins and de-duplication).",
         "604800",
     ),
+    SEARCH_STREAM_ARN: PropertySpec(
+        "ARN of the Kinesis stream the search feed is written to (error and warning events, and the alerts); "
+        "unset: the job writes no search feed.",
+        None,
+    ),
 }
 
 _INIT_POSITIONS = ("LATEST", "TRIM_HORIZON")
@@ -190,6 +196,7 @@ class JobSettings:
     changes_watermark_seconds: int = 60
     changes_stream_arn: str | None = None
     changes_consumer_name: str | None = None
+    search_stream_arn: str | None = None  # the search feed is written only when set
 
     def entity(self, field: str) -> EnrichedEntity | None:
         return next((entity for entity in self.enrichment if entity.field == field), None)
@@ -374,6 +381,7 @@ def parse_settings(values: Mapping[str, str]) -> JobSettings:
         ),
         changes_stream_arn=_stream_arn(CHANGES_STREAM_ARN, values.get(CHANGES_STREAM_ARN)),
         changes_consumer_name=_consumer_name(values.get(CHANGES_CONSUMER_NAME), CHANGES_CONSUMER_NAME),
+        search_stream_arn=_stream_arn(SEARCH_STREAM_ARN, values.get(SEARCH_STREAM_ARN)),
     )
 
 

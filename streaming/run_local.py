@@ -11,6 +11,8 @@ The query files are the ones the Kinesis job runs; only the source (the filesyst
 connector, json format) and the sink (rows collected here instead of the alerts
 stream) differ. Output: one alert record per line, the same JSON as on the alerts
 stream; with --scenarios, one line per scenario: {"scenario": name, "records": [...]}.
+With `--output search` the records are the search feed's documents instead (the
+`search_documents` view: the same JSON the job writes to the search feed stream).
 
 End of input: the file source is bounded, and a bounded source emits a final
 watermark at +infinity when it finishes, so every window still open fires and the
@@ -56,6 +58,8 @@ from streaming.statements import (
 )
 
 LOCAL_CONFIG = {"parallelism.default": "1"}
+# What a run collects: the alert records (the alerts stream) or the search feed's documents.
+OUTPUTS = {"alerts": ("alert_records", "record"), "search": ("search_documents", "document")}
 # Stand-ins for --explain-kinesis: the plan needs ARNs and a consumer name, not streams that exist.
 EXAMPLE_STREAMS = {
     EVENTS_STREAM_ARN: "arn:aws:kinesis:eu-west-1:123456789012:stream/uba-events",
@@ -74,8 +78,8 @@ class Scenario:
     changes_file: Path | None = None  # DMS change records, for enrichment (`enrichment.entities`)
 
 
-def run_scenarios(scenarios: Sequence[Scenario]) -> dict[str, list[dict[str, Any]]]:
-    """Alert records per scenario, in the order the mini-cluster emits them.
+def run_scenarios(scenarios: Sequence[Scenario], output: str = "alerts") -> dict[str, list[dict[str, Any]]]:
+    """Alert records (or, with `output="search"`, search documents) per scenario, in emitted order.
 
     Starting a job costs seconds, so scenarios that share the job-wide table settings run
     as one job: each gets its own database holding its own source table and views (its
@@ -88,7 +92,7 @@ def run_scenarios(scenarios: Sequence[Scenario]) -> dict[str, list[dict[str, Any
         config = table_config(parse_settings(scenario.properties))
         groups.setdefault(tuple(sorted(config.items())), []).append(scenario)
     for config_items, members in groups.items():
-        for name, record in _run_one_job(dict(config_items), members):
+        for name, record in _run_one_job(dict(config_items), members, output):
             results[name].append(record)
     return results
 
@@ -101,7 +105,10 @@ def _table_env(config: Mapping[str, str]) -> Any:
     return create_table_env({**config, **LOCAL_CONFIG})
 
 
-def _run_one_job(config: Mapping[str, str], scenarios: Sequence[Scenario]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _run_one_job(
+    config: Mapping[str, str], scenarios: Sequence[Scenario], output: str = "alerts"
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    view, column = OUTPUTS[output]
     env = _table_env(config)
     branches = []
     for index, scenario in enumerate(scenarios):
@@ -109,14 +116,16 @@ def _run_one_job(config: Mapping[str, str], scenarios: Sequence[Scenario]) -> It
         env.execute_sql(f"CREATE DATABASE {database}")
         env.use_database(database)
         settings = parse_settings(scenario.properties)
-        for statement in local_statements(settings, scenario.events_file, scenario.changes_file):
+        search = output == "search"
+        for statement in local_statements(settings, scenario.events_file, scenario.changes_file, search=search):
             env.execute_sql(statement)
-        branches.append(f"SELECT {index} AS scenario, record FROM {database}.{records_view(settings)}")
+        source = view if search else records_view(settings)  # enriched alert records when enrichment is on
+        branches.append(f"SELECT {index} AS scenario, {column} FROM {database}.{source}")
     env.use_database("default_database")
     # Collected as Arrow batches (to_pandas), not row by row: `collect()` makes two py4j calls per
     # row, which doubled the run time of a three-month sample (~15,000 alert records).
     frame = env.sql_query("\nUNION ALL\n".join(branches)).to_pandas()
-    for index, record in zip(frame["scenario"], frame["record"], strict=True):
+    for index, record in zip(frame["scenario"], frame[column], strict=True):
         yield scenarios[int(index)].name, json.loads(record)
 
 
@@ -136,6 +145,9 @@ def explain_kinesis(properties: Mapping[str, str]) -> dict[str, str]:
     try:
         for statement in definitions:
             env.execute_sql(statement)
+        if insert.startswith("EXECUTE STATEMENT SET"):  # the job writes the search feed too
+            with env.execute_sql("EXPLAIN " + insert.removeprefix("EXECUTE ")).collect() as rows:
+                return {"plan": "\n".join(str(row[0]) for row in rows)}
         return {"plan": env.explain_sql(insert)}
     except Exception as error:  # py4j wraps the planner's exception; its message is the answer
         lines = [line for line in str(error).splitlines() if line.strip() and not line.startswith("\t")]
@@ -216,6 +228,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--window-seconds", type=int, help="window.seconds")
     parser.add_argument("--watermark-seconds", type=int, help="watermark.seconds")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any uba property")
+    parser.add_argument(
+        "--output",
+        choices=sorted(OUTPUTS),
+        default="alerts",
+        help="what to print: the alert records (default) or the search feed's documents",
+    )
     parser.add_argument(
         "--explain-kinesis",
         action="store_true",
@@ -307,14 +325,24 @@ class _Counter:
             self.err.flush()
 
 
-def _summary(check: FileCheck, records: list[dict[str, Any]]) -> str:
+def _summary(check: FileCheck, records: list[dict[str, Any]], output: str = "alerts") -> str:
+    if output == "search":
+        kinds = Counter(record.get("kind") for record in records)
+        return f"{check.records} events-stream records in, {len(records)} search documents out " + (
+            f"({kinds['event']} event, {kinds['alert']} alert)"
+        )
     kinds = Counter(record.get("alertType") for record in records)
     by_kind = ", ".join(f"{kinds[kind]} {kind}" for kind in ("error", "warn_burst", "counts"))
     return f"{check.records} events-stream records in, {len(records)} alert records out ({by_kind})"
 
 
 def _run_events_file(
-    events: Path, properties: Mapping[str, str], out: TextIO, err: TextIO, changes: Path | None = None
+    events: Path,
+    properties: Mapping[str, str],
+    out: TextIO,
+    err: TextIO,
+    changes: Path | None = None,
+    output: str = "alerts",
 ) -> None:
     if not events.is_file():
         raise ValueError(f"no events file at {events}")
@@ -325,11 +353,11 @@ def _run_events_file(
     _report(events, check, err)
     emitted: list[dict[str, Any]] = []
     with _Counter(check.records, err) as progress:
-        for record in run_scenarios([Scenario("events", events, properties, changes)])["events"]:
+        for record in run_scenarios([Scenario("events", events, properties, changes)], output)["events"]:
             _print(record, out)
             emitted.append(record)
             progress.alerts += 1
-    err.write(_summary(check, emitted) + "\n")
+    err.write(_summary(check, emitted, output) + "\n")
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout, err: TextIO | None = None) -> int:
@@ -341,7 +369,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, err: TextIO | 
         if arguments.events:
             if arguments.changes is not None and not arguments.changes.is_file():
                 raise ValueError(f"no changes file at {arguments.changes}")
-            _run_events_file(arguments.events, properties, out, err, arguments.changes)
+            _run_events_file(arguments.events, properties, out, err, arguments.changes, arguments.output)
         else:
             with tempfile.TemporaryDirectory(prefix="uba-scenarios-") as workdir:
                 scenarios = [
@@ -359,7 +387,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout, err: TextIO | 
                         parse_settings(scenario.properties)  # all checked before the JVM starts
                     except PropertyError as error:
                         raise PropertyError(f"scenario {scenario.name!r}: {error}") from None
-                for name, records in run_scenarios(scenarios).items():
+                for name, records in run_scenarios(scenarios, arguments.output).items():
                     _print({"scenario": name, "records": records}, out)
         if arguments.explain_kinesis:
             _print({"explain_kinesis": explain_kinesis(properties)}, out)

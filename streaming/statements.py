@@ -28,6 +28,9 @@ ALERT_RECORDS_VIEW = "alert_records"
 ENRICHED_RECORDS_VIEW = "enriched_alert_records"
 # What an entity an event field names no table for looks like: a versioned view of no rows.
 _NO_TABLE = EnrichedEntity(field="", table="_._", key="_", label="_")
+# The search feed's documents, built on the shared views (events and alerts as detected, without the
+# enrichment's labels); part of the job only when it writes the feed.
+SEARCH_VIEW = "search_documents.sql"
 
 # The one form of a timestamp on the events stream: UTC with `Z`, seconds, up to 9 fraction digits.
 # The same pattern as `lambdas.events.STREAM_TIMESTAMP` (a test keeps them equal; the job imports
@@ -181,31 +184,52 @@ def file_source_options(events_file: Path) -> dict[str, str]:
     }
 
 
+def kinesis_search_sink_options(settings: JobSettings) -> dict[str, str]:
+    _, _, region = settings.require_streams()
+    assert settings.search_stream_arn is not None  # only called when the job writes the feed
+    return {"connector": "kinesis", "stream.arn": settings.search_stream_arn, "aws.region": region, "format": "raw"}
+
+
+def statement_set(inserts: Sequence[str]) -> str:
+    """Several INSERTs as one job (one source read feeds every sink), the way Flink SQL spells it."""
+    body = "".join(f"{insert};\n" for insert in inserts)
+    return f"EXECUTE STATEMENT SET\nBEGIN\n{body}END"
+
+
 def kinesis_statements(settings: JobSettings) -> list[str]:
-    """DDL and views, then the one INSERT that starts the job on Managed Flink."""
+    """DDL and views, then the one INSERT (or statement set) that starts the job on Managed Flink.
+
+    With `search.stream.arn` set the job also writes the search feed: its view and sink join
+    the statements, and both INSERTs run as one statement set over the one source.
+    """
     sink = render("sink_alerts.sql", {"connector_options": with_options(kinesis_sink_options(settings))})
+    statements = [*_shared_statements(settings, kinesis_source_options(settings))]
     if settings.enrichment:
-        return [
-            *_shared_statements(settings, kinesis_source_options(settings)),
-            *enrichment_statements(settings, kinesis_changes_options(settings)),
-            sink,
-            render("insert_enriched_alerts.sql", {}),
-        ]
+        statements += enrichment_statements(settings, kinesis_changes_options(settings))
+    statements.append(sink)
+    insert = render("insert_enriched_alerts.sql" if settings.enrichment else "insert_alerts.sql", {})
+    if settings.search_stream_arn is None:
+        return [*statements, insert]
+    search_sink = render("sink_search.sql", {"connector_options": with_options(kinesis_search_sink_options(settings))})
     return [
-        *_shared_statements(settings, kinesis_source_options(settings)),
-        sink,
-        render("insert_alerts.sql", {}),
+        *statements,
+        render(SEARCH_VIEW, query_values(settings)),
+        search_sink,
+        statement_set([insert, render("insert_search.sql", {})]),
     ]
 
 
-def local_statements(settings: JobSettings, events_file: Path, changes_file: Path | None = None) -> list[str]:
-    """DDL and views over JSON-lines files; the local runner collects `records_view(settings)`."""
-    shared = _shared_statements(settings, file_source_options(events_file))
-    if not settings.enrichment:
-        return shared
-    if changes_file is None:
-        raise RenderError("enrichment.entities names tables, but no file of changes was given")
-    return [*shared, *enrichment_statements(settings, file_source_options(changes_file))]
+def local_statements(
+    settings: JobSettings, events_file: Path, changes_file: Path | None = None, search: bool = False
+) -> list[str]:
+    """DDL and views over JSON-lines files; the local runner collects `records_view(settings)`, or with
+    `search` also defines the `search_documents` view, to collect the search feed."""
+    statements = _shared_statements(settings, file_source_options(events_file))
+    if settings.enrichment:
+        if changes_file is None:
+            raise RenderError("enrichment.entities names tables, but no file of changes was given")
+        statements = [*statements, *enrichment_statements(settings, file_source_options(changes_file))]
+    return [*statements, render(SEARCH_VIEW, query_values(settings))] if search else statements
 
 
 def records_view(settings: JobSettings) -> str:

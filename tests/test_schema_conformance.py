@@ -47,3 +47,7 @@ def test_the_variants_cover_each_tier_switch_and_both_warehouse_modes(runs: dict
     }
     for variant, token in switched_off.items():
         assert token in dev_types and token not in {r.type for r in runs[variant].resources}, variant
+    assert "aws:opensearch/domain:Domain" in {r.type for r in runs["dev with a search domain"].resources}
+    public = {r.type for r in runs["dev with a public search collection"].resources}
+    assert "aws:opensearch/serverlessCollection:ServerlessCollection" in public
+    assert "aws:opensearch/serverlessVpcEndpoint:ServerlessVpcEndpoint" not in public

@@ -142,6 +142,13 @@ CLUSTER_GUARDRAIL_ACTIONS = (
 ACCESS_LOG_DESTINATION_KEY = "apigateway:Request/AccessLoggingDestination"
 ACCESS_LOG_FORMAT_KEY = "apigateway:Request/AccessLoggingFormat"
 
+# The search store's own guardrails: its deletion, and (a domain) its configuration, which holds the
+# encryption, the fine-grained access control and the access policy. A collection's security lives in
+# policies op is never granted to change (aoss:*Policy actions are not in any op statement).
+SEARCH_COLLECTION_GUARDRAIL_ACTIONS = ("aoss:DeleteCollection", "aoss:UpdateCollection")
+SEARCH_DOMAIN_GUARDRAIL_ACTIONS = ("es:DeleteDomain", "es:UpdateDomainConfig", "es:DeleteElasticsearchDomain",
+                                   "es:UpdateElasticsearchDomainConfig")  # fmt: skip
+
 ATHENA = "athena.amazonaws.com"
 # The personas that query the lake, each in its own Athena workgroup (admin may use any).
 QUERYING_PERSONAS: tuple[Persona, ...] = ("op", "dev", "bizUser")
@@ -196,6 +203,14 @@ class AccessTargets(Generic[V]):
     warehouse_arn: V | None = None  # the serverless workgroup or the cluster
     warehouse_name: V | None = None  # the workgroup name or the cluster identifier
     warehouse_database: V | None = None
+    # search
+    search_feed_stream_arn: V | None = None  # written by the Flink job (the streaming tier owns it)
+    search_collection_arn: V | None = None  # OpenSearch Serverless (mode serverless)
+    search_domain_arn: V | None = None  # OpenSearch Service (mode domain)
+    search_delivery_stream_arn: V | None = None
+    search_dead_letter_bucket_arn: V | None = None
+    search_admin_function_arn: V | None = None  # a domain's master user: its code is admin's alone
+    bizuser_search_arn: V | None = None  # the collection or domain again, only with `search.bizuser_search`
     # bi
     bi_dashboard_arn: V | None = None  # the QuickSight dashboard
     bi_namespace: V | None = None  # the QuickSight namespace its users live in
@@ -354,7 +369,15 @@ def table_arns(t: AccessTargets[str]) -> list[str]:
 
 
 def streams(t: AccessTargets[str]) -> list[str]:
-    return _present([t.events_stream_arn, t.edge_logs_stream_arn, t.alerts_stream_arn, t.changes_stream_arn])
+    return _present(
+        [
+            t.events_stream_arn,
+            t.edge_logs_stream_arn,
+            t.alerts_stream_arn,
+            t.changes_stream_arn,
+            t.search_feed_stream_arn,
+        ]
+    )
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
@@ -370,6 +393,24 @@ def dead_letter_queues(t: AccessTargets[str]) -> list[str]:
     return _present([t.dead_letter_queue_arn, t.edge_invalid_events_queue_arn, t.edge_failed_batches_queue_arn])
 
 
+def collection_dashboards_arn(t: AccessTargets[str]) -> str | None:
+    """OpenSearch Serverless Dashboards, which `aoss:DashboardsAccessAll` authorises (one per account and region)."""
+    if t.search_collection_arn is None:
+        return None
+    return f"arn:{PARTITION}:aoss:{t.region}:{t.account_id}:dashboards/default"
+
+
+def search_read(t: AccessTargets[str], collection: str | None, domain: str | None) -> list[Statement]:
+    """Search the log index: the IAM half of it (the collection's data access policy, or the domain's
+    role mappings, name the staff for the other half)."""
+    return statements(
+        allow("SearchTheCollection", ["aoss:APIAccessAll"], [collection]),
+        allow("SearchInCollectionDashboards", ["aoss:DashboardsAccessAll"],
+              [collection_dashboards_arn(t) if collection else None]),
+        allow("SearchTheDomain", ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"], [_under(domain, "/*")]),
+    )  # fmt: skip
+
+
 def warehouse_credentials_arn(t: AccessTargets[str]) -> str | None:
     """What temporary database credentials are issued on: the workgroup, or the cluster's database."""
     if t.warehouse_mode == "provisioned" and t.warehouse_name and t.warehouse_database:
@@ -378,6 +419,13 @@ def warehouse_credentials_arn(t: AccessTargets[str]) -> str | None:
 
 
 # --- concerns --------------------------------------------------------------------------------------------
+
+
+# What "observe" reads of a function and a bucket; the search tier's own are in its observers' policy.
+FUNCTION_CONFIGURATION_ACTIONS = ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
+                                  "lambda:GetFunctionConcurrency"]  # fmt: skip
+BUCKET_CONFIGURATION_ACTIONS = ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration", "s3:GetBucketVersioning",
+                                "s3:GetEncryptionConfiguration"]  # fmt: skip
 
 
 def observe(t: AccessTargets[str]) -> list[Statement]:
@@ -395,8 +443,7 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadTopicConfiguration", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
               [t.ops_topic_arn, t.business_topic_arn]),
         allow("ReadStreamConfiguration", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], streams(t)),
-        allow("ReadFunctionConfiguration", ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
-                                            "lambda:GetFunctionConcurrency"], functions(t)),
+        allow("ReadFunctionConfiguration", FUNCTION_CONFIGURATION_ACTIONS, functions(t)),
         allow("ReadApiConfiguration", ["apigateway:GET"], rest_api_arns(t)),
         allow("ReadFlinkConfiguration", ["kinesisanalytics:DescribeApplication",
                                          "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
@@ -410,11 +457,22 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
               ["*"] if t.replication_config_arn else []),
         allow("ReadReplicationTableStatistics", ["dms:DescribeReplicationTableStatistics"],
               [t.replication_config_arn]),
-        allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
-                                          "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
+        allow("ReadBucketConfiguration", BUCKET_CONFIGURATION_ACTIONS, buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
         allow("ReadBudget", ["budgets:ViewBudget"], [t.budget_arn]),
+    )  # fmt: skip
+
+
+def observe_search(t: AccessTargets[str]) -> list[Statement]:
+    """The search tier's configuration, read only: beside "observe" rather than in it, which IAM's
+    6,144-character limit on a managed policy leaves no room for in a stack with every tier."""
+    return statements(
+        allow("ReadSearchFunctionConfiguration", FUNCTION_CONFIGURATION_ACTIONS, [t.search_admin_function_arn]),
+        allow("ReadSearchDomainConfiguration", ["es:DescribeDomain", "es:DescribeDomainConfig"],
+              [t.search_domain_arn]),
+        allow("ReadSearchDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.search_delivery_stream_arn]),
+        allow("ReadSearchBucketConfiguration", BUCKET_CONFIGURATION_ACTIONS, [t.search_dead_letter_bucket_arn]),
     )  # fmt: skip
 
 
@@ -531,7 +589,7 @@ def dashboards_read(t: AccessTargets[str]) -> list[Statement]:
 
 def op_data(t: AccessTargets[str]) -> list[Statement]:
     """Op reads every piece of data the platform holds, directly."""
-    buckets = _present([t.lake_bucket_arn, t.log_bucket_arn])
+    buckets = _present([t.lake_bucket_arn, t.log_bucket_arn, t.search_dead_letter_bucket_arn])
     services = ["s3", "kinesis", "dynamodb", "sqs"]
     stores = _present([*streams(t), *buckets, t.results_table_arn, *dead_letter_queues(t)])
     return statements(
@@ -600,10 +658,17 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyIdentityAndPolicyManagement", IAM_ADMINISTRATION_ACTIONS, ["*"]),
         deny("DenyDisablingOrDeletingThePlatformKey", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn]),
         deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
-        deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
+        deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, [*functions(t), t.search_admin_function_arn]),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
-        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, delivery_streams(t)),
+        deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [*delivery_streams(t), t.search_delivery_stream_arn]),
         deny("DenyChangingTheReplication", REPLICATION_GUARDRAIL_ACTIONS, [t.replication_config_arn]),
+        deny("DenyChangingTheSearchCollection", SEARCH_COLLECTION_GUARDRAIL_ACTIONS, [t.search_collection_arn]),
+        deny("DenyChangingTheSearchDomain", SEARCH_DOMAIN_GUARDRAIL_ACTIONS, [t.search_domain_arn]),
+        deny(
+            "DenyDeletingSearchDeadLetters",
+            LAKE_DELETION_ACTIONS,
+            [t.search_dead_letter_bucket_arn, _under(t.search_dead_letter_bucket_arn, "/*")],
+        ),
         deny(
             "DenyChangingTheWorkgroup",
             WORKGROUP_GUARDRAIL_ACTIONS,
@@ -716,6 +781,10 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
                    op_guardrails(t)),
         PolicySpec("bizuser", "Realtime results, dashboards and warehouse connections for analysts",
                    ("bizUser",), [*realtime_read(t), *dashboards_read(t), *query_warehouse(t)]),
+        PolicySpec("search", "Search the log index and read the search tier's configuration", observers,
+                   [*search_read(t, t.search_collection_arn, t.search_domain_arn), *observe_search(t)]),
+        PolicySpec("bizuser-search", "Search the log index, as the stack's search.bizuser_search allows",
+                   ("bizUser",), search_read(t, *_bizuser_search(t))),
         PolicySpec("bizuser-bi", "Open the QuickSight dashboard", ("bizUser",), open_bi_dashboard(t)),
     ]  # fmt: skip
     if dev_access == "builder":
@@ -725,6 +794,13 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
         specs.append(PolicySpec("require-mfa", "Deny everything but MFA set-up until signed in with MFA",
                                 PERSONAS, require_mfa(t)))  # fmt: skip
     return [spec for spec in specs if spec.statements]
+
+
+def _bizuser_search(t: AccessTargets[str]) -> tuple[str | None, str | None]:
+    """The store bizUser may search, as (collection, domain); none unless `search.bizuser_search`."""
+    if t.bizuser_search_arn is None:
+        return None, None
+    return (t.bizuser_search_arn, None) if t.search_collection_arn else (None, t.bizuser_search_arn)
 
 
 def render(document: Mapping[str, Any]) -> str:

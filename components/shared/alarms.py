@@ -16,7 +16,7 @@ import pulumi_aws as aws
 
 from components.shared.context import StackContext, child
 
-Comparison = Literal["GreaterThanThreshold", "GreaterThanOrEqualToThreshold"]
+Comparison = Literal["GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"]
 Statistic = Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"]
 MissingData = Literal["notBreaching", "breaching", "ignore", "missing"]
 

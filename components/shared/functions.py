@@ -38,6 +38,27 @@ def powertools_layer_arn(version: str, opts: pulumi.InvokeOutputOptions) -> pulu
     return aws.ssm.get_parameter_output(name=name, opts=opts).insecure_value
 
 
+# What Lambda does to attach a function to a VPC, as its role (AWSLambdaVPCAccessExecutionRole's actions).
+# EC2 authorises the describe actions on no narrower resource, and the network interfaces are created by
+# Lambda with ids not known in advance.
+VPC_ACCESS_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+
+@dataclass(frozen=True)
+class FunctionVpc:
+    """Subnets and security groups a function runs in (for what it reaches only inside a VPC)."""
+
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
+
+
 @dataclass(frozen=True)
 class PythonFunctionArgs:
     context: StackContext
@@ -51,6 +72,7 @@ class PythonFunctionArgs:
     timeout_seconds: int = 30
     tracing: bool = False
     reserved_concurrency: int | None = None
+    vpc: FunctionVpc | None = None
 
 
 class PythonFunction(pulumi.ComponentResource):
@@ -90,6 +112,10 @@ class PythonFunction(pulumi.ComponentResource):
                     "Resource": "*",
                 }
             )
+        if args.vpc is not None:
+            statements.append(
+                {"Sid": "AttachToTheVpc", "Effect": "Allow", "Action": VPC_ACCESS_ACTIONS, "Resource": "*"}
+            )
         self.role, self.role_policy = role_with_policy(
             self, context, f"{name}-role", "lambda.amazonaws.com", statements, f"{self.name} Lambda execution role"
         )
@@ -112,7 +138,13 @@ class PythonFunction(pulumi.ComponentResource):
             ),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active" if args.tracing else "PassThrough"),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
-            opts=child(self, depends_on=[self.log_group]),
+            vpc_config=None
+            if args.vpc is None
+            else aws.lambda_.FunctionVpcConfigArgs(
+                subnet_ids=list(args.vpc.subnet_ids), security_group_ids=list(args.vpc.security_group_ids)
+            ),
+            # In a VPC, Lambda creates the function's network interfaces as its role: the grants come first.
+            opts=child(self, depends_on=[self.log_group, *([self.role_policy] if args.vpc is not None else [])]),
         )
         self.function_name, self.arn, self.invoke_arn = self.function.name, self.function.arn, self.function.invoke_arn
         self.register_outputs({"arn": self.arn, "name": self.function_name})

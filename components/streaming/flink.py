@@ -76,6 +76,7 @@ class FlinkAppArgs:
     alerts_stream: aws.kinesis.Stream
     changes: ChangesFeed | None = None
     """Replicated tables' changes (the CDC tier): alerts carry their labels as of the event's time."""
+    search_stream: aws.kinesis.Stream | None = None  # the search feed, when the search tier is on
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def runtime_properties(
     changes = args.changes
 
     def groups(values: list[str]) -> list[PropertyGroup]:
-        events_arn, alerts_arn, consumer_name, *enrichment = values
+        events_arn, alerts_arn, consumer_name, *rest = values
         uba = {
             properties.EVENTS_STREAM_ARN: events_arn,
             properties.EVENTS_CONSUMER_NAME: consumer_name,
@@ -126,8 +127,10 @@ def runtime_properties(
             properties.ERROR_MARKERS: json.dumps(detection.error_markers),
             properties.WARN_MARKERS: json.dumps(detection.warn_markers),
         }
+        if args.search_stream is not None:
+            uba[properties.SEARCH_STREAM_ARN] = rest.pop(0)
         if changes is not None:
-            changes_arn, changes_consumer_name = enrichment
+            changes_arn, changes_consumer_name = rest
             uba |= {
                 properties.CHANGES_STREAM_ARN: changes_arn,
                 properties.CHANGES_CONSUMER_NAME: changes_consumer_name,
@@ -138,6 +141,8 @@ def runtime_properties(
         return [PropertyGroup(property_group_id=g["property_group_id"], property_map=g["property_map"]) for g in built]
 
     inputs: list[pulumi.Input[str]] = [args.events_stream.arn, args.alerts_stream.arn, events_consumer.name]
+    if args.search_stream is not None:
+        inputs.append(args.search_stream.arn)
     if changes is not None and changes_consumer is not None:
         inputs += [changes.stream.arn, changes_consumer.name]
     return pulumi.Output.all(*inputs).apply(groups)
@@ -356,6 +361,7 @@ def _grants(
             "Resource": consumer.arn,
         },
         {"Sid": "WriteAlerts", "Effect": "Allow", "Action": ALERTS_WRITE_ACTIONS, "Resource": args.alerts_stream.arn},
+        *_search_feed_grants(args),
         {
             "Sid": "ReadApplicationCode",
             "Effect": "Allow",
@@ -385,3 +391,11 @@ def _grants(
         },
         {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": log_stream.arn},
     ]
+
+
+def _search_feed_grants(args: FlinkAppArgs) -> list[dict[str, Any]]:
+    """Writing the search feed (same actions as the alerts), when the search tier is on."""
+    if args.search_stream is None:
+        return []
+    return [{"Sid": "WriteSearchFeed", "Effect": "Allow", "Action": ALERTS_WRITE_ACTIONS,
+             "Resource": args.search_stream.arn}]  # fmt: skip

@@ -22,7 +22,7 @@ from components.shared.iam import deny_insecure_transport, policy_json
 from components.shared.kinesis import kinesis_stream
 from components.streaming.alert_sink import AlertSink, AlertSinkArgs, build_alert_sink
 from components.streaming.flink import FlinkApp, FlinkAppArgs, build_flink_app
-from settings import StreamingSettings
+from settings import StreamingSettings, StreamSettings
 
 # The realtime table's schema, as lambdas/alerts.py writes and queries it.
 PARTITION_KEY = "pk"
@@ -40,6 +40,8 @@ class StreamingArgs:
     events_stream: aws.kinesis.Stream
     flink_code: pulumi.Archive  # the packaged Flink application (`components.streaming.flink_code_archive`)
     changes: ChangesFeed | None = None  # replicated tables (the CDC tier): alerts carry their labels
+    # The search feed's stream, when the search tier is on: the job writes searchable documents to it.
+    search_feed: StreamSettings | None = None
 
 
 class Streaming(pulumi.ComponentResource):
@@ -54,12 +56,15 @@ class Streaming(pulumi.ComponentResource):
     application_name: str
     events_consumer: aws.kinesis.StreamConsumer
     alarms: list[aws.cloudwatch.MetricAlarm]
+    search_feed_stream: aws.kinesis.Stream | None = None  # the search tier's Firehose reads it
 
     def __init__(self, name: str, args: StreamingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:streaming:Streaming", name, None, opts)
         settings, context = args.settings, args.context
 
         self.alerts_stream = kinesis_stream(self, context, "alerts-stream", settings.alerts_stream)
+        if args.search_feed is not None:
+            self.search_feed_stream = kinesis_stream(self, context, "search-feed-stream", args.search_feed)
         self.results_table = self._results_table(args)
         self.business_topic = self._business_topic(args)
         sink = build_alert_sink(
@@ -86,6 +91,7 @@ class Streaming(pulumi.ComponentResource):
                 events_stream=args.events_stream,
                 alerts_stream=self.alerts_stream,
                 changes=args.changes,
+                search_stream=self.search_feed_stream,
             ),
         )
         self.application, self.application_name = flink.application, flink.application_name
@@ -163,11 +169,14 @@ class Streaming(pulumi.ComponentResource):
     # --- the tier contract -------------------------------------------------------------------------------
 
     def stack_outputs(self) -> Mapping[str, pulumi.Input[str]]:
-        return {
+        outputs: dict[str, pulumi.Input[str]] = {
             "alerts_stream_name": self.alerts_stream.name,
             "realtime_table_name": self.results_table.name,
             "business_alerts_topic_arn": self.business_topic.arn,
         }
+        if self.search_feed_stream is not None:
+            outputs["search_feed_stream_name"] = self.search_feed_stream.name
+        return outputs
 
     def dashboard_widgets(self) -> Sequence[Widget]:
         flink = ["Application", self.application.name]
@@ -205,6 +214,7 @@ class Streaming(pulumi.ComponentResource):
             "dead_letter_queue_arn": self.dead_letter_queue.arn,
             "sink_function_arn": self.sink_function.arn,
             "flink_application_arn": self.application.arn,
+            **({"search_feed_stream_arn": self.search_feed_stream.arn} if self.search_feed_stream is not None else {}),
         }
 
 

@@ -18,6 +18,7 @@ from . import (
     protection,
     quicksight,
     replication,
+    search,
     storage,
     streaming,
     tagging,
@@ -40,6 +41,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *tagging.POLICIES,
     *ingress.POLICIES,
     *quicksight.POLICIES,
+    *search.POLICIES,
     *notifications.POLICIES,
     *cost.POLICIES,
 ]

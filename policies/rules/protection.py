@@ -24,6 +24,8 @@ STATEFUL_TYPES: Final = (
     "aws:redshiftserverless/namespace:Namespace",
     "aws:redshift/cluster:Cluster",
     "aws:kms/key:Key",
+    "aws:opensearch/serverlessCollection:ServerlessCollection",
+    "aws:opensearch/domain:Domain",
 )
 
 PROTECTION_CONFIG: Final = schema(

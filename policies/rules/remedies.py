@@ -25,6 +25,7 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "stage": "uba:ingest.api.tracing",
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
+    "search-admin-function": "uba:search.tracing",
     "edge-logs-function": "uba:edge.function.tracing",
     "change-processor-function": "uba:cdc.processor_tracing",
 }
@@ -38,6 +39,8 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
     "lake-access-logs-bucket": "uba:lake.versioning",
     "athena-results-bucket": "uba:lake.versioning",
 }
+# OpenSearch Serverless network policies that admit public networks: the search tier's network access.
+NETWORK_ACCESS_SETTINGS: Final[Mapping[str, str]] = {"search-network-policy": "uba:search.network.access"}
 # An AWS WAF web ACL in front of CloudFront distributions.
 WEB_ACL_SETTINGS: Final[Mapping[str, str]] = {"edge-distribution": "uba:edge.waf.enabled"}
 # Snapshots of Flink applications.

@@ -68,6 +68,9 @@ SCENARIOS = [
     Scenario(
         "a smaller Athena scan limit", policy={"athena-bytes-scanned-cutoff": {"maximumBytesScannedCutoff": 10**8}}
     ),
+    Scenario(
+        "dev searching from public networks", settings={"search.enabled": True, "search.network.access": "public"}
+    ),
 ]
 
 

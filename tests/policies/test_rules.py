@@ -138,6 +138,11 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         {"bad-low-half-ingress", "bad-high-half-ingress", "bad-inline-public-sg"},
         "not 0.0.0.0/0 in pieces",
     ),
+    "opensearch-collection-encrypted": ({"bad-owned-keys", "bad-collection"}, '"AWSOwnedKey": false'),
+    "opensearch-data-access-named": ({"bad-data-access"}, "name the IAM roles and users of this stack"),
+    "opensearch-collection-network-private": ({"bad-public-network"}, "AllowFromPublic false"),
+    "opensearch-domain-secure": ({"bad-domain"}, "node_to_node_encryption enabled"),
+    "firehose-opensearch-failures-kept": ({"bad-search-firehose"}, "s3_configuration.kms_key_arn"),
     "quicksight-data-source-private": ({"bad-public-password-source"}, "vpc_connection_properties="),
     "quicksight-data-source-no-password": ({"bad-public-password-source"}, "secret_arn="),
     "quicksight-data-source-tls": ({"bad-public-password-source"}, "disable_ssl=False"),
@@ -153,7 +158,13 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     # The probe has budgets; a stack without one is tested below (the warning names no resource).
     "stack-has-budget": (set(), "uba:cost"),
 }
-ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing", "stack-has-budget"}
+ADVISORY = {
+    "kms-key-deletion-window",
+    "flink-snapshots",
+    "xray-tracing",
+    "stack-has-budget",
+    "opensearch-collection-network-private",
+}
 
 
 def test_every_rule_of_the_pack_is_specified_here() -> None:
@@ -258,6 +269,11 @@ ON_REAL_STACKS = [
     ("kms-key-deletion-window", type_token(aws.kms.Key)),
     ("ec2-description-charset", type_token(aws.ec2.SecurityGroup)),
     ("ec2-description-charset", type_token(aws.vpc.SecurityGroupEgressRule)),
+    ("opensearch-collection-encrypted", type_token(aws.opensearch.ServerlessCollection)),
+    ("opensearch-data-access-named", type_token(aws.opensearch.ServerlessAccessPolicy)),
+    ("opensearch-collection-network-private", type_token(aws.opensearch.ServerlessSecurityPolicy)),
+    ("firehose-opensearch-failures-kept", type_token(aws.kinesis.FirehoseDeliveryStream)),
+    ("require-protection", type_token(aws.opensearch.ServerlessCollection)),
     *(
         (policy, type_token(aws.cloudfront.Distribution))
         for policy in (

@@ -147,7 +147,7 @@ def test_lines_the_job_would_skip_or_keep_out_of_windows_are_named_by_line_numbe
 
 
 def _fake_job(monkeypatch, alerts):
-    def run_scenarios(scenarios):
+    def run_scenarios(scenarios, output="alerts"):
         time.sleep(1.2)  # long enough for the counter to tick
         return {scenario.name: list(alerts) for scenario in scenarios}
 

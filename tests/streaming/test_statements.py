@@ -177,3 +177,45 @@ def test_table_config_pins_utc_and_bounds_state():
     config = table_config(parse_settings({"dedup.ttl.seconds": "600", "source.idle-timeout.seconds": "0"}))
     assert config == {"table.local-time-zone": "UTC", "table.exec.state.ttl": "600 s"}
     assert table_config(parse_settings({}))["table.exec.source.idle-timeout"] == "30 s"
+
+
+SEARCH_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/uba-search-feed"
+
+
+def test_without_a_search_stream_the_job_is_the_alerts_insert_alone() -> None:
+    assert KINESIS.search_stream_arn is None
+    assert "search_documents" not in "\n".join(kinesis_statements(KINESIS))
+
+
+def test_with_a_search_stream_one_statement_set_feeds_both_sinks_from_one_source() -> None:
+    """The search feed is written by the same job: one read of the events stream, two sinks."""
+    settings = parse_settings({**SETTINGS_WITH_STREAMS, "search.stream.arn": SEARCH_ARN})
+    statements = kinesis_statements(settings)
+    assert statements[:6] == kinesis_statements(KINESIS)[:6]  # source, views and the alerts sink unchanged
+    assert statements[6].startswith("-- The search feed") and "CREATE TEMPORARY VIEW search_documents" in statements[6]
+    sink = options_of(statements[7])
+    assert sink == {"connector": "kinesis", "stream.arn": SEARCH_ARN, "aws.region": REGION, "format": "raw"}
+    assert statements[8] == (
+        "EXECUTE STATEMENT SET\nBEGIN\nINSERT INTO alerts\nSELECT record FROM alert_records;\n"
+        "INSERT INTO search_feed\nSELECT document FROM search_documents;\nEND"
+    )
+    assert sum(s.startswith("CREATE TABLE events") or "CREATE TABLE events" in s for s in statements) == 1
+
+
+def test_the_search_view_is_rendered_with_the_jobs_markers() -> None:
+    settings = parse_settings({"error.markers": '["FATAL"]', "warn.markers": '["slow"]'})
+    view = local_statements(settings, Path("/data/e.jsonl"), search=True)[-1]
+    assert view.count("(errorMsg LIKE '%FATAL%' ESCAPE '!')") == 2  # the level, and the filter
+    assert "(errorMsg LIKE '%slow%' ESCAPE '!')" in view
+    assert local_statements(settings, Path("/data/e.jsonl")) == local_statements(settings, Path("/data/e.jsonl"),
+                                                                                   search=False)[:5]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", ["arn:aws:s3:::bucket", "uba-search-feed", "arn:aws:kinesis:eu-west-1:1:stream/x"])
+def test_a_search_stream_that_is_not_a_kinesis_arn_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"search\.stream\.arn"):
+        parse_settings({"search.stream.arn": bad})
+
+
+SETTINGS_WITH_STREAMS = {"events.stream.arn": EVENTS_ARN, "alerts.stream.arn": ALERTS_ARN,
+                         "events.consumer.name": CONSUMER}  # fmt: skip

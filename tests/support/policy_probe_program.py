@@ -620,3 +620,84 @@ aws.costexplorer.AnomalySubscription(
     subscribers=[aws.costexplorer.AnomalySubscriptionSubscriberArgs(type="SNS", address=unpolicied_topic.arn)],
     opts=plain,
 )  # fmt: skip
+# --- OpenSearch (opensearch-*, firehose-opensearch-failures-kept) -------------------------------------------
+search_rules = [{"ResourceType": "collection", "Resource": ["collection/good-search"]}]
+good_keys = aws.opensearch.ServerlessSecurityPolicy(
+    "good-search-keys", name="good-search-keys", type="encryption",
+    policy=json.dumps({"Rules": search_rules, "AWSOwnedKey": False, "KmsARN": KEY}), opts=plain,
+)  # fmt: skip
+aws.opensearch.ServerlessCollection(
+    "good-collection", name="good-search", type="TIMESERIES",
+    opts=pulumi.ResourceOptions(provider=tagged, protect=True, depends_on=[good_keys]),
+)  # fmt: skip
+aws.opensearch.ServerlessSecurityPolicy(
+    "bad-owned-keys", name="bad-search-keys", type="encryption",
+    policy=json.dumps({"Rules": [{"ResourceType": "collection", "Resource": ["collection/bad-search"]}],
+                       "AWSOwnedKey": True}),
+    opts=plain,
+)  # fmt: skip
+aws.opensearch.ServerlessCollection("bad-collection", name="bad-search", type="TIMESERIES", opts=kept)
+aws.opensearch.ServerlessSecurityPolicy(
+    "good-search-network", name="good-search-network", type="network",
+    policy=json.dumps([{"Rules": search_rules, "AllowFromPublic": False, "SourceVPCEs": ["vpce-0probe"]}]), opts=plain,
+)  # fmt: skip
+aws.opensearch.ServerlessSecurityPolicy(
+    "bad-public-network", name="bad-public-network", type="network",
+    policy=json.dumps([{"Rules": search_rules, "AllowFromPublic": True}]), opts=plain,
+)  # fmt: skip
+aws.opensearch.ServerlessAccessPolicy(
+    "good-data-access", name="good-data-access", type="data",
+    policy=json.dumps([{"Rules": [{"ResourceType": "index", "Resource": ["index/good-search/uba-search*"],
+                                   "Permission": ["aoss:ReadDocument"]}],
+                        "Principal": [f"arn:aws:iam::{ACCOUNT}:role/reader"]}]),
+    opts=plain,
+)  # fmt: skip
+aws.opensearch.ServerlessAccessPolicy(
+    "bad-data-access", name="bad-data-access", type="data",
+    policy=json.dumps([{"Rules": [{"ResourceType": "index", "Resource": ["index/*/*"], "Permission": ["aoss:*"]}],
+                        "Principal": ["*"]}]),
+    opts=plain,
+)  # fmt: skip
+aws.opensearch.Domain(
+    "good-domain", domain_name="good-search",
+    encrypt_at_rest=aws.opensearch.DomainEncryptAtRestArgs(enabled=True, kms_key_id=KEY),
+    node_to_node_encryption=aws.opensearch.DomainNodeToNodeEncryptionArgs(enabled=True),
+    domain_endpoint_options=aws.opensearch.DomainDomainEndpointOptionsArgs(
+        enforce_https=True, tls_security_policy="Policy-Min-TLS-1-2-PFS-2023-10"),
+    advanced_security_options=aws.opensearch.DomainAdvancedSecurityOptionsArgs(
+        enabled=True, internal_user_database_enabled=False,
+        master_user_options=aws.opensearch.DomainAdvancedSecurityOptionsMasterUserOptionsArgs(
+            master_user_arn=f"arn:aws:iam::{ACCOUNT}:role/search-admin")),
+    vpc_options=aws.opensearch.DomainVpcOptionsArgs(subnet_ids=["subnet-0probe"]),
+    opts=kept,
+)  # fmt: skip
+aws.opensearch.Domain(
+    "bad-domain", domain_name="bad-search",
+    encrypt_at_rest=aws.opensearch.DomainEncryptAtRestArgs(enabled=False),
+    domain_endpoint_options=aws.opensearch.DomainDomainEndpointOptionsArgs(enforce_https=False),
+    opts=kept,
+)  # fmt: skip
+_search_backup: dict[str, Any] = {
+    "bucket_arn": "arn:aws:s3:::probe-search-failures",
+    "role_arn": f"arn:aws:iam::{ACCOUNT}:role/fh",
+}
+aws.kinesis.FirehoseDeliveryStream(
+    "good-search-firehose", name="good-search-firehose", destination="opensearchserverless",
+    opensearchserverless_configuration=aws.kinesis.FirehoseDeliveryStreamOpensearchserverlessConfigurationArgs(
+        collection_endpoint="https://probe.eu-west-1.aoss.amazonaws.com", index_name="uba-search",
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/fh",
+        s3_configuration=aws.kinesis.FirehoseDeliveryStreamOpensearchserverlessConfigurationS3ConfigurationArgs(
+            **_search_backup, kms_key_arn=KEY),
+        cloudwatch_logging_options=aws.kinesis.FirehoseDeliveryStreamOpensearchserverlessConfigurationCloudwatchLoggingOptionsArgs(
+            enabled=True, log_group_name="/aws/kinesisfirehose/probe", log_stream_name="DestinationDelivery")),
+    opts=plain,
+)  # fmt: skip
+aws.kinesis.FirehoseDeliveryStream(
+    "bad-search-firehose", name="bad-search-firehose", destination="opensearchserverless",
+    opensearchserverless_configuration=aws.kinesis.FirehoseDeliveryStreamOpensearchserverlessConfigurationArgs(
+        collection_endpoint="https://probe.eu-west-1.aoss.amazonaws.com", index_name="uba-search",
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/fh",
+        s3_configuration=aws.kinesis.FirehoseDeliveryStreamOpensearchserverlessConfigurationS3ConfigurationArgs(
+            **_search_backup)),
+    opts=plain,
+)  # fmt: skip

@@ -45,6 +45,7 @@ EDGE = "uba:edge:Edge"
 STREAMING = "uba:streaming:Streaming"
 LAKE = "uba:lake:Lake"
 WAREHOUSE = "uba:warehouse:Warehouse"
+SEARCH = "uba:search:Search"
 BI = "uba:bi:Bi"
 # The one resource of another SDK: the QuickSight dashboard of the Cloud Control provider (pulumi-aws-native).
 NATIVE_DASHBOARD = "aws-native:quicksight:Dashboard"

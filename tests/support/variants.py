@@ -16,6 +16,7 @@ from typing import Any
 
 from tests.support.config import bi_on, cdc_on, cdc_on_mysql_without_endpoints, provisioned_warehouse
 from tests.support.harness import StackRun, run_stack
+from tests.support.search import public_search_collection, search_domain
 from tools.engine.mocks import available_stacks, load_stack_config
 
 
@@ -71,6 +72,8 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
         cdc_on_mysql_without_endpoints(),
     ),
     "dev without the cost tier": ("dev", {"uba:cost": {"enabled": False}}),
+    "dev with a search domain": ("dev", search_domain()),
+    "dev with a public search collection": ("dev", public_search_collection()),
 }
 
 

@@ -23,7 +23,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import cdc_on, provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import BI, COST, EDGE, INGEST, LAKE, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import BI, COST, EDGE, INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -86,6 +86,11 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     } | {"athena.tune@op": "A", "athena.tune@dev": "A", "athena.tune@bizuser": "A"},
     "warehouse": {"warehouse.connect": "AOB", "warehouse.sql": "AOB", "warehouse.delete": "A",
                   "warehouse.configure": "A"},
+    # op and dev search, admin manages, bizUser nothing (prod's stack file leaves bizuser_search off);
+    # nobody but admin ships the search-admin function's code, builders in dev included.
+    "search": {"search.read": "AOD", "search.delete": "A", "search.feed-read": ("AOD", "AO"),
+               "search.dead-letters": "AO", "search.dead-letters-delete": "A", "search.delivery-change": "A",
+               "search.admin-code": "A"},
     # Business users open the dashboard, embedded as themselves only; what they see is row-level security's.
     # Nobody but admin changes, shares or administers QuickSight, or reads QuickSight's unfiltered results.
     "bi": {"bi.open": "AB", "bi.embed-self": "AB", "bi.embed-other": "A", "bi.edit": "A", "bi.share": "A",
@@ -104,9 +109,9 @@ EXPECTED_CDC: dict[str, Expected] = {
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
                "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
                "athena.query@op", "athena.query@dev", "athena.query@bizuser", "catalog.read",
-               "warehouse.connect", "bi.open", "budget.view"]  # fmt: skip
+               "warehouse.connect", "bi.open", "budget.view", "search.read"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "edge": EDGE, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE, "bi": BI, "cost": COST}  # fmt: skip
+                   "warehouse": WAREHOUSE, "bi": BI, "cost": COST, "search": SEARCH}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 

@@ -370,3 +370,20 @@ def test_progress_counts_seconds_on_a_terminal_and_says_once_when_piped() -> Non
     with cli.progress("synthesizing dev", piped):
         pass
     assert piped.getvalue().startswith("synthesizing dev ...\n") and "\r" not in piped.getvalue()
+
+
+def test_the_search_tier_bills_its_least_capacity_idle_and_its_feed_under_load() -> None:
+    """A collection bills 2 OCUs (standby replicas on) whether or not anything is indexed; a domain its nodes."""
+    from tests.support.search import search_domain
+
+    idle = {t.price_id: t for t in estimate(run_stack("prod").snapshot, Workload(0)).terms if t.tier == "search"}
+    assert idle["opensearch.serverless_ocu_hour"].quantity == 2 * 730
+    assert idle["vpc.interface_endpoint_az_hour"].quantity == 3 * 730  # the VPC endpoint in the 3 warehouse subnets
+    loaded = [
+        t for t in estimate(run_stack("prod").snapshot, Workload(100)).terms if t.resource == "search-feed-to-index"
+    ]
+    assert [t.price_id for t in loaded] == ["firehose.ingestion_gb"] and loaded[0].quantity > 0
+    domain = {t.price_id: t for t in estimate(run_stack("dev", search_domain()).snapshot, Workload(0)).terms
+              if t.tier == "search"}  # fmt: skip
+    assert domain["opensearch.t3_small_search_hour"].quantity == 2 * 730
+    assert domain["opensearch.gp3_gb_month"].quantity == 2 * 20

@@ -45,7 +45,8 @@ ASSUMED = {
     "athena_days_per_query": 7, "athena_result_mb": 1, "lake_age_months": 12, "refresh_overhead_seconds": 30,
     "refresh_rpu_seconds_per_gb": 60, "warehouse_query_hours_per_day": 0, "warehouse_bytes_per_event": 60,
     "firehose_jq_hours_per_gb": 0.01, "s3_access_log_bytes_per_request": 350, "kms_requests_per_month": 100_000,
-    "ops_notifications_per_month": 30,
+    "ops_notifications_per_month": 30, "warning_event_fraction": 0.01, "search_document_extra_bytes": 120,
+    "scheduled_ms_per_invocation": 2000,
 }  # fmt: skip
 
 
@@ -205,6 +206,13 @@ def prod_at(events_per_second: float) -> Ledger:
     ledger.add("streaming", "kinesis.shard_hour", HOURS)
     ledger.add("streaming", "kinesis.extended_retention_shard_hour", HOURS)
     ledger.add("streaming", "kinesis.put_payload_units", alerts / 1e6)
+    ledger.add("streaming", "cloudwatch.custom_metric_month", 3)
+    # the search feed stream (uba:search.feed.stream: 1 provisioned shard, 48 h, 3 shard-level metrics), owned by
+    # the streaming tier whose job writes it: every error and warning event (0.1% + 1%), and a document per error alert
+    search_documents = events * (0.001 + 0.01) + errors
+    ledger.add("streaming", "kinesis.shard_hour", HOURS)
+    ledger.add("streaming", "kinesis.extended_retention_shard_hour", HOURS)
+    ledger.add("streaming", "kinesis.put_payload_units", search_documents / 1e6)
     ledger.add("streaming", "cloudwatch.custom_metric_month", 3)
     # the alert sink: polled once a second on its one shard, batches of 200 (sink.batch_size); 512 MB, 120 ms;
     # traced (sink.tracing), each invocation at most one a second so every one is recorded; 4 Powertools metrics

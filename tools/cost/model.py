@@ -117,8 +117,15 @@ ASSUMPTIONS: dict[str, Assumption] = {
     "error_event_fraction": Assumption(0.001, "ratio", "events that are errors, each an alert and a notification"),
     "distinct_actions": Assumption(8, "actions", "event actions, each a `counts` alert per window"),
     "alert_record_bytes": Assumption(300, "bytes", "an alert record on the alerts stream"),
+    "warning_event_fraction": Assumption(0.01, "ratio", "events whose errorMsg carries a warning marker"),
+    "search_document_extra_bytes": Assumption(
+        120, "bytes", "what a search feed document adds to the event it carries (@timestamp, kind, level, feedKey)"
+    ),
     "sink_ms_per_invocation": Assumption(120, "ms", "billed duration of an alert-sink invocation"),
     "registrar_ms_per_invocation": Assumption(60, "ms", "billed duration of a partition-registrar invocation"),
+    "scheduled_ms_per_invocation": Assumption(
+        2000, "ms", "billed duration of a scheduled job's invocation (the search sweep)"
+    ),
     "flink_events_per_second_per_kpu": Assumption(
         2000, "events/s", "what one KPU of the Flink SQL job keeps up with (autoscaling adds KPUs above it)"
     ),

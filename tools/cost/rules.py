@@ -152,6 +152,15 @@ def _alerts_flow(ctx: Context) -> Flow:
     return Flow(records, ctx.assumptions["alert_record_bytes"], rate)
 
 
+def _search_feed_flow(ctx: Context) -> Flow:
+    """The search feed: every error and warning event, and an alert document per error (bursts are few)."""
+    w, a = ctx.workload, ctx.assumptions
+    errors = w.events * a["error_event_fraction"]
+    records = w.events * (a["error_event_fraction"] + a["warning_event_fraction"]) + errors
+    rate = records / w.active_seconds if records else 0.0
+    return Flow(records, w.event_bytes + a["search_document_extra_bytes"], rate)
+
+
 # --- the edge -----------------------------------------------------------------------------------------------
 # The estimate's workload reaches the platform as requests; with the edge tier, every one of them is taken to
 # pass through the distribution to `POST /events` (an upper bound: clients may call the API directly). Beacons
@@ -213,6 +222,7 @@ def web_acl(ctx: Context, acl: RegisteredResource) -> Iterator[Term]:
 STREAM_FLOWS: dict[str, Callable[[Context], Flow]] = {
     "events-stream": _events_flow,
     "alerts-stream": _alerts_flow,
+    "search-feed-stream": _search_feed_flow,
     "edge-logs-stream": _edge_logs_flow,
 }
 
@@ -385,6 +395,21 @@ def _notification_invocations(ctx: Context, function_arn: str) -> Invocations | 
     return None
 
 
+def _scheduled_invocations(ctx: Context, function_arn: str) -> Invocations | None:
+    """A function EventBridge Scheduler invokes (the search tier's retention sweep): its runs a month."""
+    for schedule in ctx.program.of_type("aws:scheduler/schedule:Schedule"):
+        if schedule.inputs.get("target", {}).get("arn") != function_arn:
+            continue
+        runs = runs_per_month(str(schedule.inputs.get("scheduleExpression")))
+        return Invocations(runs, 0.0, ctx.assumptions["scheduled_ms_per_invocation"], "on its schedule")
+    return None
+
+
+def _invoked_at_deploy(ctx: Context, function: RegisteredResource) -> bool:
+    names = (function.state.get("name"), function.state.get("arn"))
+    return any(i.inputs.get("functionName") in names for i in ctx.program.of_type("aws:lambda/invocation:Invocation"))
+
+
 def invocations_of(ctx: Context, function: RegisteredResource) -> Invocations:
     """How often a function runs, from what invokes it in the program."""
     arn = str(function.state.get("arn"))
@@ -392,9 +417,11 @@ def invocations_of(ctx: Context, function: RegisteredResource) -> Invocations:
     if arn in _api_functions(ctx):
         ms = a["ingest_ms_per_request"] + w.events_per_request * a["ingest_ms_per_event"]
         return Invocations(w.requests, w.requests_per_second, ms, "one per API request")
-    found = _esm_invocations(ctx, arn) or _notification_invocations(ctx, arn)
+    found = _esm_invocations(ctx, arn) or _notification_invocations(ctx, arn) or _scheduled_invocations(ctx, arn)
     if found is not None:
         return found
+    if _invoked_at_deploy(ctx, function):
+        return Invocations(0.0, 0.0, 0.0, "once per deployment (a Lambda invocation resource)")
     ctx.warn(function, "nothing in the program invokes this function on a traffic path: priced as idle")
     return Invocations(0.0, 0.0, 0.0, "not invoked")
 
@@ -627,6 +654,15 @@ def delivery_of(ctx: Context, firehose: RegisteredResource) -> Delivery:
     return Delivery(firehose, flow, objects, flow.bytes * ratio, prefix)
 
 
+def lake_firehoses(ctx: Context) -> list[RegisteredResource]:
+    """The delivery streams that write the lake (to S3); the search tier's writes to OpenSearch."""
+    return [
+        f
+        for f in ctx.program.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+        if "extendedS3Configuration" in f.inputs
+    ]
+
+
 def lake_delivery(ctx: Context, bucket: RegisteredResource) -> Delivery | None:
     for firehose in ctx.program.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
         if firehose.inputs.get("extendedS3Configuration", {}).get("bucketArn") == bucket.state.get("arn"):
@@ -700,9 +736,7 @@ def _refresh(ctx: Context, warehouse_name: str) -> tuple[RegisteredResource, flo
 def refresh_reads(ctx: Context, warehouse_name: str) -> tuple[float, float, float]:
     """(runs a month, lake bytes one run reads, lake objects one run reads) of the warehouse refresh."""
     refresh = _refresh(ctx, warehouse_name)
-    deliveries = [
-        delivery_of(ctx, f) for f in ctx.program.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
-    ]
+    deliveries = [delivery_of(ctx, f) for f in lake_firehoses(ctx)]
     if refresh is None:
         return 0.0, 0.0, 0.0
     schedule, runs, lookback_days = refresh
@@ -731,9 +765,21 @@ def bucket(ctx: Context, bucket: RegisteredResource) -> Iterator[Term]:
     if logged:
         yield from _log_bucket(ctx, bucket, logged)
         return
+    if _opensearch_backup(ctx, bucket):
+        return  # only documents OpenSearch refused land here: empty by design, alarmed when not
     objects = ctx.program.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     if not any(o.inputs.get("bucket") == bucket.state.get("bucket") for o in objects):
         ctx.warn(bucket, "nothing known writes to this bucket: priced as empty")
+
+
+def _opensearch_backup(ctx: Context, bucket: RegisteredResource) -> bool:
+    """Whether the bucket is where Firehose keeps documents an OpenSearch destination refused."""
+    for firehose in ctx.program.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
+        for key in ("opensearchConfiguration", "opensearchserverlessConfiguration"):
+            backup = firehose.inputs.get(key, {}).get("s3Configuration", {})
+            if backup.get("bucketArn") == bucket.state.get("arn"):
+                return True
+    return False
 
 
 # S3 lifecycle rules move no object under 128 KB to another class by default (the lifecycle configuration's
@@ -935,9 +981,7 @@ def _quicksight_refreshes(ctx: Context, workgroup: RegisteredResource, per_day: 
 @rule("aws:athena/workgroup:Workgroup")
 def athena_workgroup(ctx: Context, workgroup: RegisteredResource) -> Iterator[Term]:
     quicksight = _quicksight_workgroups(ctx)
-    deliveries = [
-        delivery_of(ctx, f) for f in ctx.program.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
-    ]
+    deliveries = [delivery_of(ctx, f) for f in lake_firehoses(ctx)]
     scanned = sum(_athena_reads(ctx, d)[0] for d in deliveries)
     if workgroup.inputs.get("name") in quicksight:
         yield from _quicksight_refreshes(ctx, workgroup, scanned / ctx.assumptions["athena_days_per_query"])
@@ -1201,6 +1245,70 @@ def schedule(ctx: Context, schedule: RegisteredResource) -> Iterator[Term]:
             schedule, "scheduler.invocations", runs / 1e6, "fixed",
             f"{schedule.inputs.get('scheduleExpression')}: {runs:,.0f} runs a month",
         )  # fmt: skip
+
+
+# --- OpenSearch (the search tier) ----------------------------------------------------------------------------
+
+
+def _retention_days(ctx: Context, store: RegisteredResource) -> float:
+    """Days the search feed is kept: the collection's lifecycle policy, or the domain's sweep setting."""
+    for policy in ctx.program.of_type("aws:opensearch/serverlessLifecyclePolicy:ServerlessLifecyclePolicy"):
+        for policy_rule in _json(policy.inputs.get("policy")).get("Rules", []):
+            text = str(policy_rule.get("MinIndexRetention", ""))
+            if text.endswith("d"):
+                return float(text[:-1])
+    for function in ctx.program.of_type("aws:lambda/function:Function"):
+        days = function.inputs.get("environment", {}).get("variables", {}).get("SEARCH_RETENTION_DAYS")
+        if days is not None:
+            return float(days)
+    return 30.0
+
+
+def _search_stored_gb(ctx: Context, store: RegisteredResource) -> float:
+    flow = flow_of(ctx, ctx.program.named(STREAM, _search_feed_arn(ctx)))
+    return flow.bytes / GB * min(_retention_days(ctx, store), 365) / DAYS_PER_MONTH
+
+
+def _search_feed_arn(ctx: Context) -> str | None:
+    for stream in ctx.program.of_type(STREAM):
+        if stream.name == "search-feed-stream":
+            return str(stream.state.get("arn"))
+    return None
+
+
+@rule("aws:opensearch/serverlessCollection:ServerlessCollection")
+def search_collection(ctx: Context, collection: RegisteredResource) -> Iterator[Term]:
+    standby = collection.inputs.get("standbyReplicas", "ENABLED") != "DISABLED"
+    ocus = 2.0 if standby else 1.0
+    yield ctx.term(
+        collection, "opensearch.serverless_ocu_hour", ocus * HOURS_PER_MONTH, "fixed",
+        f"the least a time series collection bills: {ocus:.0f} OCU (indexing and search"
+        f"{', with standby replicas' if standby else ', no standby replicas'}), traffic or not",
+    )  # fmt: skip
+    stored = _search_stored_gb(ctx, collection)
+    if stored:
+        yield ctx.term(collection, "opensearch.serverless_storage_gb_month", stored, "traffic",
+                       f"the search feed, kept {_retention_days(ctx, collection):.0f} days")  # fmt: skip
+
+
+@rule("aws:opensearch/domain:Domain")
+def search_domain(ctx: Context, domain: RegisteredResource) -> Iterator[Term]:
+    cluster = domain.inputs.get("clusterConfig", {})
+    instance_type, nodes = str(cluster.get("instanceType")), _number(cluster.get("instanceCount"), 1)
+    if instance_type != "t3.small.search":
+        raise EstimateError(f"no price for domain instance type {instance_type} in tools/cost/prices.yaml")
+    yield ctx.term(domain, "opensearch.t3_small_search_hour", nodes * HOURS_PER_MONTH, "fixed",
+                   f"{nodes:.0f} {instance_type} node(s)")  # fmt: skip
+    volume = _number(domain.inputs.get("ebsOptions", {}).get("volumeSize"), 10)
+    yield ctx.term(domain, "opensearch.gp3_gb_month", nodes * volume, "fixed",
+                   f"{volume:.0f} GiB gp3 on each node")  # fmt: skip
+
+
+@rule("aws:opensearch/serverlessVpcEndpoint:ServerlessVpcEndpoint")
+def search_vpc_endpoint(ctx: Context, endpoint: RegisteredResource) -> Iterator[Term]:
+    zones = len(endpoint.inputs.get("subnetIds") or [])
+    yield ctx.term(endpoint, "vpc.interface_endpoint_az_hour", zones * HOURS_PER_MONTH, "fixed",
+                   f"OpenSearch Serverless VPC endpoint in {zones} AZs")  # fmt: skip
 
 
 # --- QuickSight ----------------------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ def _service(prefix: str) -> Callable[..., tuple[str, ...]]:
 
 
 acm = _service("acm")
+aoss = _service("aoss")
 apigateway = _service("apigateway")
 athena = _service("athena")
 budgets = _service("budgets")
@@ -100,6 +101,7 @@ cloudwatch = _service("cloudwatch")
 dms = _service("dms")
 dynamodb = _service("dynamodb")
 ec2 = _service("ec2")
+es = _service("es")
 events = _service("events")
 firehose = _service("firehose")
 glue = _service("glue")
@@ -210,6 +212,8 @@ FLINK_APPLICATIONS = (_arn("kinesisanalytics", "application/{prefix}-*"),)
 KMS_KEYS = (_arn("kms", "key/*"), _us_east_1("kms", "key/*"))  # keys are named by generated ids
 KMS_ALIASES = (_arn("kms", "alias/{prefix}"), *KMS_KEYS)
 FUNCTIONS = (_arn("lambda", "function:{prefix}-*"),)
+SEARCH_COLLECTIONS = (_arn("aoss", "collection/*"),)  # collections are named by generated ids
+SEARCH_DOMAINS = (_arn("es", "domain/{prefix}-*"),)
 EVENT_SOURCE_MAPPINGS = (_arn("lambda", "event-source-mapping:*"),)
 # Powertools for AWS Lambda publishes its layer from this account (README: the `powertools_version` setting).
 POWERTOOLS_LAYERS = ("arn:{partition}:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-*",)
@@ -1342,6 +1346,94 @@ TYPES: dict[str, TypeActions] = {
             read=sqs("GetQueueAttributes"),
             update=sqs("SetQueueAttributes"),
             delete=sqs("SetQueueAttributes"),
+        ),
+    ),
+    # --- OpenSearch (the search tier) ------------------------------------------------------------------------
+    # OpenSearch Serverless authorises its policy and VPC-endpoint actions on no resource; the collection
+    # actions on the collection (named by a generated id).
+    "aws:opensearch/serverlessCollection:ServerlessCollection": TypeActions(
+        Grant(
+            SEARCH_COLLECTIONS,
+            create=aoss("TagResource"),
+            read=aoss("ListTagsForResource"),
+            update=aoss("UpdateCollection", "TagResource", "UntagResource"),
+            delete=aoss("DeleteCollection"),
+        ),
+        Grant(
+            (ANY,),
+            create=aoss("CreateCollection", "BatchGetCollection"),
+            read=aoss("BatchGetCollection"),
+            delete=aoss("BatchGetCollection"),
+        ),
+        key_used_via=("aoss",),  # the collection is encrypted with the platform key
+    ),
+    "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy": TypeActions(
+        Grant(
+            (ANY,),
+            create=aoss("CreateSecurityPolicy", "GetSecurityPolicy"),
+            read=aoss("GetSecurityPolicy"),
+            update=aoss("UpdateSecurityPolicy"),
+            delete=aoss("DeleteSecurityPolicy"),
+        ),
+    ),
+    "aws:opensearch/serverlessAccessPolicy:ServerlessAccessPolicy": TypeActions(
+        Grant(
+            (ANY,),
+            create=aoss("CreateAccessPolicy", "GetAccessPolicy"),
+            read=aoss("GetAccessPolicy"),
+            update=aoss("UpdateAccessPolicy"),
+            delete=aoss("DeleteAccessPolicy"),
+        ),
+    ),
+    "aws:opensearch/serverlessLifecyclePolicy:ServerlessLifecyclePolicy": TypeActions(
+        Grant(
+            (ANY,),
+            create=aoss("CreateLifecyclePolicy", "BatchGetLifecyclePolicy"),
+            read=aoss("BatchGetLifecyclePolicy"),
+            update=aoss("UpdateLifecyclePolicy"),
+            delete=aoss("DeleteLifecyclePolicy"),
+        ),
+    ),
+    "aws:opensearch/serverlessVpcEndpoint:ServerlessVpcEndpoint": TypeActions(
+        Grant(
+            (ANY,),
+            create=aoss("CreateVpcEndpoint", "BatchGetVpcEndpoint"),
+            read=aoss("BatchGetVpcEndpoint"),
+            update=aoss("UpdateVpcEndpoint"),
+            delete=aoss("DeleteVpcEndpoint", "BatchGetVpcEndpoint"),
+        ),
+        # OpenSearch Serverless creates the interface endpoint with the caller's credentials.
+        Grant(
+            EC2,
+            create=ec2("CreateVpcEndpoint", "CreateTags"),
+            update=ec2("ModifyVpcEndpoint"),
+            delete=ec2("DeleteVpcEndpoints"),
+        ),
+        Grant(
+            (ANY,),
+            create=ec2("DescribeVpcEndpoints", "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups"),
+            read=ec2("DescribeVpcEndpoints"),
+            delete=ec2("DescribeVpcEndpoints"),
+        ),
+    ),
+    "aws:opensearch/domain:Domain": TypeActions(
+        Grant(
+            SEARCH_DOMAINS,
+            create=es("CreateDomain", "DescribeDomain", "DescribeDomainConfig", "AddTags"),
+            read=es("DescribeDomain", "DescribeDomainConfig", "ListTags"),
+            update=es("UpdateDomainConfig", "AddTags", "RemoveTags", "DescribeDomainChangeProgress"),
+            delete=es("DeleteDomain", "DescribeDomain"),
+        ),
+        # A VPC domain: the service checks the subnets and security groups with the caller's credentials.
+        Grant((ANY,), create=ec2("DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups")),
+        passes_role_to=("es.amazonaws.com",),  # the search-admin function's role, named as the master user
+        key_used_via=("es",),  # encryption at rest with the platform key
+    ),
+    "aws:lambda/invocation:Invocation": TypeActions(
+        # The search tier's setup runs at deploy time, as the deploying identity invoking the function.
+        # The provider reads nothing back; GetFunction is what a refresh of the function itself calls.
+        Grant(
+            FUNCTIONS, create=lambda_("InvokeFunction"), read=lambda_("GetFunction"), update=lambda_("InvokeFunction")
         ),
     ),
 }

@@ -340,6 +340,34 @@ def _bucket_object_state(ctx: _Ctx) -> dict[str, Any]:
     return {"id": key, "versionId": _short_hash(ctx.urn, "version", length=32), "etag": _short_hash(ctx.urn, length=32)}
 
 
+def _collection_state(ctx: _Ctx) -> dict[str, Any]:
+    # OpenSearch Serverless collection ids are 20 lowercase letters and digits; the endpoint is per id.
+    collection_id = _short_hash(ctx.urn, length=20)
+    endpoint = f"https://{collection_id}.{ctx.region}.aoss.amazonaws.com"
+    return {
+        "id": collection_id,
+        "arn": ctx.arn("aoss", f"collection/{collection_id}"),
+        "collectionEndpoint": endpoint,
+        "dashboardEndpoint": f"{endpoint}/_dashboards",
+    }
+
+
+def _serverless_policy_state(ctx: _Ctx) -> dict[str, Any]:
+    return {"policyVersion": _short_hash(ctx.urn, length=24)}
+
+
+def _domain_state(ctx: _Ctx) -> dict[str, Any]:
+    name = str(ctx.inputs.get("domainName", ctx.name))
+    host = f"vpc-{name}-{_short_hash(ctx.urn, length=26)}.{ctx.region}.es.amazonaws.com"
+    return {
+        "arn": ctx.arn("es", f"domain/{name}"),
+        "domainId": f"{ACCOUNT_ID}/{name}",
+        "domainName": name,
+        "endpoint": host,
+        "dashboardEndpoint": f"{host}/_dashboards",
+    }
+
+
 def _distribution_state(ctx: _Ctx) -> dict[str, Any]:
     distribution_id = "E" + _short_hash(ctx.urn, length=13).upper()
     return {
@@ -442,6 +470,13 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:acm/certificate:Certificate": _certificate_state,
     "aws:acm/certificateValidation:CertificateValidation": lambda ctx: {"id": str(ctx.inputs.get("certificateArn"))},
     "aws:route53/record:Record": _record_state,
+    "aws:opensearch/serverlessCollection:ServerlessCollection": _collection_state,
+    "aws:opensearch/serverlessSecurityPolicy:ServerlessSecurityPolicy": _serverless_policy_state,
+    "aws:opensearch/serverlessAccessPolicy:ServerlessAccessPolicy": _serverless_policy_state,
+    "aws:opensearch/serverlessLifecyclePolicy:ServerlessLifecyclePolicy": _serverless_policy_state,
+    "aws:opensearch/serverlessVpcEndpoint:ServerlessVpcEndpoint": _ec2_state("vpce", "vpc-endpoint"),
+    "aws:opensearch/domain:Domain": _domain_state,
+    "aws:lambda/invocation:Invocation": lambda ctx: {"result": json.dumps({"action": "setup", "applied": []})},
     "aws:s3/bucket:Bucket": _bucket_state,
     "aws:kinesis/stream:Stream": _named_arn("kinesis", "stream/{name}"),
     "aws:kinesis/streamConsumer:StreamConsumer": _stream_consumer_state,
@@ -520,6 +555,7 @@ _NAME_PROPERTIES: dict[str, str] = {
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
     "aws:apigateway/stage:Stage": "stageName",
     "aws:kinesisanalyticsv2/application:Application": "name",
+    "aws:opensearch/domain:Domain": "domainName",
     "aws:quicksight/group:Group": "groupName",
     "aws:dms/endpoint:Endpoint": "endpointId",
     "aws:dms/replicationConfig:ReplicationConfig": "replicationConfigIdentifier",

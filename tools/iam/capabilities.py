@@ -345,6 +345,26 @@ def _warehouse_capabilities(stack: Landmarks, cap: Factory) -> Iterator[Capabili
     yield cap("warehouse.configure", "change the warehouse's SSL and logging settings", configure, t.warehouse_arn)
 
 
+SAMPLE_DEAD_LETTER_OBJECT = "failed/2026/01/15/09/uba-prod-search-feed-to-index-1-2026-01-15-09-00-00.gz"
+
+
+def _search(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    failed = _object(t.search_dead_letter_bucket_arn, SAMPLE_DEAD_LETTER_OBJECT)
+    yield cap("search.read", "search the log index", "aoss:APIAccessAll", t.search_collection_arn)
+    yield cap("search.read-domain", "search the log index on the domain", "es:ESHttpPost",
+              _object(t.search_domain_arn, "uba-search*/_search"))  # fmt: skip
+    yield cap("search.delete", "delete the search collection", "aoss:DeleteCollection", t.search_collection_arn)
+    yield cap("search.feed-read", "read the search feed stream", "kinesis:GetRecords", t.search_feed_stream_arn)
+    yield cap("search.dead-letters", "read a document Firehose could not index", "s3:GetObject", failed)
+    yield cap("search.dead-letters-delete", "delete a dead-lettered search document", "s3:DeleteObject", failed)
+    yield cap("search.delivery-change", "change the search delivery's destination", "firehose:UpdateDestination",
+              t.search_delivery_stream_arn)  # fmt: skip
+    # The admin function is a domain's master user: shipping its code would be admin inside the index.
+    yield cap("search.admin-code", "ship code to the search-admin Lambda", "lambda:UpdateFunctionCode",
+              t.search_admin_function_arn)  # fmt: skip
+
+
 def _bi(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     """The QuickSight dashboard: business users open it (as themselves); nobody but admin changes or shares it."""
     t = stack.targets
@@ -375,7 +395,7 @@ def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
 
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _edge, _streaming, _lake, _cdc, _warehouse_capabilities, _bi, _cost):
+    for tier in (_core, _ingest, _edge, _streaming, _lake, _cdc, _warehouse_capabilities, _bi, _cost, _search):
         yield from tier(stack, cap)
 
 
@@ -414,6 +434,7 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     yield cap("catalog.read", "read the events table definition", "glue:GetTable", other.events_table_arn)
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)
+    yield cap("search.read", "search the log index", "aoss:APIAccessAll", t.search_collection_arn)
     yield cap("bi.open", "open the BI dashboard", "quicksight:DescribeDashboard", t.bi_dashboard_arn)
     yield cap("budget.view", "view the budget", "budgets:ViewBudget", t.budget_arn)
 

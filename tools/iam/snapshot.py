@@ -111,6 +111,26 @@ def _warehouse(snapshot: Snapshot) -> dict[str, str | None]:
     return {}
 
 
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+POLICY = "aws:iam/policy:Policy"
+
+
+def _search(snapshot: Snapshot) -> dict[str, str | None]:
+    collection = arn_of(snapshot, "aws:opensearch/serverlessCollection:ServerlessCollection")
+    domain = arn_of(snapshot, "aws:opensearch/domain:Domain")
+    # bizUser searches only where the stack said so, which the program shows as bizUser's search policy.
+    bizuser = any(str(p.inputs.get("name", "")).endswith("-bizuser-search") for p in of_type(snapshot, POLICY))
+    return {
+        "search_feed_stream_arn": arn_of(snapshot, "aws:kinesis/stream:Stream", "search-feed-stream"),
+        "search_collection_arn": collection,
+        "search_domain_arn": domain,
+        "search_delivery_stream_arn": arn_of(snapshot, FIREHOSE, "search-feed-to-index"),
+        "search_dead_letter_bucket_arn": arn_of(snapshot, "aws:s3/bucket:Bucket", "search-dead-letters-bucket"),
+        "search_admin_function_arn": arn_of(snapshot, "aws:lambda/function:Function", "search-admin-function"),
+        "bizuser_search_arn": (collection or domain) if bizuser else None,
+    }
+
+
 def _bi(snapshot: Snapshot) -> dict[str, str | None]:
     """The BI tier's dashboard, and where its QuickSight users live (from its groups)."""
     dashboard = find(snapshot, "aws-native:quicksight:Dashboard")
@@ -169,6 +189,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         change_processor_arn=arn_of(snapshot, "aws:lambda/function:Function", "change-processor-function"),
         changes_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "changes-stream"),
         replication_config_arn=arn_of(snapshot, "aws:dms/replicationConfig:ReplicationConfig"),
+        **_search(snapshot),
         api_access_log_group_arn=_access_log_destination(stage),
         edge_logs_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "edge-logs-stream"),
         edge_function_arn=arn_of(snapshot, "aws:lambda/function:Function", "edge-logs-function"),

@@ -20,6 +20,8 @@ import pulumi_aws as aws
 import pytest
 
 from components.access.policies import ACCOUNT_WIDE_ACTIONS
+from components.search.delivery import VPC_DELIVERY_ACTIONS
+from components.shared.functions import VPC_ACCESS_ACTIONS
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import type_token
@@ -72,6 +74,13 @@ def _logs_describe_under_encryption_context(document: Document) -> bool:
     )
 
 
+def _vpc_network_interfaces_only(document: Document) -> bool:
+    starred = [s for s in document["Statement"] if s.get("Resource") == "*" and s["Effect"] == "Allow"
+               and any(action.startswith("ec2:") for action in as_list(s["Action"]))]  # fmt: skip
+    allowed = set(VPC_ACCESS_ACTIONS) | set(VPC_DELIVERY_ACTIONS)
+    return bool(starred) and all(set(as_list(s["Action"])) <= allowed for s in starred)
+
+
 def _resource_policy(document: Document) -> bool:
     return all("Principal" in s for s in document["Statement"])
 
@@ -122,6 +131,13 @@ IGNORED: dict[tuple[str, str], tuple[str, Callable[[Document], bool]]] = {
         "AccessLoggingFormat among API Gateway's condition keys, for the stage PATCH (UpdateStage); parliament's "
         "per-action table lists only tag keys for PATCH, though its service-wide list has both.",
         _access_logging_keys_on_stage_patch,
+    ),
+    ("RESOURCE_STAR", "ec2:"): (
+        "EC2 authorises describing subnets, security groups and network interfaces on no narrower resource, "
+        "and the interfaces Lambda and Firehose create in the VPC get ids no policy can know in advance: the "
+        "actions AWS documents for a function in a VPC (AWSLambdaVPCAccessExecutionRole) and for Firehose "
+        "delivering into one, and nothing else, are granted on '*'.",
+        _vpc_network_interfaces_only,
     ),
     ("RESOURCE_STAR", ""): (
         'in a resource policy (here the KMS key policy) `Resource: "*"` means the resource the policy is '

@@ -62,7 +62,7 @@ def key_arn(run: StackRun) -> str:
 
 
 def firehose(run: StackRun) -> dict[str, Any]:
-    return dict(run.one(FIREHOSE).inputs)
+    return dict(run.one(FIREHOSE, "events-to-lake").inputs)
 
 
 # --- buckets ---------------------------------------------------------------------------------------------
@@ -560,7 +560,7 @@ def test_firehose_role_grants_exactly_what_delivery_needs(stack: str) -> None:
     ]
     assert table.state["arn"] == f"arn:aws:glue:{REGION}:{ACCOUNT_ID}:table/uba_{stack}_lake/events"
     # Firehose checks the role's access when it is created: the policy must exist first.
-    assert policy.urn in run.one(FIREHOSE).depends_on
+    assert policy.urn in run.one(FIREHOSE, "events-to-lake").depends_on
 
 
 # --- alarms ----------------------------------------------------------------------------------------------
@@ -569,7 +569,7 @@ def test_firehose_role_grants_exactly_what_delivery_needs(stack: str) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_alarms_watch_delivery_freshness_and_failed_conversions_and_page_ops(stack: str) -> None:
     run = run_stack(stack)
-    stream_name = run.one(FIREHOSE).state["name"]
+    stream_name = run.one(FIREHOSE, "events-to-lake").state["name"]
     ops = run.one(type_token(aws.sns.Topic), "ops-topic").state["arn"]
     freshness = run.one(ALARM, "lake-delivery-freshness").inputs
     failed = run.one(ALARM, "lake-failed-conversions").inputs

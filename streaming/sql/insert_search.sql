@@ -1,0 +1,2 @@
+INSERT INTO search_feed
+SELECT document FROM search_documents
