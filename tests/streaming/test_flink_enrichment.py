@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,6 +215,23 @@ def test_without_enrichment_the_job_is_the_one_it_always_was() -> None:
     assert statements[-1] == "INSERT INTO alerts\nSELECT record FROM alert_records"
     assert not any("changes" in statement for statement in statements)
     assert records_view(parse_settings({})) == "alert_records"
+
+
+def test_with_enrichment_and_the_search_feed_one_statement_set_writes_enriched_alerts_and_detected_documents() -> None:
+    """The CDC and search tiers together: one job, one read of each stream, the alerts enriched, and the
+    search documents built from the alerts as detected (the search template has no enrichment fields)."""
+    search_arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/uba-search-feed"
+    statements = [sql_of(s) for s in kinesis_statements(parse_settings(kinesis_properties(**{
+        "search.stream.arn": search_arn})))]  # fmt: skip
+    assert statements[-1] == (
+        "EXECUTE STATEMENT SET\nBEGIN\nINSERT INTO alerts\nSELECT record FROM enriched_alert_records;\n"
+        "INSERT INTO search_feed\nSELECT document FROM search_documents;\nEND"
+    )
+    assert sum(s.startswith("CREATE TABLE changes") for s in statements) == 1
+    assert sum(s.startswith("CREATE TABLE events") for s in statements) == 1
+    local = local_statements(parse_settings(ENRICHED), Path("/e.jsonl"), Path("/c.jsonl"), search=True)
+    assert "CREATE TEMPORARY VIEW search_documents" in local[-1]
+    assert any("CREATE TEMPORARY VIEW enriched_alert_records" in statement for statement in local)
 
 
 def test_with_enrichment_the_job_reads_the_changes_stream_through_its_own_consumer_from_its_start() -> None:
