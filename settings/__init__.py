@@ -37,6 +37,7 @@ from settings.base import (
     VpcId,
 )
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
+from settings.live import LiveSettings
 from settings.problems import SettingsError, describe
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "PROJECT",
     "TIER_KEYS",
     "DevAccess",
+    "LiveSettings",
     "Persona",
     "Settings",
     "SettingsError",
@@ -54,7 +56,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability")
+TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability", "live")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -506,6 +508,11 @@ class StaffMember(Model):
         description="Create the IAM user (no password, no keys), or only manage its groups; an existing user "
         "must exist before `pulumi up` (`python -m tools.access check-users <stack>` checks).",
     )
+    email: Email | None = Field(
+        default=None,
+        description="Email address; with the live tier on, a person in an invited group is invited to the "
+        "dashboard page with it (`uba:live.sign_in.invited_personas`).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -570,6 +577,7 @@ class Settings(Model):
     warehouse: WarehouseSettings
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
+    live: LiveSettings = LiveSettings()
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -579,12 +587,29 @@ class Settings(Model):
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
         if self.warehouse.enabled and not self.lake.enabled:
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
+        if self.live.enabled:
+            self._check_live()
         if self.platform.production:
             if self.access.enabled and not any("admin" in m.groups for m in self.access.staff):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
         return self
+
+    def _check_live(self) -> None:
+        if not self.streaming.enabled:
+            raise ValueError(
+                "live.enabled: needs the streaming tier (it reads the realtime table), but streaming is off"
+            )
+        # Emails are the user pool's usernames: one person, one address.
+        seen: dict[str, str] = {}
+        for member in self.access.staff:
+            if member.email is None:
+                continue
+            address = member.email.lower()
+            if address in seen:
+                raise ValueError(f"access.staff: {member.user} and {seen[address]} share the email {member.email}")
+            seen[address] = member.user
 
 
 def load_settings(raw: Mapping[str, Any], stack: str = "?") -> Settings:
