@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
@@ -18,6 +19,7 @@ from components.access import Access, AccessArgs, AccessTargets
 from components.core import Core, CoreArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
+from components.live import Live, LiveArgs
 from components.observability import Observability, ObservabilityArgs
 from components.shared.context import StackContext
 from components.shared.dashboard import Widget
@@ -32,12 +34,16 @@ class PlatformArgs:
     settings: Settings
     flink_code: pulumi.Archive | None = None
     """The packaged Flink application (`components.streaming.flink_code_archive`); required with streaming on."""
+    jwt_layer: Path | None = None
+    """The built JWT layer of the live tier's WebSocket authorizer (`layers.build`); required with live on."""
 
     def __post_init__(self) -> None:
         if self.settings.streaming.enabled and self.flink_code is None:
             raise ValueError(
                 "streaming is on, but PlatformArgs.flink_code is empty: pass the packaged Flink application"
             )
+        if self.settings.live.enabled and self.jwt_layer is None:
+            raise ValueError("live is on, but PlatformArgs.jwt_layer is empty: pass the built JWT layer")
 
 
 class Platform(pulumi.ComponentResource):
@@ -51,6 +57,7 @@ class Platform(pulumi.ComponentResource):
     warehouse: Warehouse | None = None
     observability: Observability | None = None
     access: Access | None = None
+    live: Live | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -90,6 +97,12 @@ class Platform(pulumi.ComponentResource):
                 "warehouse",
                 WarehouseArgs(settings.warehouse, context, lake.lake_bucket.arn, lake.glue_database.name),
             )
+        if settings.live.enabled:
+            streaming = _upstream(self.streaming, "streaming")
+            self.live = self._tier(Live, "live", LiveArgs(
+                settings.live, context, powertools, settings.access.staff, streaming.results_table,
+                streaming.results_index_name, _given(args.jwt_layer), settings.platform.kms_deletion_window_days,
+            ))  # fmt: skip
         # After every tier with alarms and widgets: the dashboard shows all of them.
         if settings.observability.dashboard:
             widgets = self._widgets()
@@ -131,6 +144,9 @@ def _upstream(tier: _Upstream | None, name: str) -> _Upstream:
     return tier
 
 
-def _given(flink_code: pulumi.Archive | None) -> pulumi.Archive:
-    assert flink_code is not None, "PlatformArgs refuses streaming without the Flink application"
-    return flink_code
+_Given = TypeVar("_Given")
+
+
+def _given(built: _Given | None) -> _Given:
+    assert built is not None, "PlatformArgs refuses a tier without its built artifact"
+    return built

@@ -16,8 +16,15 @@ signatures generate the OpenAPI document, `docs/live-api.openapi.json`); anythin
 takes. Routes need a signed-in viewer (`lambdas/live_auth.py`): API Gateway's JWT
 authorizer in AWS, the local token in local mode; without one the answer is 401.
 
+The page is served from another origin (CloudFront) than the API's, so the API answers CORS
+itself, for exactly the page's origin (`LIVE_ALLOWED_ORIGIN`): API Gateway's own CORS
+setting would need the distribution's address on the API, while the page's
+Content-Security-Policy on the distribution needs the API's address, a cycle. The preflight
+route (`OPTIONS /{proxy+}`) is the only one without the JWT authorizer, and it answers
+nothing but the CORS headers.
+
 Configuration: `LIVE_TABLE_NAME` (the realtime table), `LIVE_BY_TYPE_INDEX` (default
-`byType`), and the sign-in variables of `lambdas.live_auth`.
+`byType`), `LIVE_ALLOWED_ORIGIN`, and the sign-in variables of `lambdas.live_auth`.
 """
 
 from __future__ import annotations
@@ -49,6 +56,8 @@ from lambdas.live_view import AlertType, AlertView, FeedType, NotAnAlertError, p
 
 TABLE_ENV = "LIVE_TABLE_NAME"
 INDEX_ENV = "LIVE_BY_TYPE_INDEX"
+ORIGIN_ENV = "LIVE_ALLOWED_ORIGIN"  # the dashboard's origin, e.g. https://d111111abcdef8.cloudfront.net
+CORS_MAX_AGE_SECONDS = 600
 DEFAULT_INDEX = "byType"
 # Page sizes: what one request may read. The feed shows tens of alerts; a chart of 15 one-minute
 # windows over a few dozen actions needs a few hundred counts.
@@ -95,13 +104,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 class ApiConfig:
     table_name: str
     index_name: str
+    allowed_origin: str
 
     @classmethod
     def from_env(cls) -> ApiConfig:
-        table = os.environ.get(TABLE_ENV)
-        if not table:
-            raise RuntimeError(f"the realtime API is missing environment variable {TABLE_ENV}")
-        return cls(table, os.environ.get(INDEX_ENV) or DEFAULT_INDEX)
+        missing = [name for name in (TABLE_ENV, ORIGIN_ENV) if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(f"the realtime API is missing environment variable(s): {', '.join(missing)}")
+        return cls(os.environ[TABLE_ENV], os.environ.get(INDEX_ENV) or DEFAULT_INDEX, os.environ[ORIGIN_ENV])
 
 
 _BOTO_CONFIG = BotoConfig(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3})
@@ -333,14 +343,34 @@ def action_history(
     return _run(TableQuery(condition, values, {"pk": pk}, index=False), limit, next)
 
 
-# The routes as API Gateway declares them (components/live/api.py creates one route per entry).
+# The routes as API Gateway declares them (components/live/api.py creates one route per entry, each with
+# the JWT authorizer), and the preflight route, which has none.
 ROUTE_KEYS = ("GET /alerts", "GET /counts", "GET /actions/{action}/history")
+PREFLIGHT_ROUTE_KEY = "OPTIONS /{proxy+}"
+
+
+def _cors_headers(event: dict[str, Any], cfg: ApiConfig) -> dict[str, str]:
+    """CORS for the page's own origin only; any other origin gets no Access-Control header at all."""
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    if headers.get("origin") != cfg.allowed_origin:
+        return {"Vary": "Origin"}
+    return {
+        "Access-Control-Allow-Origin": cfg.allowed_origin,
+        "Access-Control-Allow-Methods": "GET",
+        "Access-Control-Allow-Headers": "authorization",
+        "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS),
+        "Vary": "Origin",
+    }
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    config()  # a misconfigured function fails loudly with the variable's name
+    cfg = config()  # a misconfigured function fails loudly with the variable's name
     live_auth.config()
+    cors = _cors_headers(event, cfg)
+    method = ((event.get("requestContext") or {}).get("http") or {}).get("method")
+    if method == "OPTIONS":  # a preflight: nothing is read, nothing but the CORS answer is given
+        return {"statusCode": 204, "headers": {**cors, "Cache-Control": "no-store"}, "body": ""}
     response = app.resolve(event, context)
-    response.setdefault("headers", {})["Cache-Control"] = "no-store"
+    response.setdefault("headers", {}).update({**cors, "Cache-Control": "no-store"})
     return response

@@ -133,6 +133,25 @@ CLUSTER_GUARDRAIL_ACTIONS = (
     "redshift:DisableLogging",
     "redshift:DeleteCluster",
 )  # parameter group (require_ssl), audit logging
+# Sign-in and the dashboard page: who may sign in and how (MFA, threat protection, the app client's flows and
+# callbacks) is stack configuration; the page's files and headers are code that runs with viewers' tokens.
+SIGN_IN_GUARDRAIL_ACTIONS = (
+    "cognito-idp:UpdateUserPool", "cognito-idp:DeleteUserPool", "cognito-idp:SetUserPoolMfaConfig",
+    "cognito-idp:SetRiskConfiguration", "cognito-idp:CreateUserPoolClient", "cognito-idp:UpdateUserPoolClient",
+    "cognito-idp:DeleteUserPoolClient", "cognito-idp:CreateUserPoolDomain", "cognito-idp:UpdateUserPoolDomain",
+    "cognito-idp:DeleteUserPoolDomain", "cognito-idp:UpdateResourceServer", "cognito-idp:DeleteResourceServer",
+    "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:CreateGroup", "cognito-idp:UpdateGroup",
+)  # fmt: skip
+PAGE_GUARDRAIL_ACTIONS = ("cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
+                          "cloudfront:UpdateResponseHeadersPolicy", "cloudfront:DeleteResponseHeadersPolicy")  # fmt: skip
+PAGE_SHIPPING_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
+# What op does to a viewer in an incident: look them up, sign them out everywhere, lock or unlock them.
+VIEWER_INCIDENT_ACTIONS = (
+    "cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup",
+    "cognito-idp:AdminListGroupsForUser", "cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+)  # fmt: skip
 # API Gateway does have keys for the stage's access logging (Service Authorization Reference, Amazon API
 # Gateway Management: apigateway:Request/AccessLoggingDestination and .../AccessLoggingFormat on PATCH).
 ACCESS_LOG_DESTINATION_KEY = "apigateway:Request/AccessLoggingDestination"
@@ -181,6 +200,20 @@ class AccessTargets(Generic[V]):
     warehouse_arn: V | None = None  # the serverless workgroup or the cluster
     warehouse_name: V | None = None  # the workgroup name or the cluster identifier
     warehouse_database: V | None = None
+    # live
+    live_api_id: V | None = None  # the realtime HTTP API
+    live_push_api_id: V | None = None  # the WebSocket API
+    live_api_function_arn: V | None = None
+    live_authorizer_function_arn: V | None = None
+    live_connections_function_arn: V | None = None
+    live_push_function_arn: V | None = None
+    live_connections_table_arn: V | None = None
+    live_dead_letter_queue_arn: V | None = None
+    user_pool_arn: V | None = None
+    site_bucket_arn: V | None = None  # the dashboard page's files
+    site_distribution_arn: V | None = None
+    site_headers_policy_arn: V | None = None  # the page's Content-Security-Policy and other headers
+    site_key_arn: V | None = None  # encrypts the page's files; CloudFront may decrypt
     # every tier: each alarm and log group of the stack, by exact ARN
     alarm_arns: tuple[V, ...] = ()
     log_group_arns: tuple[V, ...] = ()
@@ -336,7 +369,23 @@ def streams(t: AccessTargets[str]) -> list[str]:
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
-    return _present([t.ingest_function_arn, t.sink_function_arn])
+    return _present([t.ingest_function_arn, t.sink_function_arn, t.live_api_function_arn,
+                     t.live_authorizer_function_arn, t.live_connections_function_arn, t.live_push_function_arn])  # fmt: skip
+
+
+def http_api_arns(t: AccessTargets[str]) -> list[str]:
+    """The live tier's HTTP and WebSocket APIs as API Gateway's management API names them (v2: /apis/...)."""
+    apis = [
+        f"arn:{PARTITION}:apigateway:{t.region}::/apis/{api}" for api in _present([t.live_api_id, t.live_push_api_id])
+    ]
+    return [arn for api in apis for arn in (api, f"{api}/*")]
+
+
+def push_connections_arn(t: AccessTargets[str], method: str) -> str | None:
+    """`execute-api:ManageConnections` on the WebSocket stage's connections, for one HTTP method."""
+    if t.live_push_api_id is None:
+        return None
+    return f"arn:{PARTITION}:execute-api:{t.region}:{t.account_id}:{t.live_push_api_id}/live/{method}/@connections/*"
 
 
 def warehouse_credentials_arn(t: AccessTargets[str]) -> str | None:
@@ -355,23 +404,29 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                     "cloudwatch:ListDashboards", "logs:DescribeLogGroups"]  # fmt: skip
     if t.warehouse_mode == "provisioned":
         account_wide.append("redshift:DescribeClusters")
-    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn])
+    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn, t.site_bucket_arn])
     return statements(
         allow("ReadMetricsAccountWide", account_wide, ["*"]),
         allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
         allow("ReadDashboards", ["cloudwatch:GetDashboard"], dashboard_arns(t)),
-        allow("ReadKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.kms_key_arn]),
+        allow("ReadKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.kms_key_arn, t.site_key_arn]),
         allow("ReadTopicConfiguration", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
               [t.ops_topic_arn, t.business_topic_arn]),
         allow("ReadStreamConfiguration", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], streams(t)),
         allow("ReadFunctionConfiguration", ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
                                             "lambda:GetFunctionConcurrency"], functions(t)),
-        allow("ReadApiConfiguration", ["apigateway:GET"], rest_api_arns(t)),
+        allow("ReadApiConfiguration", ["apigateway:GET"], [*rest_api_arns(t), *http_api_arns(t)]),
         allow("ReadFlinkConfiguration", ["kinesisanalytics:DescribeApplication",
                                          "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
-                                         "dynamodb:DescribeContinuousBackups"], [t.results_table_arn]),
-        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
+                                         "dynamodb:DescribeContinuousBackups"],
+              [t.results_table_arn, t.live_connections_table_arn]),
+        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], [t.dead_letter_queue_arn, t.live_dead_letter_queue_arn]),
+        allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient",
+                                          "cognito-idp:ListUserPoolClients", "cognito-idp:ListGroups",
+                                          "cognito-idp:GetUserPoolMfaConfig"], [t.user_pool_arn]),
+        allow("ReadDashboardDistribution", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
+              [t.site_distribution_arn]),
         allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
         allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
@@ -494,7 +549,16 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
     """Op reads every piece of data the platform holds, directly."""
     buckets = _present([t.lake_bucket_arn, t.log_bucket_arn])
     services = ["s3", "kinesis", "dynamodb", "sqs"]
-    stores = _present([*streams(t), *buckets, t.results_table_arn, t.dead_letter_queue_arn])
+    stores = _present(
+        [
+            *streams(t),
+            *buckets,
+            t.results_table_arn,
+            t.dead_letter_queue_arn,
+            t.live_connections_table_arn,
+            t.live_dead_letter_queue_arn,
+        ]
+    )
     return statements(
         allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
                               "kinesis:ListShards"], streams(t)),
@@ -503,7 +567,9 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
               [_under(bucket, "/*") for bucket in buckets]),
         allow("ReadRealtimeResults", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                                       "dynamodb:Scan"], table_arns(t)),
-        allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"], [t.dead_letter_queue_arn]),
+        allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
+              [t.dead_letter_queue_arn, t.live_dead_letter_queue_arn]),
+        allow("SeeWhoIsConnected", ["dynamodb:GetItem", "dynamodb:Scan"], [t.live_connections_table_arn]),
         allow("UseTheKeyToReadPlatformData", ["kms:Decrypt"], [t.kms_key_arn if stores else None],
               condition=_via(t, *services)),
         *query_warehouse(t),
@@ -533,6 +599,9 @@ def op_operate(t: AccessTargets[str]) -> list[Statement]:
         allow("SubscribeToPlatformTopics", ["sns:Subscribe"], [t.ops_topic_arn, t.business_topic_arn]),
         allow("PauseAndResumeCluster", ["redshift:PauseCluster", "redshift:ResumeCluster"],
               [t.warehouse_arn if t.warehouse_mode == "provisioned" else None]),
+        allow("HandleViewersInAnIncident", VIEWER_INCIDENT_ACTIONS, [t.user_pool_arn]),
+        allow("DisconnectPages", ["execute-api:ManageConnections"],
+              [push_connections_arn(t, "GET"), push_connections_arn(t, "DELETE")]),
     )  # fmt: skip
 
 
@@ -566,6 +635,16 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyChangingTheRealtimeTable", TABLE_GUARDRAIL_ACTIONS, [t.results_table_arn]),
         deny("DenyChangingTheServerlessWarehouse", SERVERLESS_GUARDRAIL_ACTIONS, [serverless]),
         deny("DenyChangingTheCluster", CLUSTER_GUARDRAIL_ACTIONS, [cluster]),
+        deny("DenyChangingSignIn", SIGN_IN_GUARDRAIL_ACTIONS, [t.user_pool_arn]),
+        deny(
+            "DenyChangingTheDashboardDistribution",
+            PAGE_GUARDRAIL_ACTIONS,
+            [t.site_distribution_arn, t.site_headers_policy_arn],
+        ),
+        deny(
+            "DenyShippingTheDashboardPage", PAGE_SHIPPING_ACTIONS, [t.site_bucket_arn, _under(t.site_bucket_arn, "/*")]
+        ),
+        deny("DenyDisablingOrDeletingTheSiteKey", KEY_DESTRUCTION_ACTIONS, [t.site_key_arn]),
         *_access_logs_kept(t),
     )
 

@@ -25,6 +25,10 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "stage": "uba:ingest.api.tracing",
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
+    "live-api-function": "uba:live.api.tracing",
+    "live-authorizer-function": "uba:live.api.tracing",
+    "live-connections-function": "uba:live.api.tracing",
+    "live-push-function": "uba:live.api.tracing",
 }
 # Point-in-time recovery of DynamoDB tables.
 RECOVERY_SETTINGS: Final[Mapping[str, str]] = {
