@@ -5,7 +5,8 @@
   connections Lambda behind the three routes, a stage that throttles and writes a JSON access
   log without query strings (the token travels in the connection URL).
 - The connections table: one item per open page, TTL `expiresAt`, encrypted with the platform
-  key. Connections are not data worth keeping: the table is not protected.
+  key, protected like every table where the stack protects data (a deleted table would cut every
+  open page off its updates).
 - The pusher (`lambdas.live_push`) on the realtime table's stream: an event source mapping that
   passes only inserts and modifications of alert items, with bounded retries, bisect on error,
   a maximum record age and an encrypted SQS dead-letter queue, so a failing push never holds
@@ -22,7 +23,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.shared.context import StackContext, child
+from components.shared.context import StackContext, child, stateful
 from components.shared.functions import ARCHITECTURE, RUNTIME, PythonFunction, PythonFunctionArgs
 from components.shared.iam import deny_insecure_transport, kms_via, policy_json
 from components.shared.logs import log_group
@@ -205,9 +206,10 @@ def _connections_table(parent: pulumi.Resource, context: StackContext) -> aws.dy
         server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
             enabled=True, kms_key_arn=context.kms_key_arn
         ),
-        # Open pages, each gone within hours: nothing to restore, nothing to protect.
-        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=False),
-        opts=child(parent),
+        # Protected tables can rewind (policy `dynamodb-point-in-time-recovery`); this one holds a few items.
+        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=context.protect_stateful),
+        deletion_protection_enabled=context.protect_stateful,
+        opts=stateful(parent, context.protect_stateful),
     )
 
 

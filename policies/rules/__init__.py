@@ -6,7 +6,7 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from . import api, encryption, iam, ingress, network, protection, storage, streaming, tagging, warehouse
+from . import api, encryption, iam, ingress, network, protection, storage, streaming, tagging, warehouse, web
 
 PACK_NAME: Final = "uba-guardrails"
 
@@ -21,4 +21,5 @@ ALL_POLICIES: Final[list[Policy]] = [
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,
+    *web.POLICIES,
 ]

@@ -24,6 +24,7 @@ STATEFUL_TYPES: Final = (
     "aws:redshiftserverless/namespace:Namespace",
     "aws:redshift/cluster:Cluster",
     "aws:kms/key:Key",
+    "aws:cognito/userPool:UserPool",  # its users, their passwords and MFA devices exist nowhere else
 )
 
 PROTECTION_CONFIG: Final = schema(

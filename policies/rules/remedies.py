@@ -40,6 +40,9 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
     "lake-access-logs-bucket": "uba:lake.versioning",
     "athena-results-bucket": "uba:lake.versioning",
 }
+# Sign-in of the live dashboard: the user pool's MFA and sign-up.
+MFA_SETTINGS: Final[Mapping[str, str]] = {"user-pool": "uba:live.sign_in.mfa"}
+SIGN_UP_SETTINGS: Final[Mapping[str, str]] = {"user-pool": "uba:live.sign_in.self_sign_up"}
 # Snapshots of Flink applications.
 SNAPSHOT_SETTINGS: Final[Mapping[str, str]] = {"flink-app": "uba:streaming.flink.snapshots"}
 # Stack-wide settings that every resource of a kind takes.

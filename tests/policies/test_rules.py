@@ -97,8 +97,8 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "athena-bytes-scanned-cutoff": ({"bad-athena", "bad-big-scan-athena"}, "bytes_scanned_cutoff_per_query"),
     "stream-consumer-failure-handling": ({"bad-mapping"}, "bisect_batch_on_function_error=True"),
     "flink-snapshots": ({"bad-flink"}, "snapshots_enabled=True"),
-    "apigateway-stage-throttled": ({"bad-stage"}, "throttling_rate_limit"),
-    "apigateway-stage-access-logging": ({"bad-stage"}, "access_log_settings"),
+    "apigateway-stage-throttled": ({"bad-stage", "bad-v2-stage"}, "throttling_rate_limit"),
+    "apigateway-stage-access-logging": ({"bad-stage", "bad-v2-stage"}, "access_log_settings"),
     "xray-tracing": ({"bad-stage"}, "xray_tracing_enabled=True"),
     "iam-no-wildcard-outside-admin": (
         {
@@ -125,8 +125,17 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
         {"bad-low-half-ingress", "bad-high-half-ingress", "bad-inline-public-sg"},
         "not 0.0.0.0/0 in pieces",
     ),
+    "cognito-password-policy": ({"bad-pool"}, "minimum_length >= 12"),
+    "cognito-mfa": ({"bad-pool"}, "mfa_configuration='ON'"),
+    "cognito-invite-only": ({"bad-pool"}, "allow_admin_create_user_only=True"),
+    "cognito-app-client-flows": ({"bad-client"}, "code grant with PKCE"),
+    "cloudfront-https-only": ({"bad-distribution"}, "viewer_protocol_policy='redirect-to-https'"),
+    "cloudfront-s3-origin-access-control": ({"bad-distribution"}, "origin_access_control_id"),
+    "cloudfront-security-headers": ({"bad-distribution", "bad-headers"}, "components.live"),
+    "apigatewayv2-route-authorized": ({"bad-open-route", "bad-connect-route"}, "authorization_type='JWT'"),
+    "apigatewayv2-jwt-authorizer-audience": ({"bad-jwt-authorizer"}, "audiences=[the app client's id]"),
 }
-ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing"}
+ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing", "cognito-mfa", "cognito-invite-only"}
 
 
 def test_every_rule_of_the_pack_is_specified_here() -> None:
@@ -195,6 +204,7 @@ DELIBERATE_EXCEPTIONS = {
     "xray-tracing": lambda raw: raw["ingest"]["api"].get("tracing") is False,
     "flink-snapshots": lambda raw: raw["streaming"].get("flink", {}).get("snapshots") is False,
     "kms-key-deletion-window": lambda raw: raw["platform"].get("kms_deletion_window_days", 30) < 30,
+    "cognito-mfa": lambda raw: raw.get("live", {}).get("sign_in", {}).get("mfa", "required") != "required",
 }
 
 
@@ -224,6 +234,18 @@ ON_REAL_STACKS = [
     ("kms-key-deletion-window", type_token(aws.kms.Key)),
     ("ec2-description-charset", type_token(aws.ec2.SecurityGroup)),
     ("ec2-description-charset", type_token(aws.vpc.SecurityGroupEgressRule)),
+    ("apigateway-stage-throttled", type_token(aws.apigatewayv2.Stage)),
+    ("apigateway-stage-access-logging", type_token(aws.apigatewayv2.Stage)),
+    ("require-protection", type_token(aws.cognito.UserPool)),
+    ("cognito-password-policy", type_token(aws.cognito.UserPool)),
+    ("cognito-mfa", type_token(aws.cognito.UserPool)),
+    ("cognito-invite-only", type_token(aws.cognito.UserPool)),
+    ("cognito-app-client-flows", type_token(aws.cognito.UserPoolClient)),
+    ("cloudfront-https-only", type_token(aws.cloudfront.Distribution)),
+    ("cloudfront-s3-origin-access-control", type_token(aws.cloudfront.Distribution)),
+    ("cloudfront-security-headers", type_token(aws.cloudfront.ResponseHeadersPolicy)),
+    ("apigatewayv2-route-authorized", type_token(aws.apigatewayv2.Route)),
+    ("apigatewayv2-jwt-authorizer-audience", type_token(aws.apigatewayv2.Authorizer)),
 ]
 
 
