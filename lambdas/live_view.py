@@ -90,7 +90,11 @@ def view_of(item: dict[str, Any]) -> ErrorView | WarnBurstView | CountsView:
     try:
         return _VIEW.validate_python(fields)
     except ValidationError as error:
-        raise NotAnAlertError(f"item {item.get('pk')!r}/{item.get('sk')!r}: {error.error_count()} problem(s)") from None
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise NotAnAlertError(
+            f"item {item.get('pk')!r}/{item.get('sk')!r}: {where}: {first['msg']} ({error.error_count()} problem(s))"
+        ) from None
 
 
 def json_of(view: ErrorView | WarnBurstView | CountsView) -> dict[str, Any]:

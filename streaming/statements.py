@@ -138,13 +138,18 @@ def kinesis_sink_options(settings: JobSettings) -> dict[str, str]:
     }
 
 
-def file_source_options(events_file: Path) -> dict[str, str]:
-    return {
+def file_source_options(events_file: Path, monitor_interval_ms: int | None = None) -> dict[str, str]:
+    """A JSON-lines file or directory; with `monitor_interval_ms`, an unbounded source that keeps picking up
+    new files in the directory (the filesystem connector's `source.monitor-interval`)."""
+    options = {
         "connector": "filesystem",
         "path": str(events_file.resolve()),
         "format": "json",
         "json.ignore-parse-errors": "true",
     }
+    if monitor_interval_ms is not None:
+        options["source.monitor-interval"] = f"{monitor_interval_ms} ms"
+    return options
 
 
 def kinesis_statements(settings: JobSettings) -> list[str]:
@@ -157,9 +162,9 @@ def kinesis_statements(settings: JobSettings) -> list[str]:
     ]
 
 
-def local_statements(settings: JobSettings, events_file: Path) -> list[str]:
-    """DDL and views over a JSON-lines file; the local runner collects the `alert_records` view."""
-    return _shared_statements(settings, file_source_options(events_file))
+def local_statements(settings: JobSettings, events_file: Path, monitor_interval_ms: int | None = None) -> list[str]:
+    """DDL and views over a JSON-lines file (or a watched directory); the local runners collect `alert_records`."""
+    return _shared_statements(settings, file_source_options(events_file, monitor_interval_ms))
 
 
 def table_config(settings: JobSettings) -> dict[str, str]:
