@@ -45,6 +45,7 @@ from aws_lambda_powertools.event_handler.exceptions import BadRequestError, Unau
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config as BotoConfig  # type: ignore[import-untyped, unused-ignore]
@@ -88,7 +89,7 @@ class ErrorBody(BaseModel):
     message: str
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int, OpenAPIResponse] = {
     400: {
         "description": "A parameter is unknown, malformed or out of range",
         "content": {"application/json": {"model": ErrorBody}},

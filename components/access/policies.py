@@ -143,8 +143,12 @@ SIGN_IN_GUARDRAIL_ACTIONS = (
     "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminSetUserPassword",
     "cognito-idp:CreateGroup", "cognito-idp:UpdateGroup",
 )  # fmt: skip
-PAGE_GUARDRAIL_ACTIONS = ("cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
-                          "cloudfront:UpdateResponseHeadersPolicy", "cloudfront:DeleteResponseHeadersPolicy")  # fmt: skip
+PAGE_GUARDRAIL_ACTIONS = (
+    "cloudfront:UpdateDistribution",
+    "cloudfront:DeleteDistribution",
+    "cloudfront:UpdateResponseHeadersPolicy",
+    "cloudfront:DeleteResponseHeadersPolicy",
+)
 PAGE_SHIPPING_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
 # What op does to a viewer in an incident: look them up, sign them out everywhere, lock or unlock them.
 VIEWER_INCIDENT_ACTIONS = (
@@ -369,8 +373,9 @@ def streams(t: AccessTargets[str]) -> list[str]:
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
-    return _present([t.ingest_function_arn, t.sink_function_arn, t.live_api_function_arn,
-                     t.live_authorizer_function_arn, t.live_connections_function_arn, t.live_push_function_arn])  # fmt: skip
+    live = [t.live_api_function_arn, t.live_authorizer_function_arn, t.live_connections_function_arn,
+            t.live_push_function_arn]  # fmt: skip
+    return _present([t.ingest_function_arn, t.sink_function_arn, *live])
 
 
 def http_api_arns(t: AccessTargets[str]) -> list[str]:
@@ -421,7 +426,8 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
                                          "dynamodb:DescribeContinuousBackups"],
               [t.results_table_arn, t.live_connections_table_arn]),
-        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], [t.dead_letter_queue_arn, t.live_dead_letter_queue_arn]),
+        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"],
+              [t.dead_letter_queue_arn, t.live_dead_letter_queue_arn]),
         allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient",
                                           "cognito-idp:ListUserPoolClients", "cognito-idp:ListGroups",
                                           "cognito-idp:GetUserPoolMfaConfig"], [t.user_pool_arn]),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -110,8 +110,6 @@ def build_push(
         compatible_architectures=[ARCHITECTURE],
         opts=child(parent),
     )
-    common = {"powertools_version": args.powertools_version, "memory_mb": args.api_settings.memory_mb,
-              "timeout_seconds": args.api_settings.timeout_seconds, "tracing": args.api_settings.tracing}  # fmt: skip
     authorizer_function = PythonFunction(
         "live-authorizer",
         PythonFunctionArgs(
@@ -122,7 +120,7 @@ def build_push(
             statements=[],  # it fetches the pool's public keys over HTTPS and calls no AWS API
             environment={"POWERTOOLS_SERVICE_NAME": "live-authorizer", **auth_environment},
             extra_layers=[layer.arn],
-            **common,
+            **_sizing(args),
         ),
         opts=child(parent),
     )
@@ -139,7 +137,7 @@ def build_push(
                 "LIVE_CONNECTION_TTL_HOURS": str(settings.connection_ttl_hours),
                 "POWERTOOLS_SERVICE_NAME": "live-connections",
             },
-            **common,
+            **_sizing(args),
         ),
         opts=child(parent),
     )
@@ -193,6 +191,20 @@ def build_push(
         authorizer_function=authorizer_function, connections_function=connections_function, pusher=pusher,
         dead_letter_queue=queue, dead_letter_queue_name=queue_name, mapping=mapping, name=context.name("live-push"),
     )  # fmt: skip
+
+
+class _Sizing(TypedDict):
+    powertools_version: str
+    memory_mb: int
+    timeout_seconds: int
+    tracing: bool
+
+
+def _sizing(args: PushArgs) -> _Sizing:
+    """The authorizer and the connection routes answer API Gateway: sized like the realtime API's function."""
+    settings = args.api_settings
+    return {"powertools_version": args.powertools_version, "memory_mb": settings.memory_mb,
+            "timeout_seconds": settings.timeout_seconds, "tracing": settings.tracing}  # fmt: skip
 
 
 def _connections_table(parent: pulumi.Resource, context: StackContext) -> aws.dynamodb.Table:
@@ -286,8 +298,8 @@ def _routes_and_stage(
 
 def _connection_grants(context: StackContext, table: aws.dynamodb.Table) -> list[dict[str, Any]]:
     return [
-        {"Sid": "RememberAndForgetConnections", "Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
-         "Resource": table.arn},
+        {"Sid": "RememberAndForgetConnections", "Effect": "Allow",
+         "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"], "Resource": table.arn},
         {"Sid": "WriteThroughTheTablesKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
          "Resource": context.kms_key_arn,
          "Condition": {"StringEquals": {"kms:ViaService": kms_via(context, "dynamodb")}}},

@@ -174,7 +174,7 @@ def build_site(
 ) -> Site:
     key = aws.kms.Key(
         "site-key",
-        description=f"{context.prefix}: encrypts the live dashboard's files; CloudFront may decrypt for its distribution",
+        description=f"{context.prefix}: encrypts the live dashboard's files; its CloudFront distribution decrypts",
         enable_key_rotation=True,
         rotation_period_in_days=365,
         deletion_window_in_days=deletion_window_days,

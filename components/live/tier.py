@@ -96,11 +96,11 @@ class Live(pulumi.ComponentResource):
 
     def _alarm_specs(self, settings: LiveSettings) -> list[AlarmSpec]:
         alarms = settings.alarms
-        on_api = {"ApiId": self.api.api.id, "Stage": "$default"}
-        on_pusher = {"FunctionName": self.push.pusher.name}
+        on_api: dict[str, pulumi.Input[str]] = {"ApiId": self.api.api.id, "Stage": "$default"}
+        on_pusher: dict[str, pulumi.Input[str]] = {"FunctionName": self.push.pusher.name}
         return [
             AlarmSpec("live-api-5xx-rate",
-                      f"More than {alarms.api_5xx_rate_percent}% of realtime API requests failed with 5XX over 5 minutes",
+                      f"More than {alarms.api_5xx_rate_percent}% of realtime API requests failed (5XX) over 5 minutes",
                       "AWS/ApiGateway", "5xx", on_api, "Average", period=300,
                       threshold=alarms.api_5xx_rate_percent / 100, comparison="GreaterThanThreshold"),
             AlarmSpec("live-api-latency",
@@ -112,7 +112,7 @@ class Live(pulumi.ComponentResource):
                       "AWS/Lambda", "Errors", on_pusher, "Sum", period=300,
                       threshold=alarms.push_errors, comparison="GreaterThanOrEqualToThreshold"),
             AlarmSpec("live-push-iterator-age",
-                      f"Pages lag: the oldest realtime change not yet pushed is over {alarms.push_iterator_age_ms} ms old",
+                      f"Pages lag: the oldest change not yet pushed is over {alarms.push_iterator_age_ms} ms old",
                       "AWS/Lambda", "IteratorAge", on_pusher, "Maximum", period=60, evaluation_periods=3,
                       threshold=alarms.push_iterator_age_ms, comparison="GreaterThanThreshold"),
             AlarmSpec("live-push-dead-letters",

@@ -484,14 +484,16 @@ distribution("bad-distribution", "allow-all", None, None, "TLSv1")
 
 http_api = aws.apigatewayv2.Api("probe-http-api", protocol_type="HTTP", opts=plain)
 good_jwt = aws.apigatewayv2.Authorizer(
-    "good-jwt-authorizer", api_id=http_api.id, authorizer_type="JWT", identity_sources=["$request.header.Authorization"],
+    "good-jwt-authorizer", api_id=http_api.id, authorizer_type="JWT",
+    identity_sources=["$request.header.Authorization"],
     jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
         issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEfGhI", audiences=["client"]
     ),
     opts=plain,
 )  # fmt: skip
 aws.apigatewayv2.Authorizer(
-    "bad-jwt-authorizer", api_id=http_api.id, authorizer_type="JWT", identity_sources=["$request.header.Authorization"],
+    "bad-jwt-authorizer", api_id=http_api.id, authorizer_type="JWT",
+    identity_sources=["$request.header.Authorization"],
     jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
         issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEfGhI"
     ),
@@ -508,8 +510,12 @@ aws.apigatewayv2.Route("bad-connect-route", api_id=ws_api.id, route_key="$connec
                        opts=plain)  # fmt: skip
 aws.apigatewayv2.Stage(
     "good-v2-stage", api_id=http_api.id, name="$default", auto_deploy=True,
-    access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(destination_arn=KEY, format='{"r":"$context.requestId"}'),
-    default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(throttling_rate_limit=10, throttling_burst_limit=20),
+    access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+        destination_arn=KEY, format='{"r":"$context.requestId"}'
+    ),
+    default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+        throttling_rate_limit=10, throttling_burst_limit=20
+    ),
     opts=plain,
 )  # fmt: skip
 aws.apigatewayv2.Stage("bad-v2-stage", api_id=ws_api.id, name="live", opts=plain)

@@ -317,7 +317,8 @@ def _http_api_stage_state(ctx: _Ctx) -> dict[str, Any]:
 
 
 def _user_pool_state(ctx: _Ctx) -> dict[str, Any]:
-    pool_id = f"{ctx.region}_{_alnum(ctx.urn, length=9, alphabet='ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')}"
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    pool_id = f"{ctx.region}_{_alnum(ctx.urn, length=9, alphabet=letters)}"
     return {
         "id": pool_id,
         "arn": ctx.arn("cognito-idp", f"userpool/{pool_id}"),

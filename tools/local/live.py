@@ -289,7 +289,7 @@ class _PageHandler(BaseHTTPRequestHandler):
     server: PageServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("page server: " + format, *args)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
@@ -500,8 +500,6 @@ class LiveStack:
 
     def _configure_handlers(self, moto_url: str) -> None:
         """The environment each function has in AWS, pointing at moto; then every handler forgets what it cached."""
-        from lambdas import alerts, ingest, live_api, live_connections, live_push
-
         self._clients = _Clients(moto_url)
         os.environ.update({
             "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -509,13 +507,18 @@ class LiveStack:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             "EVENTS_STREAM_NAME": EVENTS_STREAM,
-            "ALERTS_TABLE_NAME": REALTIME_TABLE, "ALERTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{PREFIX}-business",
+            "ALERTS_TABLE_NAME": REALTIME_TABLE,
+            "ALERTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{PREFIX}-business",
             "ALERTS_TTL_DAYS": "3", "ALERTS_SUBJECT_PREFIX": f"[{PREFIX}]",
-            "LIVE_TABLE_NAME": REALTIME_TABLE, "LIVE_BY_TYPE_INDEX": BY_TYPE_INDEX, "LIVE_ALLOWED_ORIGIN": self.base_url,
+            "LIVE_TABLE_NAME": REALTIME_TABLE, "LIVE_BY_TYPE_INDEX": BY_TYPE_INDEX,
+            "LIVE_ALLOWED_ORIGIN": self.base_url,
             "LIVE_AUTH_MODE": "local", "LIVE_LOCAL_TOKEN": self.token,
             "LIVE_CONNECTIONS_TABLE": CONNECTIONS_TABLE, "LIVE_CONNECTION_TTL_HOURS": "3",
             "LIVE_CONNECTIONS_URL": self.base_url,
         })  # fmt: skip
+        # Imported after the environment is set, as Lambda imports a handler: Powertools reads it at import.
+        from lambdas import alerts, ingest, live_api, live_connections, live_push
+
         for module in (alerts, live_api, live_connections, live_push):
             module.reset_cached_state()
         ingest.use_kinesis_client(self._clients.kinesis)
@@ -528,12 +531,11 @@ class LiveStack:
         # The realtime table as the streaming tier creates it: keys, the byType index, the stream.
         dynamodb.create_table(
             TableName=REALTIME_TABLE, BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}, {"AttributeName": SORT_KEY, "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in (PARTITION_KEY, SORT_KEY, ALERT_TYPE)],
-            GlobalSecondaryIndexes=[{
-                "IndexName": BY_TYPE_INDEX, "Projection": {"ProjectionType": "ALL"},
-                "KeySchema": [{"AttributeName": ALERT_TYPE, "KeyType": "HASH"}, {"AttributeName": SORT_KEY, "KeyType": "RANGE"}],
-            }],
+            KeySchema=_keys(PARTITION_KEY, SORT_KEY),
+            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"}
+                                  for name in (PARTITION_KEY, SORT_KEY, ALERT_TYPE)],
+            GlobalSecondaryIndexes=[{"IndexName": BY_TYPE_INDEX, "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": _keys(ALERT_TYPE, SORT_KEY)}],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
         )  # fmt: skip
         dynamodb.create_table(
@@ -552,7 +554,7 @@ class LiveStack:
             "--window-seconds", str(self.options.window_seconds), "--watermark-seconds",
             str(self.options.watermark_seconds), "--threshold", str(self.options.warn_threshold),
         ]  # fmt: skip
-        self._flink = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self._flink = subprocess.Popen(
             command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
         )
         self._spawn(self._read_flink, "live-flink-output")
@@ -600,7 +602,7 @@ class LiveStack:
             hidden.rename(self._events_dir / f"batch-{index:08d}.jsonl")
 
     def _sink_alerts(self) -> None:
-        """The alert sink's event source mapping: batches in order, a failed record retried (then given up) as Lambda does."""
+        """The alert sink's event source mapping: batches in order; from a failed record on, retried, then given up."""
         from lambdas import alerts
 
         stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/{ALERTS_STREAM}"
@@ -683,9 +685,13 @@ class LiveStack:
             self.ingest_url, data=json.dumps({"events": events}).encode(), method="POST",
             headers={"Content-Type": "application/json"},
         )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - our own local server
+        with urllib.request.urlopen(request, timeout=30) as answer:
             result: dict[str, Any] = json.loads(answer.read())
         return result
+
+
+def _keys(hash_key: str, range_key: str) -> list[dict[str, str]]:
+    return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
 
 
 class _Clients:
