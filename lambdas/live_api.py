@@ -81,7 +81,9 @@ class Page(BaseModel):
     """One page of alerts, newest first."""
 
     items: list[AlertView]
-    next: str | None = Field(default=None, description="Pass as `next` to get the following page; absent on the last.")
+    next: str | None = Field(
+        default=None, description="Pass as `next` to get the following page; null on the last one."
+    )
 
 
 class ErrorBody(BaseModel):
@@ -89,7 +91,8 @@ class ErrorBody(BaseModel):
     message: str
 
 
-ERRORS: dict[int, OpenAPIResponse] = {
+ANSWERS: dict[int, OpenAPIResponse] = {
+    200: {"description": "A page of alerts, newest first", "content": {"application/json": {"model": Page}}},
     400: {
         "description": "A parameter is unknown, malformed or out of range",
         "content": {"application/json": {"model": ErrorBody}},
@@ -283,7 +286,7 @@ Token = Annotated[
 ]
 
 
-@app.get("/alerts", summary="Latest alerts of one type, newest first", responses=ERRORS)
+@app.get("/alerts", summary="Latest alerts of one type, newest first", responses=ANSWERS)
 def latest_alerts(
     type: Annotated[FeedType, Query(description="`error` or `warn_burst`.")] = "error",
     action: Annotated[str | None, Query(min_length=1, max_length=ACTION_MAX, description="Only this action.")] = None,
@@ -299,7 +302,7 @@ def latest_alerts(
     return _run(query, limit, next)
 
 
-@app.get("/counts", summary="Per-action counts of the latest windows, newest first", responses=ERRORS)
+@app.get("/counts", summary="Per-action counts of the latest windows, newest first", responses=ANSWERS)
 def latest_counts(
     minutes: Annotated[int, Query(ge=1, le=MAX_COUNTS_MINUTES, description="Windows that started this recently.")] = 15,
     limit: Annotated[int, Query(ge=1, le=COUNTS_PAGE[1], description="Page size.")] = COUNTS_PAGE[0],
@@ -313,7 +316,9 @@ def latest_counts(
     return _run(query, limit, next)
 
 
-@app.get("/actions/<action>/history", summary="One action's alerts or counts over time, newest first", responses=ERRORS)
+@app.get(
+    "/actions/<action>/history", summary="One action's alerts or counts over time, newest first", responses=ANSWERS
+)
 def action_history(
     action: Annotated[str, Path(min_length=1, max_length=ACTION_MAX, description="The event action.")],
     type: Annotated[AlertType, Query(description="`counts`, `error` or `warn_burst`.")] = "counts",

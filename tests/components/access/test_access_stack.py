@@ -298,6 +298,7 @@ def test_ingest_off_removes_every_ingest_grant_from_the_program() -> None:
         "uba:streaming": {**load_stack_config("dev")["uba:streaming"], "enabled": False},
         "uba:lake": {**load_stack_config("dev")["uba:lake"], "enabled": False},
         "uba:warehouse": {**load_stack_config("dev")["uba:warehouse"], "enabled": False},
+        "uba:live": {"enabled": False},
     }
     run = run_stack("dev", overrides=overrides)
     assert "policy-dev-build" not in {p.name for p in run.of_type(POLICY)}  # nothing to build without ingest
@@ -308,8 +309,9 @@ def test_ingest_off_removes_every_ingest_grant_from_the_program() -> None:
 
 def test_streaming_off_removes_every_streaming_grant_and_nothing_else() -> None:
     streaming = {**load_stack_config("dev")["uba:streaming"], "enabled": False}
-    run = run_stack("dev", overrides={"uba:streaming": streaming})
-    full = run_stack("dev")
+    live_off = {"uba:live": {"enabled": False}}  # the live tier reads streaming's table: off with it
+    run = run_stack("dev", overrides={"uba:streaming": streaming, **live_off})
+    full = run_stack("dev", overrides=live_off)
     text = json.dumps([run.policy(p) for p in run.of_type(POLICY)])
     for absent in ("kinesisanalytics:", "dynamodb:", "sqs:", "alerts", "anomaly-detection", "alert-sink"):
         assert absent not in text, absent
