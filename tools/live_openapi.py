@@ -50,8 +50,8 @@ def document() -> dict[str, Any]:
             "API Gateway's JWT authorizer checks its signature, issuer, client and expiry.",
         }
     }
-    generated["servers"] = [{"url": "https://{apiId}.execute-api.{region}.amazonaws.com",
-                             "variables": {"apiId": {"default": "abc123"}, "region": {"default": "eu-west-1"}}}]  # fmt: skip
+    variables = {"apiId": {"default": "abc123"}, "region": {"default": "eu-west-1"}}
+    generated["servers"] = [{"url": "https://{apiId}.execute-api.{region}.amazonaws.com", "variables": variables}]
     return generated
 
 

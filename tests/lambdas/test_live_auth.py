@@ -151,7 +151,7 @@ def test_a_function_running_in_lambda_refuses_local_mode_whatever_its_environmen
                 "LIVE_REQUIRED_SCOPE": "s",
             },
             "must be an https:// issuer",
-        ),  # fmt: skip
+        ),
         ({"LIVE_AUTH_MODE": "local", "LIVE_LOCAL_TOKEN": "short"}, "at least 32 characters"),
     ],
 )
