@@ -22,7 +22,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import INGEST, LAKE, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import INGEST, LAKE, LIVE, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -79,13 +79,23 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     } | {"athena.tune@op": "A", "athena.tune@dev": "A", "athena.tune@bizuser": "A"},
     "warehouse": {"warehouse.connect": "AOB", "warehouse.sql": "AOB", "warehouse.delete": "A",
                   "warehouse.configure": "A"},
+    # The page's sign-in, files and headers change only through the stack file (admin, CI); op handles viewers
+    # in an incident; a builder ships the live functions' code, so it does what the pusher's role may.
+    "live": {
+        "live.api-code": ("AD", "A"), "live.push-stop": "AO", "live.push-logs": "AOD", "live.pool-read": "AOD",
+        "live.pool-mfa-off": "A", "live.invite": "A", "live.sign-out-viewer": "AO", "live.lock-viewer": "AO",
+        "live.page-ship": "A", "live.page-read": "A", "live.csp-change": "A", "live.headers-change": "A",
+        "live.site-key-decrypt": "A", "live.connections-read": ("AOD", "AO"), "live.push-dlq": "AO",
+        "live.disconnect-page": "AO", "live.push-as-pusher": ("AD", "A"),
+    },
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
                "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
-               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect"]  # fmt: skip
+               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect",
+               "live.pool-read"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE}  # fmt: skip
+                   "warehouse": WAREHOUSE, "live": LIVE}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 
