@@ -16,6 +16,10 @@ pollers in place of the event source mappings (the table stream's one applies th
 filter). The Flink Kinesis connector is not available here, so a poller copies each batch of
 events-stream records into the watched directory, as `streaming.follow_local` documents.
 
+One difference of moto's shows: an UpdateItem that creates an item is recorded on the table's
+stream as two INSERTs, the first with the key attributes alone (DynamoDB records one, with the
+whole item). The pusher skips the first as "not an alert", with a warning, and pushes the second.
+
 Sign-in is replaced by one random token (`LIVE_AUTH_MODE=local`), which only this process's
 handlers accept; the page takes it from the address `page_url` prints (`#token=...`).
 
