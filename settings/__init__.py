@@ -601,6 +601,13 @@ class Settings(Model):
             raise ValueError(
                 "live.enabled: needs the streaming tier (it reads the realtime table), but streaming is off"
             )
+        # The hosted sign-in domain is `<prefix>-live-<account>`, and Cognito refuses a domain prefix naming AWS.
+        reserved = [word for word in ("aws", "amazon", "cognito") if word in self.platform.prefix]
+        if reserved:
+            raise ValueError(
+                f"platform.prefix: the live tier's sign-in domain starts with the prefix, and Cognito refuses "
+                f"one containing {reserved[0]!r}; choose another prefix, got {self.platform.prefix!r}"
+            )
         # Emails are the user pool's usernames: one person, one address.
         seen: dict[str, str] = {}
         for member in self.access.staff:

@@ -46,9 +46,7 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def test_an_error_and_a_warning_burst_reach_the_open_page_within_the_stated_times(
-    stack: LiveStack, page: Any
-) -> None:
+def test_an_error_and_a_warning_burst_reach_the_open_page_within_the_stated_times(stack: LiveStack, page: Any) -> None:
     problems = ConsoleProblems(page)
     page.goto(stack.page_url)
     page.wait_for_selector("#status[data-state=live]", timeout=30_000)

@@ -112,7 +112,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
     """The stack's resources as the access tier names them, read back from what the program registered."""
     platform = find(snapshot, "uba:platform:Platform")
     provider = find(snapshot, "pulumi:providers:aws")
-    key_arn = arn_of(snapshot, "aws:kms/key:Key")
+    key_arn = arn_of(snapshot, "aws:kms/key:Key", "platform-key")
     if platform is None or provider is None or key_arn is None:
         raise ProgramError(f"stack {snapshot.stack}: no platform, provider or KMS key registered")
     api = find(snapshot, "aws:apigateway/restApi:RestApi")
@@ -133,9 +133,9 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         api_stage=None if stage is None else str(stage.inputs["stageName"]),
         api_key_id=None if api_key is None else str(api_key.state["id"]),
         alerts_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "alerts-stream"),
-        results_table_arn=arn_of(snapshot, "aws:dynamodb/table:Table"),
+        results_table_arn=arn_of(snapshot, "aws:dynamodb/table:Table", "realtime-results"),
         business_topic_arn=arn_of(snapshot, "aws:sns/topic:Topic", "business-alerts-topic"),
-        dead_letter_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue"),
+        dead_letter_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "alert-sink-dlq"),
         sink_function_arn=None if sink is None else str(sink.state["arn"]),
         flink_application_arn=arn_of(snapshot, "aws:kinesisanalyticsv2/application:Application"),
         lake_bucket_arn=arn_of(snapshot, "aws:s3/bucket:Bucket", "lake-bucket"),
@@ -148,9 +148,34 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         delivery_stream_arn=arn_of(snapshot, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
         api_access_log_group_arn=_access_log_destination(stage),
         **_warehouse(snapshot),
+        **_live(snapshot),
         alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),
         log_group_arns=tuple(str(g.state["arn"]) for g in of_type(snapshot, "aws:cloudwatch/logGroup:LogGroup")),
     )
+
+
+def _live(snapshot: Snapshot) -> dict[str, str | None]:
+    """The live tier's resources, by the logical names `components/live` gives them."""
+    function = "aws:lambda/function:Function"
+    http_api = find(snapshot, "aws:apigatewayv2/api:Api", "realtime-api")
+    push_api = find(snapshot, "aws:apigatewayv2/api:Api", "push-api")
+    return {
+        "live_api_id": None if http_api is None else str(http_api.state["id"]),
+        "live_push_api_id": None if push_api is None else str(push_api.state["id"]),
+        "live_api_function_arn": arn_of(snapshot, function, "live-api-function"),
+        "live_authorizer_function_arn": arn_of(snapshot, function, "live-authorizer-function"),
+        "live_connections_function_arn": arn_of(snapshot, function, "live-connections-function"),
+        "live_push_function_arn": arn_of(snapshot, function, "live-push-function"),
+        "live_connections_table_arn": arn_of(snapshot, "aws:dynamodb/table:Table", "live-connections-table"),
+        "live_dead_letter_queue_arn": arn_of(snapshot, "aws:sqs/queue:Queue", "live-push-dlq"),
+        "user_pool_arn": arn_of(snapshot, "aws:cognito/userPool:UserPool", "user-pool"),
+        "site_bucket_arn": arn_of(snapshot, "aws:s3/bucket:Bucket", "live-site-bucket"),
+        "site_distribution_arn": arn_of(snapshot, "aws:cloudfront/distribution:Distribution", "site-distribution"),
+        "site_headers_policy_arn": arn_of(
+            snapshot, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "site-headers"
+        ),
+        "site_key_arn": arn_of(snapshot, "aws:kms/key:Key", "site-key"),
+    }
 
 
 def _access_log_destination(stage: RegisteredResource | None) -> str | None:
