@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -31,11 +32,12 @@ def config_for(issuer: Issuer) -> live_auth.AuthConfig:
 
 def authorize(token: str | None) -> dict[str, Any]:
     event = {"type": "REQUEST", "methodArn": METHOD_ARN, "queryStringParameters": {"token": token} if token else {}}
-    return live_authorizer.handler(event, FakeLambdaContext(function_name="uba-test-live-authorizer"))
+    context: Any = FakeLambdaContext(function_name="uba-test-live-authorizer")
+    return live_authorizer.handler(event, context)
 
 
 @pytest.fixture
-def cognito(issuer: Issuer, monkeypatch: pytest.MonkeyPatch) -> Issuer:
+def cognito(issuer: Issuer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Issuer]:
     for name, value in issuer.environment().items():
         monkeypatch.setenv(name, value)
     live_auth.config.cache_clear()
@@ -44,7 +46,8 @@ def cognito(issuer: Issuer, monkeypatch: pytest.MonkeyPatch) -> Issuer:
 
 
 def test_an_access_token_of_the_pool_for_the_page_is_a_viewer_with_their_groups(issuer: Issuer) -> None:
-    viewer = live_auth.verify_token(issuer.token(**{"cognito:groups": ["op", "bizUser"]}), config_for(issuer))
+    groups = cast(dict[str, Any], {"cognito:groups": ["op", "bizUser"]})
+    viewer = live_auth.verify_token(issuer.token(**groups), config_for(issuer))
     assert viewer.subject == "3f1b2c4d-0000-4000-8000-000000000001"
     assert viewer.username == "bo@example.com"
     assert viewer.groups == ("op", "bizUser")

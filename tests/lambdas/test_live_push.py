@@ -82,9 +82,9 @@ def management() -> Iterator[ManagementApi]:
 @pytest.fixture
 def pages(management: ManagementApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The connections table in moto, and the pusher's and connection handler's environment."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
-                        "LIVE_CONNECTIONS_TABLE": CONNECTIONS, "LIVE_CONNECTIONS_URL": management.url,
-                        "LIVE_CONNECTION_TTL_HOURS": "3"}.items():  # fmt: skip
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": REGION, "LIVE_CONNECTIONS_TABLE": CONNECTIONS,
+                        "LIVE_CONNECTIONS_URL": management.url, "LIVE_CONNECTION_TTL_HOURS": "3"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     # moto answers AWS's endpoints; the management API is the local server above.
     with mock_aws(config={"core": {"passthrough": {"urls": [r"http://127\.0\.0\.1:\d+/.*"]}}}):
@@ -105,12 +105,14 @@ def connect(connection_id: str, authorizer: dict[str, Any] | None = None) -> dic
     context = {"routeKey": "$connect", "connectionId": connection_id,
                "authorizer": authorizer if authorizer is not None else {"principalId": "sub-1", "sub": "sub-1",
                                                                        "username": "bo@example.com"}}  # fmt: skip
-    return live_connections.handler({"requestContext": context}, FakeLambdaContext(function_name="connections"))
+    lambda_context: Any = FakeLambdaContext(function_name="connections")
+    return live_connections.handler({"requestContext": context}, lambda_context)
 
 
 def route(name: str, connection_id: str) -> dict[str, Any]:
     event = {"requestContext": {"routeKey": name, "connectionId": connection_id}, "body": '{"action":"ping"}'}
-    return live_connections.handler(event, FakeLambdaContext(function_name="connections"))
+    lambda_context: Any = FakeLambdaContext(function_name="connections")
+    return live_connections.handler(event, lambda_context)
 
 
 def connections(dynamodb: Any) -> dict[str, dict[str, Any]]:
@@ -153,7 +155,8 @@ def record(name: str, new: dict[str, Any] | None, old: dict[str, Any] | None = N
 
 
 def push(*records: dict[str, Any]) -> dict[str, Any]:
-    return live_push.handler({"Records": list(records)}, FakeLambdaContext(function_name="live-push"))
+    lambda_context: Any = FakeLambdaContext(function_name="live-push")
+    return live_push.handler({"Records": list(records)}, lambda_context)
 
 
 # --- what is pushed ----------------------------------------------------------------------------------------
@@ -231,7 +234,7 @@ def test_when_the_connections_table_cannot_be_read_the_batch_fails_to_be_retried
 ) -> None:
     monkeypatch.setenv("LIVE_CONNECTIONS_TABLE", "no-such-table")
     live_push.reset_cached_state()
-    with pytest.raises(Exception, match="ResourceNotFoundException|not found"):
+    with pytest.raises(Exception, match=r"ResourceNotFoundException|not found"):
         push(record("INSERT", item(ERROR)))
 
 

@@ -9,6 +9,8 @@ import pytest
 from settings import load_settings
 from tests.support.config import config_with, problems_for
 
+EU_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
 
 def test_the_stack_files_turn_the_live_tier_on_with_their_own_sign_in_choices() -> None:
     dev, prod = (load_settings(config_with({}, stack), stack) for stack in ("dev", "prod"))
@@ -30,7 +32,7 @@ def test_off_by_default_so_a_stack_without_the_section_builds_no_page() -> None:
         ({"access.staff.1.email": "ALICE@example.com"}, "share the email"),
         ({"platform.prefix": "myaws-dev"}, "platform.prefix: the live tier's sign-in domain"),
         ({"live.site.domain_name": "live.example.com"}, "live.site.certificate_arn: a custom domain_name needs"),
-        ({"live.site.certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"},
+        ({"live.site.certificate_arn": EU_CERTIFICATE},
          "live.site.certificate_arn: must be an ACM certificate ARN in us-east-1"),
         ({"live.site.domain_name": "Live.Example.com"}, "live.site.domain_name: must be a lowercase DNS name"),
         ({"live.sign_in.mfa": "sometimes"}, "live.sign_in.mfa: must be one of 'off', 'optional' or 'required'"),

@@ -1,4 +1,4 @@
-"""The live tier as each stack file builds it: APIs behind Cognito, push on the table's stream, the page behind CloudFront."""
+"""The live tier as the stack files build it: APIs behind Cognito, pushes from the table, the page on CloudFront."""
 
 from __future__ import annotations
 
