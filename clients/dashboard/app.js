@@ -21,7 +21,7 @@ const state = {
   retryMs: 1000,
 };
 // What a test or a benchmark reads: when each alert reached the page.
-window.uba = { arrivals: state.arrivals };
+window.uba = { arrivals: state.arrivals, alerts: state.alerts };
 
 // ------------------------------------------------------------------ sign-in
 

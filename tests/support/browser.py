@@ -8,40 +8,28 @@ keeps go to `build/test-artifacts/`.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tools.local.chromium import CHROMIUM_ARGS, ChromiumMissingError, chromium_path
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "build" / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless, no sandbox (root in a container), and nothing that reaches out on its own.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-
-
-def chromium_path() -> Path:
-    found = CHROMIUM if CHROMIUM.is_file() else (Path(p) if (p := shutil.which("chromium")) else None)
-    if found is None:
-        pytest.fail("Chromium is not installed: `make setup` installs Debian's chromium package")
-    return found
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    try:
+        executable = chromium_path()
+    except ChromiumMissingError as missing:
+        pytest.fail(str(missing))
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium_path()), args=CHROMIUM_ARGS, headless=True)
+        launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS, headless=True)
         yield launched
         launched.close()
 
