@@ -176,8 +176,8 @@ def feed_route(items: int, requests: int) -> dict[str, Any]:
             print(f"  loading {size} items...", file=sys.stderr, flush=True)
             batch = _items(size)
             for first in range(0, size, 25):
-                client.batch_write_item(RequestItems={"bench-realtime": [{"PutRequest": {"Item": item}}
-                                                                         for item in batch[first:first + 25]]})  # fmt: skip
+                writes = [{"PutRequest": {"Item": item}} for item in batch[first : first + 25]]
+                client.batch_write_item(RequestItems={"bench-realtime": writes})
             live_api.reset_cached_state()
             scanned: list[int] = []
             live_api.dynamodb_client().meta.events.register("after-call.dynamodb.Query", _counter(scanned))
