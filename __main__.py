@@ -17,6 +17,7 @@ from components.platform import Platform, PlatformArgs
 from components.streaming import flink_code_archive
 from layers.build import LayerError, built_jwt_layer
 from settings import Settings, SettingsError, from_pulumi_config
+from settings.placeholders import placeholders
 from streaming.fetch_connector import CONNECTOR_SHA256, DEFAULT_JAR_PATH, ConnectorError
 from streaming.package import verified_application_files
 
@@ -29,6 +30,12 @@ def load_settings() -> Settings:
     except SettingsError as error:
         # Fails before any resource is registered, with one line per problem and no traceback.
         raise pulumi.RunError(str(error)) from None
+
+
+def warn_of_placeholders(settings: Settings) -> None:
+    """The stack files ship with example people and example.com addresses: say so on every preview and update."""
+    for placeholder in placeholders(settings.model_dump(mode="json")):
+        pulumi.warn(f"uba:{placeholder} (`python -m tools.preflight {pulumi.get_stack()}` lists every one)")
 
 
 def built_flink_application(
@@ -53,6 +60,7 @@ def main(flink_application: Mapping[str, Path] | None = None, jwt_layer: Path | 
     """Build the stack; `flink_application` (zip entry -> file) defaults to the build step's verified files,
     `jwt_layer` to the layer build step's directory."""
     settings = load_settings()
+    warn_of_placeholders(settings)
     flink_code = None
     if settings.streaming.enabled:
         files = flink_application if flink_application is not None else built_flink_application()

@@ -213,3 +213,38 @@ def test_every_deploy_checks_its_staff_users_exist_before_pulumi_up(workflow: di
     for _, job in deploy_jobs(workflow).values():  # the tool imports moto and boto3: the dev requirements
         installs = [s["run"] for s in job["steps"] if "pip install" in s.get("run", "")]
         assert any("requirements-dev.txt" in run for run in installs)
+
+
+def runs_preflight(step: dict[str, Any], stack: str) -> bool:
+    words = shlex.split(str(step.get("run", "")).replace("\n", " "))
+    return words == [".venv/bin/python", "-m", "tools.preflight", stack]
+
+
+def deploys_without_the_preflight(workflow: dict[str, Any]) -> list[str]:
+    """Deploy jobs that reach `pulumi up` without refusing their stack file's example values first."""
+    missing = []
+    for stack, (name, job) in deploy_jobs(workflow).items():
+        steps = job["steps"]
+        dev_install = [i for i, s in enumerate(steps) if "requirements-dev.txt" in s.get("run", "")]
+        up = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+        checks = [i for i, s in enumerate(steps) if runs_preflight(s, stack)]
+        if not (dev_install and checks and dev_install[0] < checks[0] < up):
+            missing.append(name)
+    return missing
+
+
+def test_every_deploy_refuses_the_example_values_before_pulumi_up(workflow: dict[str, Any]) -> None:
+    """The stack files ship with example.com addresses and example people; CI must never deploy them."""
+    assert deploys_without_the_preflight(workflow) == []
+    broken = copy.deepcopy(workflow)
+    steps = broken["jobs"]["deploy-dev"]["steps"]
+    steps[:] = [s for s in steps if not runs_preflight(s, "dev")]
+    assert deploys_without_the_preflight(broken) == ["deploy-dev"]
+
+
+def test_the_roles_permissions_are_the_generated_policies(workflow: dict[str, Any]) -> None:
+    """The workflow documents its roles' permissions as the generated policies, never an administrator's."""
+    header = WORKFLOW_FILE.read_text().split("\nname:")[0]
+    assert "`python -m tools.deploy_policy <name> --account-id <id>`" in header
+    assert "--read-only` prints" in header
+    assert "AdministratorAccess" not in header.replace("never AdministratorAccess", "")

@@ -24,8 +24,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from settings import PERSONAS, Persona, Settings, SettingsError, load_settings, overlapping_prefixes
-from tools.engine.mocks import ProgramError, Snapshot, available_stacks, load_stack_config, run_isolated
+from settings import PERSONAS, Persona, SettingsError, overlapping_prefixes
+from tools.engine.mocks import (
+    ProgramError,
+    Snapshot,
+    available_stacks,
+    load_stack_config,
+    run_isolated,
+    stack_settings,
+)
 from tools.iam.capabilities import Capability, Landmarks, capabilities
 from tools.iam.evaluate import Decision, evaluate
 from tools.iam.snapshot import code_paths, group_documents, role_documents, staff, targets_from_snapshot
@@ -143,14 +150,6 @@ def render_table(doc: Mapping[str, Any]) -> str:
     lines += _table(rows)
     lines += ["", "allow*: only through the role of code the group may ship (see --format json, via_role)"]
     return "\n".join(lines)
-
-
-def stack_settings(stack: str) -> Settings:
-    """The stack file's settings as the program validates them (`uba:<tier>` keys, plus the region)."""
-    config = load_stack_config(stack)
-    raw: dict[str, Any] = {"region": config["aws:region"]}
-    raw |= {key.removeprefix("uba:"): value for key, value in config.items() if key.startswith("uba:")}
-    return load_settings(raw, stack)
 
 
 def missing_users(stack: str, iam: Any) -> list[str]:

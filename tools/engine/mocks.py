@@ -43,6 +43,7 @@ from typing import Any
 import yaml
 from pulumi import asset as pulumi_asset
 
+from settings import Settings, load_settings
 from streaming.fetch_connector import DEFAULT_JAR_PATH as DEFAULT_CONNECTOR_JAR
 from tools.local import ACCOUNT_ID
 
@@ -130,6 +131,14 @@ def load_stack_config(
     return config
 
 
+def stack_settings(stack: str, project_dir: Path = PROJECT_DIR) -> Settings:
+    """The stack file's settings as the program validates them (`uba:<tier>` keys, plus the region)."""
+    config = load_stack_config(stack, project_dir)
+    raw: dict[str, Any] = {"region": config.get("aws:region")}
+    raw |= {key.removeprefix("uba:"): value for key, value in config.items() if key.startswith("uba:")}
+    return load_settings(raw, stack)
+
+
 # --- realistic mock values -------------------------------------------------------------------------------
 
 
@@ -175,6 +184,16 @@ def _stage_state(ctx: _Ctx) -> dict[str, Any]:
         "invokeUrl": f"https://{api_id}.execute-api.{ctx.region}.amazonaws.com/{stage}",
         "executionArn": ctx.arn("execute-api", f"{api_id}/{stage}"),
     }
+
+
+def _event_source_mapping_state(ctx: _Ctx) -> dict[str, Any]:
+    mapping = _uuid(ctx.urn)  # Lambda names a mapping by its UUID: `event-source-mapping:<uuid>`
+    return {"id": mapping, "uuid": mapping, "arn": ctx.arn("lambda", f"event-source-mapping:{mapping}")}
+
+
+def _usage_plan_state(ctx: _Ctx) -> dict[str, Any]:
+    plan_id = _short_hash(ctx.urn, length=6)
+    return {"id": plan_id, "arn": f"arn:{PARTITION}:apigateway:{ctx.region}::/usageplans/{plan_id}"}
 
 
 def _lambda_state(ctx: _Ctx) -> dict[str, Any]:
@@ -267,6 +286,12 @@ def _redshift_cluster_state(ctx: _Ctx) -> dict[str, Any]:
         "masterPasswordSecretArn": ctx.arn("secretsmanager", f"secret:redshift!{identifier}-admin-AbCdEf"),
         "endpoint": f"{identifier}.abc123.{ctx.region}.redshift.amazonaws.com:5439",
     }
+
+
+def _stream_consumer_state(ctx: _Ctx) -> dict[str, Any]:
+    # `<stream ARN>/consumer/<name>:<registration epoch seconds>`, as Kinesis answers RegisterStreamConsumer.
+    stream_arn = str(ctx.inputs.get("streamArn") or ctx.arn("kinesis", "stream/unknown"))
+    return {"arn": f"{stream_arn}/consumer/{ctx.name}:1767225600", "creationTimestamp": "2026-01-01T00:00:00Z"}
 
 
 def _flink_state(ctx: _Ctx) -> dict[str, Any]:
@@ -363,14 +388,14 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:lambda/layerVersion:LayerVersion": _layer_state,
     "aws:s3/bucket:Bucket": _bucket_state,
     "aws:kinesis/stream:Stream": _named_arn("kinesis", "stream/{name}"),
-    "aws:kinesis/streamConsumer:StreamConsumer": _named_arn("kinesis", "stream/x/consumer/{name}:1"),
+    "aws:kinesis/streamConsumer:StreamConsumer": _stream_consumer_state,
     "aws:kms/key:Key": _kms_key_state,
     "aws:kms/alias:Alias": _named_arn("kms", "{name}"),
     "aws:sns/topic:Topic": _named_arn("sns", "{name}"),
     "aws:sqs/queue:Queue": _queue_state,
     "aws:dynamodb/table:Table": _table_state,
     "aws:lambda/function:Function": _lambda_state,
-    "aws:lambda/eventSourceMapping:EventSourceMapping": _uuid_arn("lambda", "event-source-mapping"),
+    "aws:lambda/eventSourceMapping:EventSourceMapping": _event_source_mapping_state,
     "aws:iam/role:Role": _named_arn("iam", "role{path}{name}", region=False),
     "aws:iam/group:Group": _named_arn("iam", "group{path}{name}", region=False),
     "aws:iam/user:User": _named_arn("iam", "user{path}{name}", region=False),
@@ -380,7 +405,7 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:cloudwatch/dashboard:Dashboard": _named_arn("cloudwatch", "dashboard/{name}", region=False),
     "aws:apigateway/restApi:RestApi": _api_state,
     "aws:apigateway/stage:Stage": _stage_state,
-    "aws:apigateway/usagePlan:UsagePlan": _uuid_arn("apigateway", "usageplans"),
+    "aws:apigateway/usagePlan:UsagePlan": _usage_plan_state,
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": _named_arn("firehose", "deliverystream/{name}"),
     "aws:glue/catalogDatabase:CatalogDatabase": _named_arn("glue", "database/{name}"),
     "aws:glue/catalogTable:CatalogTable": _glue_table_state,
@@ -477,6 +502,7 @@ class Snapshot:
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     engine_errors: list[str] = field(default_factory=list)
+    invokes: list[str] = field(default_factory=list)  # every data-source token the program called, sorted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -484,6 +510,7 @@ class Snapshot:
             "stack": self.stack,
             "resources": [asdict(r) for r in self.resources],
             "outputs": self.outputs,
+            "invokes": self.invokes,
         }
 
     @classmethod
@@ -493,6 +520,7 @@ class Snapshot:
             stack=doc["stack"],
             resources=[RegisteredResource(**r) for r in doc["resources"]],
             outputs=dict(doc["outputs"]),
+            invokes=list(doc.get("invokes") or []),
         )
 
 
@@ -539,6 +567,7 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
 
     providers_tags: dict[str, dict[str, str]] = {}
     engine_errors = snapshot.engine_errors
+    invoked: set[str] = set()
     registration_lock = threading.Lock()
     registered_urns: set[str] = set()
 
@@ -547,6 +576,9 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
             raise AssertionError("RecordingMonitor calls _new_resource instead")
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+            with registration_lock:
+                invoked.add(args.token)
+                snapshot.invokes = sorted(invoked)
             return _invoke(args.token, dict(args.args), region), []
 
     class RecordingMonitor(pulumi_mocks.MockMonitor):
