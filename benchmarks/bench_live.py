@@ -182,6 +182,7 @@ def feed_route(items: int, requests: int) -> dict[str, Any]:
             scanned: list[int] = []
             live_api.dynamodb_client().meta.events.register("after-call.dynamodb.Query", _counter(scanned))
             times: list[float] = []
+            returned: list[int] = []
             context: Any = FakeLambdaContext(function_name="bench-live-api")
             next_token: str | None = None
             rng = random.Random(11)
@@ -195,7 +196,8 @@ def feed_route(items: int, requests: int) -> dict[str, Any]:
                 answer = live_api.handler(event, context)
                 times.append((time.perf_counter() - started) * 1000)
                 body = json.loads(answer["body"])
-                assert answer["statusCode"] == 200 and len(body["items"]) == PAGE, answer["statusCode"]
+                assert answer["statusCode"] == 200 and 0 < len(body["items"]) <= PAGE, answer["statusCode"]
+                returned.append(len(body["items"]))
                 if not by_action:
                     next_token = body["next"]
             scan_started = time.perf_counter()
@@ -203,6 +205,7 @@ def feed_route(items: int, requests: int) -> dict[str, Any]:
             for page in client.get_paginator("scan").paginate(TableName="bench-realtime"):
                 scan_read += page["ScannedCount"]
             scan_ms = (time.perf_counter() - scan_started) * 1000
+            assert scanned == returned, "each Query reads exactly the items it answers with"
             results[str(size)] = {"ms": times, "scanned": scanned, "scan_read": scan_read, "scan_ms": scan_ms}
     return results
 
@@ -218,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--screenshot", type=Path, help="also keep a screenshot of the page here")
     parser.add_argument("--skip-page", action="store_true", help="only the feed route (no browser, no Flink)")
     args = parser.parse_args(argv)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")  # the handlers' own warnings are not the figures
     if args.events < 50:
         parser.error("--events: at least 50")
     if not args.skip_page:

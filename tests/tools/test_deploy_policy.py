@@ -274,6 +274,30 @@ def request_arns(resource: RegisteredResource, snapshot: Snapshot) -> list[str]:
         "aws:sqs/queuePolicy:QueuePolicy": lambda: [
             f"arn:aws:sqs:{region}:{account}:{str(i['queueUrl']).rsplit('/', 1)[-1]}"
         ],
+        # API Gateway v2: each part lives under its API's path; Cognito: every part authorises on the pool.
+        **{
+            f"aws:apigatewayv2/{kind}:{kind[0].upper()}{kind[1:]}": (
+                lambda: [
+                    f"arn:aws:apigateway:{region}::/apis/{i['apiId']}/{resource.type.split('/')[1].split(':')[0]}s"
+                ]
+            )
+            for kind in ("route", "integration", "authorizer", "stage")
+        },
+        **{
+            f"aws:cognito/{kind}": (lambda: [f"arn:aws:cognito-idp:{region}:{account}:userpool/{i['userPoolId']}"])
+            for kind in (
+                "userPoolClient:UserPoolClient",
+                "userPoolDomain:UserPoolDomain",
+                "resourceServer:ResourceServer",
+                "userGroup:UserGroup",
+                "user:User",
+                "userInGroup:UserInGroup",
+            )
+        },
+        "aws:cloudfront/originAccessControl:OriginAccessControl": lambda: [
+            f"arn:aws:cloudfront::{account}:origin-access-control/{resource.state['id']}"
+        ],
+        "aws:lambda/layerVersion:LayerVersion": lambda: [str(resource.state["arn"]), str(resource.state["layerArn"])],
     }
     if resource.type in by_type:
         return by_type[resource.type]()

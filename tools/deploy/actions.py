@@ -91,7 +91,9 @@ def _service(prefix: str) -> Callable[..., tuple[str, ...]]:
 
 apigateway = _service("apigateway")
 athena = _service("athena")
+cloudfront = _service("cloudfront")
 cloudwatch = _service("cloudwatch")
+cognito_idp = _service("cognito-idp")
 dynamodb = _service("dynamodb")
 ec2 = _service("ec2")
 events = _service("events")
@@ -140,6 +142,19 @@ API_KEYS = (
     "arn:{partition}:apigateway:{region}::/tags/*",
 )
 APIGATEWAY_ACCOUNT = ("arn:{partition}:apigateway:{region}::/account",)
+# HTTP and WebSocket APIs (API Gateway v2) live under /apis, named by generated ids.
+HTTP_APIS = (
+    "arn:{partition}:apigateway:{region}::/apis",
+    "arn:{partition}:apigateway:{region}::/apis/*",
+    "arn:{partition}:apigateway:{region}::/tags/*",
+)
+# CloudFront is global: no region in its ARNs; distributions and policies are named by generated ids.
+DISTRIBUTIONS = (_arn("cloudfront", "distribution/*", region=False),)
+ORIGIN_ACCESS_CONTROLS = (_arn("cloudfront", "origin-access-control/*", region=False),)
+RESPONSE_HEADERS_POLICIES = (_arn("cloudfront", "response-headers-policy/*", region=False),)
+USER_POOLS = (_arn("cognito-idp", "userpool/*"),)  # named by generated ids
+LAYERS = (_arn("lambda", "layer:{prefix}-*"),)
+LAYER_VERSIONS = (_arn("lambda", "layer:{prefix}-*:*"),)
 ATHENA_WORKGROUPS = (_arn("athena", "workgroup/{prefix}-*"),)
 ALARMS = (_arn("cloudwatch", "alarm:{prefix}-*"),)
 DASHBOARDS = (_arn("cloudwatch", "dashboard/{prefix}-*", region=False),)
@@ -187,7 +202,10 @@ FLINK_CODE_OBJECTS = ("arn:{partition}:s3:::{prefix}-flink-artifacts-*/*",)
 FORCE_DESTROYED_BUCKETS = (
     "arn:{partition}:s3:::{prefix}-athena-results-*",
     "arn:{partition}:s3:::{prefix}-flink-artifacts-*",
+    "arn:{partition}:s3:::{prefix}-live-site-*",
 )
+# The dashboard page's files, written at every deployment (components/live/site.py).
+SITE_OBJECTS = ("arn:{partition}:s3:::{prefix}-live-site-*/*",)
 FORCE_DESTROYED_OBJECTS = tuple(f"{bucket}/*" for bucket in FORCE_DESTROYED_BUCKETS)
 SCHEDULE_GROUPS = (_arn("scheduler", "schedule-group/{prefix}-*"),)
 SCHEDULES = (_arn("scheduler", "schedule/{prefix}-*/*"),)
@@ -212,6 +230,25 @@ def _rest_api_child() -> TypeActions:
             delete=apigateway("DELETE"),
         )
     )
+
+
+def _http_api_part() -> TypeActions:
+    """API Gateway v2 authorises by HTTP verb on the resource path; routes, integrations and stages live under /apis."""
+    return TypeActions(
+        Grant(
+            HTTP_APIS,
+            create=apigateway("POST", "GET", "PATCH", "PUT"),
+            read=apigateway("GET"),
+            update=apigateway("PATCH", "PUT", "POST", "DELETE"),
+            delete=apigateway("DELETE"),
+        )
+    )
+
+
+def _user_pool_part(create: tuple[str, ...], read: tuple[str, ...], update: tuple[str, ...],
+                    delete: tuple[str, ...]) -> TypeActions:  # fmt: skip
+    """A part of a user pool (client, domain, group, user...): every Cognito action on it authorises on the pool."""
+    return TypeActions(Grant(USER_POOLS, create=create, read=read, update=update, delete=delete))
 
 
 def _bucket_setting(put: str, get: str, delete: str | None = None) -> TypeActions:
@@ -311,6 +348,102 @@ TYPES: dict[str, TypeActions] = {
     ),
     "aws:apigateway/usagePlanKey:UsagePlanKey": TypeActions(
         Grant(USAGE_PLANS, create=apigateway("POST", "GET"), read=apigateway("GET"), delete=apigateway("DELETE")),
+    ),
+    # --- API Gateway v2 (HTTP and WebSocket APIs: the live tier) -------------------------------------------
+    "aws:apigatewayv2/api:Api": _http_api_part(),
+    "aws:apigatewayv2/route:Route": _http_api_part(),
+    "aws:apigatewayv2/integration:Integration": _http_api_part(),
+    "aws:apigatewayv2/authorizer:Authorizer": _http_api_part(),
+    "aws:apigatewayv2/stage:Stage": _http_api_part(),
+    # --- CloudFront (the live dashboard) -----------------------------------------------------------------
+    "aws:cloudfront/distribution:Distribution": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateDistribution")),
+        Grant(
+            DISTRIBUTIONS,
+            create=cloudfront("TagResource", "GetDistribution"),
+            read=cloudfront("GetDistribution", "GetDistributionConfig", "ListTagsForResource"),
+            update=cloudfront("UpdateDistribution", "TagResource", "UntagResource", "GetDistributionConfig"),
+            delete=cloudfront("UpdateDistribution", "DeleteDistribution", "GetDistribution"),  # disabled, then deleted
+        ),
+        Grant(ORIGIN_ACCESS_CONTROLS, create=cloudfront("GetOriginAccessControl")),
+        Grant(RESPONSE_HEADERS_POLICIES, create=cloudfront("GetResponseHeadersPolicy")),
+    ),
+    "aws:cloudfront/originAccessControl:OriginAccessControl": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateOriginAccessControl")),
+        Grant(
+            ORIGIN_ACCESS_CONTROLS,
+            create=cloudfront("GetOriginAccessControl"),
+            read=cloudfront("GetOriginAccessControl"),
+            update=cloudfront("UpdateOriginAccessControl"),
+            delete=cloudfront("DeleteOriginAccessControl", "GetOriginAccessControl"),
+        ),
+    ),
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateResponseHeadersPolicy")),
+        Grant(
+            RESPONSE_HEADERS_POLICIES,
+            create=cloudfront("GetResponseHeadersPolicy"),
+            read=cloudfront("GetResponseHeadersPolicy"),
+            update=cloudfront("UpdateResponseHeadersPolicy"),
+            delete=cloudfront("DeleteResponseHeadersPolicy", "GetResponseHeadersPolicy"),
+        ),
+    ),
+    # --- Cognito user pools (the live dashboard's sign-in) ---------------------------------------------------
+    "aws:cognito/userPool:UserPool": TypeActions(
+        Grant((ANY,), create=cognito_idp("CreateUserPool")),
+        Grant(
+            USER_POOLS,
+            create=cognito_idp("DescribeUserPool", "SetUserPoolMfaConfig", "GetUserPoolMfaConfig", "TagResource"),
+            read=cognito_idp("DescribeUserPool", "GetUserPoolMfaConfig", "ListTagsForResource"),
+            update=cognito_idp("UpdateUserPool", "SetUserPoolMfaConfig", "TagResource", "UntagResource"),
+            delete=cognito_idp("DeleteUserPool"),
+        ),
+    ),
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_part(
+        create=cognito_idp("CreateUserPoolClient", "DescribeUserPoolClient"),
+        read=cognito_idp("DescribeUserPoolClient"),
+        update=cognito_idp("UpdateUserPoolClient"),
+        delete=cognito_idp("DeleteUserPoolClient"),
+    ),
+    "aws:cognito/userPoolDomain:UserPoolDomain": TypeActions(
+        Grant(
+            USER_POOLS,
+            create=cognito_idp("CreateUserPoolDomain"),
+            update=cognito_idp("UpdateUserPoolDomain"),
+            delete=cognito_idp("DeleteUserPoolDomain"),
+        ),
+        # AWS authorises reading a domain on no resource (the Service Authorization Reference names none).
+        Grant(
+            (ANY,),
+            create=cognito_idp("DescribeUserPoolDomain"),
+            read=cognito_idp("DescribeUserPoolDomain"),
+            delete=cognito_idp("DescribeUserPoolDomain"),
+        ),
+    ),
+    "aws:cognito/resourceServer:ResourceServer": _user_pool_part(
+        create=cognito_idp("CreateResourceServer", "DescribeResourceServer"),
+        read=cognito_idp("DescribeResourceServer"),
+        update=cognito_idp("UpdateResourceServer"),
+        delete=cognito_idp("DeleteResourceServer"),
+    ),
+    "aws:cognito/userGroup:UserGroup": _user_pool_part(
+        create=cognito_idp("CreateGroup", "GetGroup"),
+        read=cognito_idp("GetGroup"),
+        update=cognito_idp("UpdateGroup"),
+        delete=cognito_idp("DeleteGroup"),
+    ),
+    # The staff list's invitations: the deployer creates and updates users, never reads their tokens.
+    "aws:cognito/user:User": _user_pool_part(
+        create=cognito_idp("AdminCreateUser", "AdminGetUser"),
+        read=cognito_idp("AdminGetUser"),
+        update=cognito_idp("AdminUpdateUserAttributes", "AdminEnableUser", "AdminDisableUser"),
+        delete=cognito_idp("AdminDeleteUser"),
+    ),
+    "aws:cognito/userInGroup:UserInGroup": _user_pool_part(
+        create=cognito_idp("AdminAddUserToGroup", "AdminListGroupsForUser"),
+        read=cognito_idp("AdminListGroupsForUser"),
+        update=(),
+        delete=cognito_idp("AdminRemoveUserFromGroup"),
     ),
     # --- Athena ---------------------------------------------------------------------------------------
     "aws:athena/workgroup:Workgroup": TypeActions(
@@ -723,7 +856,9 @@ TYPES: dict[str, TypeActions] = {
             delete=lambda_("DeleteFunction"),
         ),
         # A layer published in another account needs the caller's permission to read that layer version.
-        Grant(POWERTOOLS_LAYERS, create=lambda_("GetLayerVersion"), update=lambda_("GetLayerVersion")),
+        Grant(
+            (*POWERTOOLS_LAYERS, *LAYER_VERSIONS), create=lambda_("GetLayerVersion"), update=lambda_("GetLayerVersion")
+        ),
         passes_role_to=("lambda.amazonaws.com",),
         key_used_via=("lambda",),  # environment variables encrypted with the platform key
     ),
@@ -735,6 +870,15 @@ TYPES: dict[str, TypeActions] = {
             read=lambda_("GetEventSourceMapping", "ListTags"),
             update=lambda_("UpdateEventSourceMapping", "TagResource", "UntagResource"),
             delete=lambda_("DeleteEventSourceMapping", "GetEventSourceMapping"),
+        ),
+    ),
+    "aws:lambda/layerVersion:LayerVersion": TypeActions(
+        Grant(LAYERS, create=lambda_("PublishLayerVersion")),
+        Grant(
+            LAYER_VERSIONS,
+            create=lambda_("GetLayerVersion"),
+            read=lambda_("GetLayerVersion"),
+            delete=lambda_("DeleteLayerVersion"),
         ),
     ),
     "aws:lambda/permission:Permission": TypeActions(
@@ -883,7 +1027,7 @@ TYPES: dict[str, TypeActions] = {
     "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting("PutBucketVersioning", "GetBucketVersioning"),
     "aws:s3/bucketObjectv2:BucketObjectv2": TypeActions(
         Grant(
-            FLINK_CODE_OBJECTS,
+            (*FLINK_CODE_OBJECTS, *SITE_OBJECTS),
             create=s3("PutObject", "PutObjectTagging", "GetObject"),
             read=s3("GetObject", "GetObjectTagging"),
             update=s3("PutObject", "PutObjectTagging", "DeleteObjectTagging"),

@@ -493,6 +493,10 @@ class LiveStack:
         from lambdas import ingest
 
         ingest.use_kinesis_client(None)
+        before = getattr(self, "_environment_before", None)
+        if before is not None:  # the handlers' environment pointed at a moto that is gone now
+            os.environ.clear()
+            os.environ.update(before)
         self._scratch.close()
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
@@ -505,6 +509,7 @@ class LiveStack:
     def _configure_handlers(self, moto_url: str) -> None:
         """The environment each function has in AWS, pointing at moto; then every handler forgets what it cached."""
         self._clients = _Clients(moto_url)
+        self._environment_before = dict(os.environ)
         os.environ.update({
             "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
