@@ -183,7 +183,7 @@ STREAM_CONSUMERS = (*STREAMS, _arn("kinesis", "stream/{prefix}-*/consumer/*"))
 DELIVERY_STREAMS = (_arn("firehose", "deliverystream/{prefix}-*"),)
 FLINK_APPLICATIONS = (_arn("kinesisanalytics", "application/{prefix}-*"),)
 KMS_KEYS = (_arn("kms", "key/*"),)  # keys are named by generated ids
-KMS_ALIASES = (_arn("kms", "alias/{prefix}"), *KMS_KEYS)
+KMS_ALIASES = (_arn("kms", "alias/{prefix}"), _arn("kms", "alias/{prefix}-*"), *KMS_KEYS)
 FUNCTIONS = (_arn("lambda", "function:{prefix}-*"),)
 EVENT_SOURCE_MAPPINGS = (_arn("lambda", "event-source-mapping:*"),)
 # Powertools for AWS Lambda publishes its layer from this account (README: the `powertools_version` setting).
