@@ -22,7 +22,7 @@ def test_kms_key_rotates_and_has_an_alias_from_the_prefix(stack: str) -> None:
 
 def test_key_policy_lets_the_account_administer_and_services_use_it_narrowly() -> None:
     run = run_stack("dev")
-    policy = run.policy(run.one(type_token(aws.kms.Key)))
+    policy = run.policy(run.one(type_token(aws.kms.Key), "platform-key"))
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["AccountAdministersKeyThroughIam"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
     logs = by_sid["CloudWatchLogsEncryptsThisAccountsLogGroups"]
@@ -35,7 +35,7 @@ def test_key_policy_lets_the_account_administer_and_services_use_it_narrowly() -
 def test_ops_topic_is_encrypted_tls_only_and_subscribed() -> None:
     run = run_stack("prod")
     topic = run.one(type_token(aws.sns.Topic), "ops-topic")
-    assert topic.inputs["kmsMasterKeyId"] == run.one(type_token(aws.kms.Key)).state["arn"]
+    assert topic.inputs["kmsMasterKeyId"] == run.one(type_token(aws.kms.Key), "platform-key").state["arn"]
     assert topic.state["arn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:uba-prod-ops"
     statements = run.policy(run.one(type_token(aws.sns.TopicPolicy), "ops-topic-policy"))["Statement"]
     deny = next(s for s in statements if s["Effect"] == "Deny")

@@ -29,7 +29,7 @@ def test_events_stream_capacity_and_retention_follow_the_stack_files() -> None:
     for stream, stack in ((dev, "dev"), (prod, "prod")):
         assert stream.inputs["name"] == f"uba-{stack}-events"
         assert stream.inputs["encryptionType"] == "KMS"
-        assert stream.inputs["kmsKeyId"] == run_stack(stack).one(type_token(aws.kms.Key)).state["arn"]
+        assert stream.inputs["kmsKeyId"] == run_stack(stack).one(type_token(aws.kms.Key), "platform-key").state["arn"]
     assert prod.protect and not dev.protect
 
 
@@ -83,7 +83,7 @@ def test_stage_writes_json_access_logs_to_an_encrypted_log_group() -> None:
     assert stage["accessLogSettings"]["destinationArn"] == logs.state["arn"]
     fields = json.loads(stage["accessLogSettings"]["format"])
     assert fields["requestId"] == "$context.requestId" and fields["status"] == "$context.status"
-    assert logs.inputs["kmsKeyId"] == run.one(type_token(aws.kms.Key)).state["arn"]
+    assert logs.inputs["kmsKeyId"] == run.one(type_token(aws.kms.Key), "platform-key").state["arn"]
     assert logs.inputs["retentionInDays"] == 365
     assert (
         run.one(type_token(aws.apigateway.Account)).inputs["cloudwatchRoleArn"]
@@ -98,7 +98,7 @@ def test_execution_logs_go_to_an_encrypted_expiring_group_made_before_the_stage(
     api_id = run.one(type_token(aws.apigateway.RestApi)).state["id"]
     logs = run.one(type_token(aws.cloudwatch.LogGroup), "api-execution-logs")
     assert logs.inputs["name"] == f"API-Gateway-Execution-Logs_{api_id}/v1"
-    assert logs.inputs["kmsKeyId"] == run.one(type_token(aws.kms.Key)).state["arn"]
+    assert logs.inputs["kmsKeyId"] == run.one(type_token(aws.kms.Key), "platform-key").state["arn"]
     assert logs.inputs["retentionInDays"] == retention
     stage = run.one(type_token(aws.apigateway.Stage))
     assert logs.urn in stage.depends_on
@@ -162,7 +162,7 @@ def test_ingest_lambda_runs_python_312_on_arm64_with_the_pinned_powertools_layer
 def test_ingest_lambda_may_put_records_to_its_stream_and_nothing_else() -> None:
     run = run_stack("dev")
     stream_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/uba-dev-events"
-    key_arn = run.one(type_token(aws.kms.Key)).state["arn"]
+    key_arn = run.one(type_token(aws.kms.Key), "platform-key").state["arn"]
     log_group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/uba-dev-ingest"
     assert function_policy(run) == [
         {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

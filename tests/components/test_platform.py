@@ -29,8 +29,8 @@ def test_tags_from_config_reach_every_taggable_resource(stack: str) -> None:
 
 
 def test_stateful_resources_are_protected_in_prod_and_not_in_dev() -> None:
-    prod_key = run_stack("prod").one(type_token(aws.kms.Key))
-    dev_key = run_stack("dev").one(type_token(aws.kms.Key))
+    prod_key = run_stack("prod").one(type_token(aws.kms.Key), "platform-key")
+    dev_key = run_stack("dev").one(type_token(aws.kms.Key), "platform-key")
     assert prod_key.protect and prod_key.retain_on_delete
     assert not dev_key.protect and not dev_key.retain_on_delete
 

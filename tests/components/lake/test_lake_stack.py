@@ -58,7 +58,7 @@ def lifecycle_rules(run: StackRun, purpose: str) -> dict[str, dict[str, Any]]:
 
 
 def key_arn(run: StackRun) -> str:
-    return str(run.one(type_token(aws.kms.Key)).state["arn"])
+    return str(run.one(type_token(aws.kms.Key), "platform-key").state["arn"])
 
 
 def firehose(run: StackRun) -> dict[str, Any]:

@@ -91,7 +91,7 @@ def cluster() -> StackRun:
 
 
 def key_arn(run: StackRun) -> str:
-    return str(run.one(type_token(aws.kms.Key)).state["arn"])
+    return str(run.one(type_token(aws.kms.Key), "platform-key").state["arn"])
 
 
 def ops_topic_arn(run: StackRun) -> str:
