@@ -249,6 +249,7 @@ def _stack_markers(run: StackRun) -> list[str]:
     """Strings only this stack's resources carry: its prefix, and the ids AWS generates for them."""
     markers = [f"uba-{run.stack}-", f"uba_{run.stack}_"]
     markers += [r.state["id"] for r in run.of_type(type_token(aws.apigateway.RestApi))]
+    markers += [r.state["id"] for r in run.of_type(type_token(aws.apigatewayv2.Api))]  # the live tier's APIs
     markers += [r.state["keyId"] for r in run.of_type(type_token(aws.kms.Key))]
     markers += [r.state["arn"] for r in run.custom() if "arn" in r.state and r.type.startswith("aws:")]
     return markers
