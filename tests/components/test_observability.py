@@ -10,9 +10,10 @@ import pytest
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import type_token
 
-# What CloudWatch needs to find each namespace's metrics for one resource.
+# What CloudWatch needs to find each namespace's metrics for one resource. API Gateway names a REST API's
+# metrics by ApiName, an HTTP or WebSocket API's by ApiId (API Gateway Developer Guide, "metrics").
 REQUIRED_DIMENSIONS: dict[str, set[str]] = {
-    "AWS/ApiGateway": {"ApiName", "Stage"},
+    "AWS/ApiGateway": {"Stage"},
     "AWS/Lambda": {"FunctionName"},
     "AWS/Kinesis": {"StreamName"},
     "AWS/KinesisAnalytics": {"Application"},
@@ -35,7 +36,13 @@ def physical_names(run: StackRun) -> set[str]:
             value = resource.state.get(key)
             if isinstance(value, str):
                 names.add(value)
+        if resource.type == "aws:apigatewayv2/api:Api":
+            names.add(str(resource.state["id"]))  # HTTP and WebSocket APIs are dimensioned by id
     return names
+
+
+def identifies_the_api(namespace: str, dimensions: set[str]) -> bool:
+    return namespace != "AWS/ApiGateway" or bool({"ApiName", "ApiId"} & dimensions)
 
 
 def dashboard(run: StackRun) -> dict:
@@ -61,6 +68,7 @@ def test_every_alarm_has_its_metric_dimensions_pointing_at_real_resources_and_no
         for metric in metrics:
             required = REQUIRED_DIMENSIONS[metric["namespace"]]
             assert required <= set(metric["dimensions"]), f"{alarm.name}: {metric['dimensions']} lacks {required}"
+            assert identifies_the_api(metric["namespace"], set(metric["dimensions"])), alarm.name
             for key, value in metric["dimensions"].items():
                 assert value in names, f"{alarm.name}: dimension {key}={value} names no resource of the stack"
 
@@ -88,6 +96,7 @@ def test_dashboard_metric_widgets_watch_the_real_resources() -> None:
             namespace, _metric, *dimensions = line
             pairs = dict(zip(dimensions[::2], dimensions[1::2], strict=True))
             assert REQUIRED_DIMENSIONS[namespace] <= set(pairs), line
+            assert identifies_the_api(namespace, set(pairs)), line
             assert all(value in names for value in pairs.values()), line
 
 

@@ -42,6 +42,9 @@ ALLOWED_PASSWORD_KEYS = {
     "adminPasswordSecretKmsKeyId",
     "manageMasterPassword",
     "masterPasswordSecretKmsKeyId",
+    # The live tier's user pool: the rules its users' passwords follow, never a password.
+    "passwordPolicy",
+    "temporaryPasswordValidityDays",
 }
 
 
