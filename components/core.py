@@ -1,4 +1,9 @@
-"""The core tier: the stack's customer-managed KMS key and the ops topic every alarm notifies."""
+"""The core tier: the stack's customer-managed KMS key and the ops topic every alarm notifies.
+
+Besides CloudWatch alarms, other AWS services may publish to the ops topic (the cost tier's budget and
+anomaly subscription): `CoreArgs.publishers` names them, and each gets a statement in the topic policy and
+one in the key policy, since the topic is encrypted with the platform key.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import pulumi_aws as aws
 from components.shared.arns import PARTITION
 from components.shared.context import child, stateful
 from components.shared.dashboard import Widget
-from components.shared.iam import deny_insecure_transport, policy_json
+from components.shared.iam import TopicPublisher, deny_insecure_transport, policy_json
 from settings import PlatformSettings
 
 
@@ -20,9 +25,13 @@ class CoreArgs:
     settings: PlatformSettings
     region: str
     account_id: pulumi.Output[str]
+    publishers: Sequence[TopicPublisher] = ()
+    """AWS services besides CloudWatch that publish to the ops topic (from the tiers that make them publish)."""
 
 
-def _key_policy(region: str, account_id: pulumi.Output[str]) -> pulumi.Output[str]:
+def _key_policy(
+    region: str, account_id: pulumi.Output[str], publishers: Sequence[TopicPublisher] = ()
+) -> pulumi.Output[str]:
     """Account root administers the key (so IAM policies can grant use); services get only what they need."""
     root = pulumi.Output.concat(f"arn:{PARTITION}:iam::", account_id, ":root")
     log_groups = pulumi.Output.concat(f"arn:{PARTITION}:logs:{region}:", account_id, ":log-group:*")
@@ -60,6 +69,7 @@ def _key_policy(region: str, account_id: pulumi.Output[str]) -> pulumi.Output[st
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
+            *(publisher.key_statement(account_id) for publisher in publishers),
         ]
     )
 
@@ -84,7 +94,7 @@ class Core(pulumi.ComponentResource):
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=settings.kms_deletion_window_days,
-            policy=_key_policy(args.region, args.account_id),
+            policy=_key_policy(args.region, args.account_id, args.publishers),
             opts=stateful(self, settings.protect_stateful),
         )
         self.key_arn = self.key.arn
@@ -116,6 +126,7 @@ class Core(pulumi.ComponentResource):
                         "Resource": self.ops_topic.arn,
                         "Condition": {"StringEquals": {"aws:SourceAccount": args.account_id}},
                     },
+                    *(publisher.topic_statement(self.ops_topic.arn, args.account_id) for publisher in args.publishers),
                     deny_insecure_transport([self.ops_topic.arn], "sns:Publish"),
                 ]
             ),

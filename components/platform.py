@@ -17,6 +17,7 @@ import pulumi_aws as aws
 
 from components.access import Access, AccessArgs, AccessTargets
 from components.core import Core, CoreArgs
+from components.cost import Cost, CostArgs, ops_topic_publishers
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.live import Live, LiveArgs
@@ -56,6 +57,7 @@ class Platform(pulumi.ComponentResource):
     lake: Lake | None = None
     warehouse: Warehouse | None = None
     observability: Observability | None = None
+    cost: Cost | None = None
     access: Access | None = None
     live: Live | None = None
 
@@ -65,7 +67,8 @@ class Platform(pulumi.ComponentResource):
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.tiers: dict[str, Tier] = {}
 
-        self.core = self._tier(Core, "core", CoreArgs(settings.platform, settings.region, account_id))
+        publishers = ops_topic_publishers(settings.cost)  # the services the cost tier makes publish to the ops topic
+        self.core = self._tier(Core, "core", CoreArgs(settings.platform, settings.region, account_id, publishers))
         self.context = context = StackContext(
             prefix=settings.platform.prefix,
             region=settings.region,
@@ -107,6 +110,8 @@ class Platform(pulumi.ComponentResource):
         if settings.observability.dashboard:
             widgets = self._widgets()
             self.observability = self._tier(Observability, "observability", ObservabilityArgs(context, widgets))
+        if settings.cost.enabled:
+            self.cost = self._tier(Cost, "cost", CostArgs(settings.cost, context, settings.platform.tags))
         # Last of all: the staff groups are granted on whatever the tiers above created.
         if settings.access.enabled:
             self.access = self._tier(Access, "access", AccessArgs(settings.access, context, self._access_targets()))

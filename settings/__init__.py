@@ -36,6 +36,7 @@ from settings.base import (
     TierSettings,
     VpcId,
 )
+from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.live import LiveSettings
 from settings.problems import SettingsError, describe
@@ -43,8 +44,12 @@ from settings.problems import SettingsError, describe
 __all__ = [
     "LOG_RETENTION_DAYS",
     "PERSONAS",
+    "PLATFORM_TAGS",
     "PROJECT",
     "TIER_KEYS",
+    "AnomalyDetectionSettings",
+    "BudgetSettings",
+    "CostSettings",
     "DevAccess",
     "LiveSettings",
     "Persona",
@@ -56,7 +61,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability", "live")
+TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability", "cost", "live")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -578,6 +583,8 @@ class Settings(Model):
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
     live: LiveSettings = LiveSettings()
+    cost: CostSettings = Field(default_factory=lambda: CostSettings.model_validate({"enabled": False}))
+    """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -594,6 +601,11 @@ class Settings(Model):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
+        tags = self.platform.tags
+        if self.cost.enabled and self.cost.allocation_tag not in tags:
+            raise ValueError(
+                f"cost.allocation_tag: must be one of the stack's tags {sorted(tags)}, got {self.cost.allocation_tag!r}"
+            )
         return self
 
     def _check_live(self) -> None:

@@ -42,6 +42,7 @@ def test_the_variants_cover_each_tier_switch_and_both_warehouse_modes(runs: dict
         "dev with streaming off": "aws:kinesisanalyticsv2/application:Application",
         "dev with the lake and warehouse off": "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
         "dev without the dashboard": "aws:cloudwatch/dashboard:Dashboard",
+        "dev without the cost tier": "aws:budgets/budget:Budget",
     }
     for variant, token in switched_off.items():
         assert token in dev_types and token not in {r.type for r in runs[variant].resources}, variant

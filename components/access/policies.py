@@ -218,6 +218,8 @@ class AccessTargets(Generic[V]):
     site_distribution_arn: V | None = None
     site_headers_policy_arn: V | None = None  # the page's Content-Security-Policy and other headers
     site_key_arn: V | None = None  # encrypts the page's files; CloudFront may decrypt
+    # cost
+    budget_arn: V | None = None  # the stack's AWS Budgets budget
     # every tier: each alarm and log group of the stack, by exact ARN
     alarm_arns: tuple[V, ...] = ()
     log_group_arns: tuple[V, ...] = ()
@@ -438,6 +440,7 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
+        allow("ReadBudget", ["budgets:ViewBudget"], [t.budget_arn]),
     )  # fmt: skip
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
 
-from components.shared.arns import service_endpoints
+from components.shared.arns import PARTITION, service_endpoints
 from components.shared.context import StackContext, child
 
 # Services whose documentation says to pin their role's trust to the account with `aws:SourceAccount`, which
@@ -20,6 +21,47 @@ SOURCE_ACCOUNT_PINNED_SERVICES: Final = {
     "kinesisanalytics.amazonaws.com": "Managed Service for Apache Flink Developer Guide, confused deputy prevention",
     "scheduler.amazonaws.com": "EventBridge Scheduler User Guide, confused deputy prevention",
 }
+
+
+@dataclass(frozen=True)
+class TopicPublisher:
+    """An AWS service that publishes to the stack's encrypted ops topic on this account's behalf.
+
+    Such a service needs both halves: the topic policy lets it call `sns:Publish`, and the platform key's
+    policy lets it use the key SNS encrypts the message with (SNS Developer Guide, key management: "event
+    sources from AWS services and encrypted topics"). Missing either, AWS drops the notification without
+    a word; the policy pack's `sns-topic-publishers-allowed` checks both.
+    """
+
+    name: str  # the statements' Sid stem, e.g. `Budgets`
+    service: str  # the service principal, e.g. `budgets.amazonaws.com`
+    source_arn_service: str | None = None  # a global service the topic policy pins by `arn:...:<service>::<acct>:*`
+
+    def topic_statement(self, topic_arn: pulumi.Input[str], account_id: pulumi.Output[str]) -> dict[str, Any]:
+        """The topic policy statement: publish, only on behalf of this account (confused-deputy guard)."""
+        condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+        if self.source_arn_service is not None:
+            source_arn = pulumi.Output.concat(f"arn:{PARTITION}:{self.source_arn_service}::", account_id, ":*")
+            condition["ArnLike"] = {"aws:SourceArn": source_arn}
+        return {
+            "Sid": f"{self.name}OfThisAccountPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": self.service},
+            "Action": "sns:Publish",
+            "Resource": topic_arn,
+            "Condition": condition,
+        }
+
+    def key_statement(self, account_id: pulumi.Output[str]) -> dict[str, Any]:
+        """The key policy statement: the data key SNS encrypts this service's messages with, for this account."""
+        return {
+            "Sid": f"{self.name}PublishToEncryptedTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": self.service},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }
 
 
 def policy_json(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:

@@ -6,7 +6,21 @@ from typing import Final
 
 from pulumi_policy import Policy
 
-from . import api, encryption, iam, ingress, network, protection, storage, streaming, tagging, warehouse, web
+from . import (
+    api,
+    cost,
+    encryption,
+    iam,
+    ingress,
+    network,
+    notifications,
+    protection,
+    storage,
+    streaming,
+    tagging,
+    warehouse,
+    web,
+)
 
 PACK_NAME: Final = "uba-guardrails"
 
@@ -22,4 +36,6 @@ ALL_POLICIES: Final[list[Policy]] = [
     *tagging.POLICIES,
     *ingress.POLICIES,
     *web.POLICIES,
+    *notifications.POLICIES,
+    *cost.POLICIES,
 ]

@@ -9,6 +9,7 @@ preview sees (values AWS has not computed yet).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -134,8 +135,17 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "cloudfront-security-headers": ({"bad-distribution", "bad-headers"}, "components.live"),
     "apigatewayv2-route-authorized": ({"bad-open-route", "bad-connect-route"}, "authorization_type='JWT'"),
     "apigatewayv2-jwt-authorizer-audience": ({"bad-jwt-authorizer"}, "audiences=[the app client's id]"),
+    # A notification AWS would drop: the topic policy or the key policy does not admit the publishing service.
+    "sns-topic-publishers-allowed": (
+        {"bad-budget-closed-topic", "bad-alarm-managed-key", "bad-anomaly-subscription"},
+        "aws:SourceAccount",
+    ),
+    "budget-notifies": ({"bad-silent-budget"}, "subscriber_sns_topic_arns"),
+    # The probe has budgets; a stack without one is tested below (the warning names no resource).
+    "stack-has-budget": (set(), "uba:cost"),
 }
-ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing", "cognito-mfa", "cognito-invite-only"}
+ADVISORY = {"kms-key-deletion-window", "flink-snapshots", "xray-tracing", "stack-has-budget", "cognito-mfa",
+            "cognito-invite-only"}  # fmt: skip
 
 
 def test_every_rule_of_the_pack_is_specified_here() -> None:
@@ -186,6 +196,12 @@ def test_details_name_what_exactly_is_wrong(probe: tuple[StackRun, list[Violatio
     assert "retries are unbounded" in by_key[("stream-consumer-failure-handling", "bad-mapping")]
     assert '"\'"' in by_key[("ec2-description-charset", "bad-apostrophe-egress")]
     assert "no '&' in a rule naming a security group" in by_key[("ec2-description-charset", "bad-ampersand-ingress")]
+    unpolicied = by_key[("sns-topic-publishers-allowed", "bad-anomaly-subscription")]
+    assert "no aws.sns.TopicPolicy" in unpolicied and "does not let costalerts.amazonaws.com use it" in unpolicied
+    closed = by_key[("sns-topic-publishers-allowed", "bad-budget-closed-topic")]
+    assert "does not let budgets.amazonaws.com call sns:Publish" in closed and "KMS key" not in closed
+    managed = by_key[("sns-topic-publishers-allowed", "bad-alarm-managed-key")]
+    assert "alias/aws/sns" in managed and "cloudwatch.amazonaws.com call sns:Publish" in managed
     bad_group = by_key[("ec2-description-charset", "bad-described-sg")]
     assert "'—'" in bad_group and "egress[0]" in bad_group and "256 characters long (at most 255)" in bad_group
 
@@ -205,6 +221,7 @@ DELIBERATE_EXCEPTIONS = {
     "flink-snapshots": lambda raw: raw["streaming"].get("flink", {}).get("snapshots") is False,
     "kms-key-deletion-window": lambda raw: raw["platform"].get("kms_deletion_window_days", 30) < 30,
     "cognito-mfa": lambda raw: raw.get("live", {}).get("sign_in", {}).get("mfa", "required") != "required",
+    "stack-has-budget": lambda raw: not raw.get("cost", {"enabled": False}).get("enabled", True),
 }
 
 
@@ -246,6 +263,10 @@ ON_REAL_STACKS = [
     ("cloudfront-security-headers", type_token(aws.cloudfront.ResponseHeadersPolicy)),
     ("apigatewayv2-route-authorized", type_token(aws.apigatewayv2.Route)),
     ("apigatewayv2-jwt-authorizer-audience", type_token(aws.apigatewayv2.Authorizer)),
+    ("sns-topic-publishers-allowed", type_token(aws.cloudwatch.MetricAlarm)),
+    ("sns-topic-publishers-allowed", type_token(aws.costexplorer.AnomalySubscription)),
+    ("budget-notifies", type_token(aws.budgets.Budget)),
+    ("stack-has-budget", type_token(aws.budgets.Budget)),
 ]
 
 
@@ -482,3 +503,100 @@ def test_insecure_resources_are_named_mandatory_violations(probe: tuple[StackRun
     assert ("kinesis-stream-kms", "bad-stream", "mandatory") in found  # encryption off
     assert ("redshift-not-public", "bad-workgroup", "mandatory") in found  # a public warehouse
     assert ("iam-no-wildcard-outside-admin", "bad-dev-everything", "mandatory") in found  # '*' on '*' to dev
+
+
+# --- budgets and who may publish to the ops topic ------------------------------------------------------------
+
+
+def test_a_stack_without_a_budget_is_warned_once_and_told_how_to_add_one() -> None:
+    run = run_stack("dev", {"uba:cost": {"enabled": False}})
+    found = [v for v in evaluate(run.snapshot, stack_policy_config("dev")) if v.policy == "stack-has-budget"]
+    assert len(found) == 1 and found[0].enforcement == "advisory" and found[0].urn == ""
+    assert "`uba:cost`" in found[0].message and "python -m tools.cost" in found[0].message
+
+
+def _without_statement(run: StackRun, resource_name: str, sid: str) -> Any:
+    """The run's snapshot with one statement taken out of a resource's policy (its state, as a deployment has it)."""
+    snapshot = copy.deepcopy(run.snapshot)
+    resource = next(r for r in snapshot.resources if r.name == resource_name)
+    document = json.loads(resource.state["policy"])
+    kept = [s for s in document["Statement"] if s.get("Sid") != sid]
+    assert len(kept) == len(document["Statement"]) - 1, f"{resource_name} has no statement {sid}"
+    resource.state["policy"] = json.dumps({**document, "Statement": kept})
+    return snapshot
+
+
+@pytest.mark.parametrize(
+    ("stack", "resource_name", "sid", "notifier", "problem"),
+    [
+        ("dev", "platform-key", "BudgetsPublishToEncryptedTopics", "budget",
+         "whose policy does not let budgets.amazonaws.com use it"),
+        ("dev", "ops-topic-policy", "BudgetsOfThisAccountPublish", "budget",
+         "does not let budgets.amazonaws.com call sns:Publish"),
+        ("prod", "ops-topic-policy", "CostAnomalyDetectionOfThisAccountPublish", "anomaly-subscription",
+         "does not let costalerts.amazonaws.com call sns:Publish"),
+        ("prod", "platform-key", "CloudWatchAlarmsPublishToEncryptedTopics", "flink-downtime",
+         "whose policy does not let cloudwatch.amazonaws.com use it"),
+    ],
+)  # fmt: skip
+def test_a_publisher_missing_from_the_ops_topics_topic_or_key_policy_is_a_mandatory_violation(
+    stack: str, resource_name: str, sid: str, notifier: str, problem: str
+) -> None:
+    broken = _without_statement(run_stack(stack), resource_name, sid)
+    found = evaluate(broken, stack_policy_config(stack), [POLICIES["sns-topic-publishers-allowed"]])
+    assert found and all(v.enforcement == "mandatory" for v in found)
+    by_notifier = {resource_name_of(v): v.message for v in found}
+    assert problem in by_notifier[notifier], by_notifier
+    assert "'ops-topic' (uba-" in by_notifier[notifier]
+
+
+def resource_name_of(violation: Violation) -> str:
+    return violation.urn.rsplit("::", 1)[-1]
+
+
+def test_in_a_first_preview_the_notified_topic_and_its_policy_are_found_through_the_dependency_record() -> None:
+    """ARNs are unknown before the first deployment; the engine still records what each property came from."""
+    key = preview_resource(
+        type_token(aws.kms.Key),
+        "key",
+        {
+            "arn": UNKNOWN_STRING_VALUE,
+            "policy": json.dumps(
+                {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*"}]}
+            ),
+        },
+    )
+    topic = preview_resource(
+        type_token(aws.sns.Topic), "ops-topic", {"arn": UNKNOWN_STRING_VALUE, "kmsMasterKeyId": UNKNOWN_STRING_VALUE}
+    )
+    topic.property_dependencies = {"kmsMasterKeyId": [key]}
+    budget = preview_resource(
+        type_token(aws.budgets.Budget),
+        "budget",
+        {"notifications": [{"notificationType": "ACTUAL", "subscriberSnsTopicArns": [UNKNOWN_STRING_VALUE]}]},
+    )
+    budget.property_dependencies = {"notifications": [topic]}
+    [(message, urn)] = run_stack_policy("sns-topic-publishers-allowed", [key, topic, budget])
+    assert urn == budget.urn and "no aws.sns.TopicPolicy" in message and "does not let budgets" in message
+    unknown_policy = preview_resource(
+        type_token(aws.sns.TopicPolicy),
+        "ops-topic-policy",
+        {"arn": UNKNOWN_STRING_VALUE, "policy": UNKNOWN_STRING_VALUE},
+    )
+    unknown_policy.property_dependencies = {"arn": [topic]}
+    [(message, _)] = run_stack_policy("sns-topic-publishers-allowed", [key, topic, budget, unknown_policy])
+    assert "TopicPolicy" not in message and "does not let budgets.amazonaws.com use it" in message
+
+
+def test_a_topic_outside_the_stack_and_an_alarm_acting_on_something_else_are_not_judged() -> None:
+    alarm = preview_resource(
+        type_token(aws.cloudwatch.MetricAlarm),
+        "alarm",
+        {
+            "alarmActions": [
+                "arn:aws:sns:eu-west-1:999999999999:someone-elses-topic",
+                "arn:aws:autoscaling:eu-west-1:1:scalingPolicy:x",
+            ]
+        },
+    )
+    assert run_stack_policy("sns-topic-publishers-allowed", [alarm]) == []

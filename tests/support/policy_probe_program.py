@@ -519,3 +519,71 @@ aws.apigatewayv2.Stage(
     opts=plain,
 )  # fmt: skip
 aws.apigatewayv2.Stage("bad-v2-stage", api_id=ws_api.id, name="live", opts=plain)
+# --- notifications: who may publish to a topic (sns-topic-publishers-allowed, budget-notifies) -------------
+notify_key = aws.kms.Key(
+    "probe-notify-key", enable_key_rotation=True, deletion_window_in_days=30,
+    policy=policy(
+        {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Sid": "Notifiers", "Effect": "Allow",
+         "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}},
+    ),
+    opts=kept,
+)  # fmt: skip
+
+
+def notified_topic(name: str, key: pulumi.Input[str], *publishers: str) -> aws.sns.Topic:
+    """A topic whose policy lets `publishers` publish (none: no topic policy at all)."""
+    topic = aws.sns.Topic(name, kms_master_key_id=key, opts=plain)
+    if publishers:
+        aws.sns.TopicPolicy(
+            f"{name}-policy", arn=topic.arn,
+            policy=topic.arn.apply(lambda arn: policy({
+                "Effect": "Allow", "Principal": {"Service": list(publishers)}, "Action": "SNS:Publish", "Resource": arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            })),
+            opts=plain,
+        )  # fmt: skip
+    return topic
+
+
+open_topic = notified_topic("good-notified-topic", notify_key.arn, "cloudwatch.amazonaws.com", "budgets.amazonaws.com")
+closed_topic = notified_topic("probe-closed-topic", notify_key.arn, "cloudwatch.amazonaws.com")
+managed_key_topic = notified_topic("probe-managed-key-topic", "alias/aws/sns", "budgets.amazonaws.com")
+unpolicied_topic = notified_topic("probe-unpolicied-topic", notify_key.arn)
+
+
+def alarm(name: str, topic: aws.sns.Topic) -> None:
+    aws.cloudwatch.MetricAlarm(
+        name, comparison_operator="GreaterThanThreshold", evaluation_periods=1, metric_name="Errors",
+        namespace="AWS/Lambda", period=300, statistic="Sum", threshold=1, alarm_actions=[topic.arn], opts=plain,
+    )  # fmt: skip
+
+
+def budget(name: str, topic: aws.sns.Topic | None) -> None:
+    notifications = [] if topic is None else [aws.budgets.BudgetNotificationArgs(
+        notification_type="FORECASTED", comparison_operator="GREATER_THAN", threshold=100,
+        threshold_type="PERCENTAGE", subscriber_sns_topic_arns=[topic.arn],
+    )]  # fmt: skip
+    aws.budgets.Budget(
+        name, budget_type="COST", time_unit="MONTHLY", limit_amount="100", limit_unit="USD",
+        notifications=notifications, opts=plain,
+    )  # fmt: skip
+
+
+alarm("good-alarm", open_topic)
+budget("good-budget", open_topic)
+budget("bad-budget-closed-topic", closed_topic)  # the topic policy admits CloudWatch only
+budget("bad-silent-budget", None)  # notifies nobody
+alarm("bad-alarm-managed-key", managed_key_topic)  # neither the topic policy nor alias/aws/sns admits CloudWatch
+anomaly_monitor = aws.costexplorer.AnomalyMonitor(
+    "probe-anomaly-monitor", name="uba-test-cost", monitor_type="DIMENSIONAL", monitor_dimension="SERVICE", opts=plain
+)
+aws.costexplorer.AnomalySubscription(
+    "bad-anomaly-subscription", name="uba-test-anomalies", frequency="IMMEDIATE",
+    monitor_arn_lists=[anomaly_monitor.arn],
+    subscribers=[aws.costexplorer.AnomalySubscriptionSubscriberArgs(type="SNS", address=unpolicied_topic.arn)],
+    opts=plain,
+)  # fmt: skip

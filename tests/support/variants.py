@@ -3,7 +3,8 @@
 The variants are built exactly as the tests that use them build them (so in a full run each is
 the same cached `run_stack` run): a provisioned warehouse, IAM ingest auth, an existing VPC, tiers
 switched off. Whatever must hold of every configuration the program can be deployed in (its inputs
-match pulumi-aws's types, its deploy policy covers every type it creates) is checked over these.
+match pulumi-aws's types, its deploy policy covers every type it creates, every type it creates has a
+price entry) is checked over these.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "dev with the live page on its own domain, open sign-up and threat protection": ("dev", _live_variant()),
     "dev with the lake and warehouse off": ("dev", _lake_and_warehouse_off()),
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
+    "dev without the cost tier": ("dev", {"uba:cost": {"enabled": False}}),
 }
 
 

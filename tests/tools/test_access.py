@@ -22,7 +22,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import INGEST, LAKE, LIVE, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import COST, INGEST, LAKE, LIVE, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -88,14 +88,16 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "live.site-key-decrypt": "A", "live.connections-read": ("AOD", "AO"), "live.push-dlq": "AO",
         "live.disconnect-page": "AO", "live.push-as-pusher": ("AD", "A"),
     },
+    # The groups that watch the platform see what it may cost; only admin (and the deployment) changes it.
+    "cost": {"budget.view": "AOD", "budget.change": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
                "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
                "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect",
-               "live.pool-read"]  # fmt: skip
+               "live.pool-read", "budget.view"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE, "live": LIVE}  # fmt: skip
+                   "warehouse": WAREHOUSE, "live": LIVE, "cost": COST}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 

@@ -92,6 +92,8 @@ def _service(prefix: str) -> Callable[..., tuple[str, ...]]:
 apigateway = _service("apigateway")
 athena = _service("athena")
 cloudfront = _service("cloudfront")
+budgets = _service("budgets")
+ce = _service("ce")
 cloudwatch = _service("cloudwatch")
 cognito_idp = _service("cognito-idp")
 dynamodb = _service("dynamodb")
@@ -157,6 +159,11 @@ LAYERS = (_arn("lambda", "layer:{prefix}-*"),)
 LAYER_VERSIONS = (_arn("lambda", "layer:{prefix}-*:*"),)
 ATHENA_WORKGROUPS = (_arn("athena", "workgroup/{prefix}-*"),)
 ALARMS = (_arn("cloudwatch", "alarm:{prefix}-*"),)
+# Budgets and Cost Explorer are global: their ARNs carry no region. Anomaly monitors and subscriptions are
+# named by generated ids.
+BUDGETS = (_arn("budgets", "budget/{prefix}-*", region=False),)
+ANOMALY_MONITORS = (_arn("ce", "anomalymonitor/*", region=False),)
+ANOMALY_SUBSCRIPTIONS = (_arn("ce", "anomalysubscription/*", region=False),)
 DASHBOARDS = (_arn("cloudwatch", "dashboard/{prefix}-*", region=False),)
 EVENT_RULES = (_arn("events", "rule/{prefix}-*"),)
 # Every log group the stack names carries the prefix after a service path; API Gateway names the
@@ -473,6 +480,46 @@ TYPES: dict[str, TypeActions] = {
             update=cloudwatch("PutMetricAlarm", "TagResource", "UntagResource"),
             delete=cloudwatch("DeleteAlarms"),
         )
+    ),
+    "aws:budgets/budget:Budget": TypeActions(
+        # CreateBudget, its notifications and subscribers are all ModifyBudget; the Describe* calls ViewBudget.
+        Grant(
+            BUDGETS,
+            create=budgets("ModifyBudget", "TagResource", "ViewBudget", "ListTagsForResource"),
+            read=budgets("ViewBudget", "ListTagsForResource"),
+            update=budgets("ModifyBudget", "TagResource", "UntagResource"),
+            delete=budgets("ModifyBudget"),
+        ),
+    ),
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": TypeActions(
+        Grant((ANY,), create=ce("CreateAnomalyMonitor")),  # AWS authorises creation on no resource
+        Grant(
+            ANOMALY_MONITORS,
+            create=ce("TagResource", "GetAnomalyMonitors", "ListTagsForResource"),
+            read=ce("GetAnomalyMonitors", "ListTagsForResource"),
+            update=ce("UpdateAnomalyMonitor", "TagResource", "UntagResource"),
+            delete=ce("DeleteAnomalyMonitor"),
+        ),
+    ),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": TypeActions(
+        Grant((ANY,), create=ce("CreateAnomalySubscription")),
+        Grant(
+            ANOMALY_SUBSCRIPTIONS,
+            create=ce("TagResource", "GetAnomalySubscriptions", "ListTagsForResource"),
+            read=ce("GetAnomalySubscriptions", "ListTagsForResource"),
+            update=ce("UpdateAnomalySubscription", "TagResource", "UntagResource"),
+            delete=ce("DeleteAnomalySubscription"),
+        ),
+    ),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": TypeActions(
+        # Account-wide settings with no resource type; the stack retains them, so its delete never runs.
+        Grant(
+            (ANY,),
+            create=ce("UpdateCostAllocationTagsStatus", "ListCostAllocationTags"),
+            read=ce("ListCostAllocationTags"),
+            update=ce("UpdateCostAllocationTagsStatus"),
+            delete=ce("UpdateCostAllocationTagsStatus"),
+        ),
     ),
     "aws:cloudwatch/dashboard:Dashboard": TypeActions(
         Grant(

@@ -236,6 +236,13 @@ def _uuid_arn(service: str, kind: str) -> Callable[[_Ctx], dict[str, Any]]:
     return state
 
 
+def _uuid_arn_global(service: str, kind: str) -> Callable[[_Ctx], dict[str, Any]]:
+    def state(ctx: _Ctx) -> dict[str, Any]:
+        return {"arn": ctx.arn(service, f"{kind}/{_uuid(ctx.urn)}", region=False)}
+
+    return state
+
+
 def _named_arn(service: str, template: str, region: bool = True) -> Callable[[_Ctx], dict[str, Any]]:
     def state(ctx: _Ctx) -> dict[str, Any]:
         return {"arn": ctx.arn(service, template.format(name=ctx.name, path=_iam_path(ctx)), region=region)}
@@ -433,6 +440,14 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2_state("sgr", "security-group-rule"),
     "aws:cloudwatch/logStream:LogStream": _log_stream_state,
     "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object_state,
+    # Budgets and Cost Explorer are global: their ARNs carry no region.
+    "aws:budgets/budget:Budget": _named_arn("budgets", "budget/{name}", region=False),
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": _uuid_arn_global("ce", "anomalymonitor"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": _uuid_arn_global("ce", "anomalysubscription"),
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": lambda ctx: {
+        "id": str(ctx.inputs.get("tagKey")),
+        "type": "UserDefined",
+    },
 }
 
 # Resources whose physical name lives in another property than `name`.

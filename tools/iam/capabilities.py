@@ -360,9 +360,15 @@ def _live(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     )
 
 
+def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap("budget.view", "view the stack's budget", "budgets:ViewBudget", t.budget_arn)
+    yield cap("budget.change", "change the stack's budget or its alerts", "budgets:ModifyBudget", t.budget_arn)
+
+
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities, _live):
+    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities, _cost, _live):
         yield from tier(stack, cap)
 
 
@@ -400,6 +406,7 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)
     yield cap("live.pool-read", "read the user pool's configuration", "cognito-idp:DescribeUserPool", t.user_pool_arn)
+    yield cap("budget.view", "view the budget", "budgets:ViewBudget", t.budget_arn)
 
 
 def capabilities(own: Landmarks, others: list[Landmarks]) -> list[Capability]:

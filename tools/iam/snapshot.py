@@ -149,6 +149,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         api_access_log_group_arn=_access_log_destination(stage),
         **_warehouse(snapshot),
         **_live(snapshot),
+        budget_arn=arn_of(snapshot, "aws:budgets/budget:Budget"),
         alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),
         log_group_arns=tuple(str(g.state["arn"]) for g in of_type(snapshot, "aws:cloudwatch/logGroup:LogGroup")),
     )

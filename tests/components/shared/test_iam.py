@@ -77,6 +77,17 @@ RESOURCE_POLICY_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         "S3 User Guide, 'Permissions for log delivery': the bucket policy for the logging service principal "
         "uses aws:SourceArn and aws:SourceAccount",
     ),
+    "budgets.amazonaws.com": (
+        frozenset({"aws:SourceAccount", "aws:SourceArn"}),
+        "AWS Cost Management User Guide, 'Creating an Amazon SNS topic for budget notifications': the topic "
+        "policy pins aws:SourceAccount and aws:SourceArn arn:aws:budgets::<account>:*; the key statement keeps "
+        "aws:SourceAccount alone, as CloudWatch's does",
+    ),
+    "costalerts.amazonaws.com": (
+        frozenset({"aws:SourceAccount"}),
+        "AWS Cost Management User Guide, 'Creating an Amazon SNS topic for anomaly notifications': "
+        "aws:SourceAccount limits Cost Anomaly Detection to the subscription's account",
+    ),
 }
 
 RESOURCE_POLICY_TYPES = [
@@ -121,14 +132,24 @@ def test_every_role_trusts_its_service_only_under_conditions_that_service_docume
     assert undocumented(roles, "assumeRolePolicy", TRUST_CONDITIONS) == []
 
 
+def resource_policies(run: StackRun) -> list[Resource]:
+    return [r for t in RESOURCE_POLICY_TYPES for r in run.of_type(t) if "policy" in r.inputs]
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_resource_policy_conditions_a_service_only_on_keys_that_service_documents(stack: str) -> None:
-    run = run_stack(stack)
-    documents = [r for t in RESOURCE_POLICY_TYPES for r in run.of_type(t) if "policy" in r.inputs]
-    assert {service for r in documents for service, _ in service_statements(r.inputs["policy"])} == set(
-        RESOURCE_POLICY_CONDITIONS
-    )
-    assert undocumented(documents, "policy", RESOURCE_POLICY_CONDITIONS) == []
+    assert undocumented(resource_policies(run_stack(stack)), "policy", RESOURCE_POLICY_CONDITIONS) == []
+
+
+def test_every_row_of_the_resource_policy_table_is_a_service_some_stack_grants() -> None:
+    """The table stays the spec of what the program does: no row outlives the statement it was written for."""
+    met = {
+        service
+        for stack in ("dev", "prod")
+        for r in resource_policies(run_stack(stack))
+        for service, _ in service_statements(r.inputs["policy"])
+    }
+    assert met == set(RESOURCE_POLICY_CONDITIONS)
 
 
 def test_lambda_execution_roles_carry_no_condition_and_documented_guards_stay(dev: StackRun) -> None:
