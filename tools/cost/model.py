@@ -141,6 +141,9 @@ ASSUMPTIONS: dict[str, Assumption] = {
     "s3_access_log_bytes_per_request": Assumption(350, "bytes", "an S3 server access log record"),
     "kms_requests_per_month": Assumption(100_000, "requests", "KMS requests of the stack's services a month"),
     "ops_notifications_per_month": Assumption(30, "notifications", "alarm, budget and anomaly notifications"),
+    "live_open_pages": Assumption(3, "pages", "live dashboard pages open at any time (each holds a WebSocket)"),
+    "live_page_loads_per_day": Assumption(40, "loads", "times a day someone opens the live dashboard"),
+    "live_page_kb": Assumption(40, "KB", "what one page load downloads (HTML, script, style, config)"),
 }
 
 

@@ -1082,3 +1082,60 @@ def schedule(ctx: Context, schedule: RegisteredResource) -> Iterator[Term]:
             schedule, "scheduler.invocations", runs / 1e6, "fixed",
             f"{schedule.inputs.get('scheduleExpression')}: {runs:,.0f} runs a month",
         )  # fmt: skip
+
+
+# --- the live dashboard ------------------------------------------------------------------------------------
+
+# What one page load asks: the page's four files from CloudFront, and three realtime API requests.
+PAGE_FILES_PER_LOAD = 4
+API_REQUESTS_PER_LOAD = 3
+
+
+def _page_loads(ctx: Context) -> float:
+    return ctx.assumptions["live_page_loads_per_day"] * DAYS_PER_MONTH
+
+
+@rule("aws:apigatewayv2/stage:Stage")
+def http_or_websocket_stage(ctx: Context, stage: RegisteredResource) -> Iterator[Term]:
+    api = next((a for a in ctx.program.of_type("aws:apigatewayv2/api:Api")
+                if a.state.get("id") == stage.inputs.get("apiId")), None)  # fmt: skip
+    if api is None:
+        ctx.warn(stage, "no API for this stage: priced as idle")
+        return
+    if api.inputs.get("protocolType") == "HTTP":
+        requests = _page_loads(ctx) * API_REQUESTS_PER_LOAD
+        yield ctx.term(stage, "apigateway.http_requests", requests / 1e6, "fixed",
+                       f"{requests:,.0f} requests: {API_REQUESTS_PER_LOAD} per page load")  # fmt: skip
+        return
+    pages = ctx.assumptions["live_open_pages"]
+    minutes = pages * HOURS_PER_MONTH * 60
+    yield ctx.term(stage, "apigateway.websocket_connection_minutes", minutes / 1e6, "fixed",
+                   f"{pages:g} pages connected all month")  # fmt: skip
+    errors, _counts, windows = alert_records(ctx)
+    # The pusher sends each invocation's changes as one message per page; at most one per alert, and
+    # a window's counts of every action arrive together.
+    messages = (errors + windows) * pages
+    if messages:
+        basis = f"{messages:,.0f} messages: each error alert and each window's counts, to {pages:g} pages"
+        yield ctx.term(stage, "apigateway.websocket_messages", messages / 1e6, "traffic", basis)
+
+
+@rule("aws:cloudfront/distribution:Distribution")
+def distribution(ctx: Context, resource: RegisteredResource) -> Iterator[Term]:
+    loads = _page_loads(ctx)
+    requests = loads * PAGE_FILES_PER_LOAD
+    yield ctx.term(resource, "cloudfront.https_requests", requests / 1e4, "fixed",
+                   f"{requests:,.0f} requests: {PAGE_FILES_PER_LOAD} files per page load")  # fmt: skip
+    data_gb = loads * ctx.assumptions["live_page_kb"] * KB / GB
+    yield ctx.term(resource, "cloudfront.data_out_gb", data_gb, "fixed", f"{loads:,.0f} page loads")
+
+
+@rule("aws:cognito/userPool:UserPool")
+def user_pool(ctx: Context, pool: RegisteredResource) -> Iterator[Term]:
+    users = len(ctx.program.of_type("aws:cognito/user:User"))
+    if not users:
+        return
+    plus = pool.inputs.get("userPoolTier") == "PLUS"
+    price = "cognito.plus_mau" if plus else "cognito.essentials_mau"
+    plan = "Plus" if plus else "Essentials"
+    yield ctx.term(pool, price, users, "fixed", f"{users} invited staff signing in each month ({plan} plan)")
