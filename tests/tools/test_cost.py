@@ -135,7 +135,7 @@ def test_every_term_names_its_resource_and_price_entry_and_costs_what_the_entry_
             assert pricing is not None and term.price_id in pricing.price_ids, term
             assert term.unit == RAW_PRICES[term.price_id]["unit"] and term.basis, term
             assert term.usd == pytest.approx(_unit_cost(term.price_id, term.quantity)), term
-            assert term.tier in {"core", "ingest", "streaming", "lake", "warehouse", "observability"}, term
+            assert term.tier in {"core", "ingest", "streaming", "lake", "warehouse", "observability", "live"}, term
         assert found.total == pytest.approx(sum(found.tiers().values()))
     free = {r.type for r in run.custom() if TABLE.resource_types[r.type].free}
     assert not [t for t in built.at_load.terms if t.resource_type in free]
