@@ -430,9 +430,10 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
               [t.results_table_arn, t.live_connections_table_arn]),
         allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"],
               [t.dead_letter_queue_arn, t.live_dead_letter_queue_arn]),
-        allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:DescribeUserPoolClient",
-                                          "cognito-idp:ListUserPoolClients", "cognito-idp:ListGroups",
-                                          "cognito-idp:GetUserPoolMfaConfig"], [t.user_pool_arn]),
+        # Not DescribeUserPoolClient: it returns a client's secret (parliament: CREDENTIALS_EXPOSURE).
+        allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:ListUserPoolClients",
+                                          "cognito-idp:ListGroups", "cognito-idp:GetUserPoolMfaConfig"],
+              [t.user_pool_arn]),
         allow("ReadDashboardDistribution", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
               [t.site_distribution_arn]),
         allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),

@@ -313,9 +313,10 @@ def _pusher_grants(
     connections = pulumi.Output.concat(api.execution_arn, f"/{STAGE}/POST/@connections/*")
     return [
         {"Sid": "ReadRealtimeTableChanges", "Effect": "Allow",
-         "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                    "dynamodb:ListStreams"],
+         "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
          "Resource": args.table_stream_arn},
+        # ListStreams authorises on no resource (Service Authorization Reference); the mapping lists them.
+        {"Sid": "ListTableStreams", "Effect": "Allow", "Action": ["dynamodb:ListStreams"], "Resource": "*"},
         {"Sid": "FindAndForgetConnections", "Effect": "Allow", "Action": ["dynamodb:Scan", "dynamodb:DeleteItem"],
          "Resource": table.arn},
         {"Sid": "PostToConnectedPages", "Effect": "Allow", "Action": ["execute-api:ManageConnections"],

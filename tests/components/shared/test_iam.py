@@ -83,6 +83,11 @@ RESOURCE_POLICY_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         "policy pins aws:SourceAccount and aws:SourceArn arn:aws:budgets::<account>:*; the key statement keeps "
         "aws:SourceAccount alone, as CloudWatch's does",
     ),
+    "cloudfront.amazonaws.com": (
+        frozenset({"AWS:SourceArn"}),
+        "CloudFront Developer Guide, 'Restrict access to an Amazon S3 origin': the bucket policy and, for SSE-KMS "
+        "objects, the key policy let cloudfront.amazonaws.com in only with AWS:SourceArn naming the distribution",
+    ),
     "costalerts.amazonaws.com": (
         frozenset({"aws:SourceAccount"}),
         "AWS Cost Management User Guide, 'Creating an Amazon SNS topic for anomaly notifications': "
