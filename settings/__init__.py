@@ -582,9 +582,9 @@ class Settings(Model):
     warehouse: WarehouseSettings
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
-    live: LiveSettings = LiveSettings()
     cost: CostSettings = Field(default_factory=lambda: CostSettings.model_validate({"enabled": False}))
     """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
+    live: LiveSettings = LiveSettings()
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
