@@ -23,18 +23,31 @@ from lambdas.events import to_utc_iso
 from tests.support.live import LOCAL_TOKEN, ORIGIN, Issuer, LiveApi
 from tools import live_openapi
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+_CLOCK: list[datetime] = []
+
+
+def now() -> datetime:
+    """The test's own moment: taken when each test starts (the counts route asks for windows relative to the
+    real clock, and a test's alerts must not straddle a second)."""
+    return _CLOCK[-1]
+
+
+@pytest.fixture(autouse=True)
+def _moment() -> None:
+    _CLOCK.append(datetime.now(UTC).replace(microsecond=0))
+
+
 OPENAPI = json.loads(live_openapi.DOCUMENT.read_text())
 
 
 def error(n: int, action: str = "checkout", minutes_ago: float = 0) -> dict[str, Any]:
     return {"alertType": "error", "action": action, "eventId": f"evt-{n:04d}", "userId": f"user-{n}",
             "objectId": "doc-1", "bizId": "biz-1", "errorMsg": f"[ERROR] payment failed #{n}",
-            "createdAt": to_utc_iso(NOW - timedelta(minutes=minutes_ago, seconds=n))}  # fmt: skip
+            "createdAt": to_utc_iso(now() - timedelta(minutes=minutes_ago, seconds=n))}  # fmt: skip
 
 
 def window(kind: str, action: str, minutes_ago: int, **figures: int) -> dict[str, Any]:
-    start = NOW.replace(second=0) - timedelta(minutes=minutes_ago)
+    start = now().replace(second=0) - timedelta(minutes=minutes_ago)
     return {"alertType": kind, "action": action, "windowStart": to_utc_iso(start),
             "windowEnd": to_utc_iso(start + timedelta(minutes=1)), **figures}  # fmt: skip
 
@@ -176,12 +189,12 @@ def test_counts_of_the_latest_windows_only(api: Any, live_api: LiveApi) -> None:
 
 def test_an_actions_history_between_two_times(api: Any, live_api: LiveApi) -> None:
     live_api.store(*(counts("search", minutes) for minutes in range(10)), counts("buy", 3))
-    minute = NOW.replace(second=0)
+    minute = now().replace(second=0)
     since, until = to_utc_iso(minute - timedelta(minutes=6)), to_utc_iso(minute - timedelta(minutes=2))
     status, _, body = api("/actions/search/history", f"from={since}&to={until}")
     assert status == 200
     assert [item["windowStart"] for item in body["items"]] == [
-        to_utc_iso(NOW.replace(second=0) - timedelta(minutes=m)) for m in (2, 3, 4, 5, 6)
+        to_utc_iso(minute - timedelta(minutes=m)) for m in (2, 3, 4, 5, 6)
     ]
     _, _, bursts = api("/actions/search/history", "type=warn_burst")
     assert bursts["items"] == []
