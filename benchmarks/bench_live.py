@@ -1,7 +1,7 @@
 """What the live tier costs in time and reads: event to page, and the feed route on a big table.
 
-    .venv/bin/python -m benchmarks.bench_live [--events 60] [--items 100000] [--requests 200] \
-        [--requests 40] [--screenshot docs/live-dashboard.png]
+    .venv/bin/python -m benchmarks.bench_live [--events 60] [--items 100000] \
+        [--requests 40] [--screenshot docs/live-dashboard.png] [--skip-page]
 
 1. **Event to page.** The local stack (`tools.local.live`: ingest handler, moto, Flink SQL on the
    local mini-cluster, alert sink, the table's stream, pusher, WebSocket) with the dashboard open in
