@@ -3,18 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 FLINK_VENV := streaming/.venv
 
-.PHONY: setup test lint typecheck unit
+WEB := clients/web
 
-setup:
+.PHONY: setup setup-web setup-browser test lint typecheck unit
+
+setup: setup-web setup-browser
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	$(PYTHON) -m venv $(FLINK_VENV)
 	$(FLINK_VENV)/bin/pip install --quiet -r streaming/requirements.txt
-	@# The page tests drive Debian's Chromium (Playwright uses this binary; it never downloads a browser).
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the page tests..."; \
+
+# The web tracker's build and test tools, exactly as its package-lock.json pins them.
+setup-web:
+	@command -v npm >/dev/null || { echo "make setup: npm is missing; the web tracker (clients/web) needs Node 20 and npm" >&2; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+
+# Debian's Chromium for the page tests (Playwright drives /usr/bin/chromium; it never downloads a browser).
+setup-browser:
+	@command -v chromium >/dev/null || { \
+		echo "make setup: installing Debian's chromium for the page tests" && \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	} || { echo "error: could not install Debian's chromium (needed by the page tests): run 'apt-get install chromium' as root" >&2; exit 1; }
+	} || { echo "make setup: could not install Debian's chromium (needs root and apt); the page tests need /usr/bin/chromium" >&2; exit 1; }
 
 lint:
 	$(VENV)/bin/ruff check .

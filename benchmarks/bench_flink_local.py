@@ -1,6 +1,6 @@
 """How long the local PyFlink run of the alert SQL takes on 10,000 events, against a baseline.
 
-    .venv/bin/python benchmarks/bench_flink_local.py [--events 10000] [--repeat 2]
+    .venv/bin/python -m benchmarks.bench_flink_local [--events 10000] [--repeat 2]
 
 Both figures are wall times of a whole process, as a user or a test pays them:
 - job:       `python -m streaming.run_local --events FILE` (the three queries, printed);
@@ -16,17 +16,16 @@ import argparse
 import json
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from lambdas.events import IngestEnvelope, UserEvent, stored_record
+from tools.progress import ticking
 
-from lambdas.events import IngestEnvelope, UserEvent, stored_record  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 FLINK_PYTHON = REPO / "streaming" / ".venv" / "bin" / "python"
 START = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
@@ -61,13 +60,24 @@ def generate(count: int, seed: int = 7) -> tuple[list[dict[str, Any]], int]:
     return events, errors
 
 
-def timed(command: list[str]) -> tuple[float, str]:
-    started = time.perf_counter()
-    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
-    return elapsed, completed.stdout
+def timed(command: list[str], desc: str) -> tuple[float, str]:
+    """Wall time and stdout of `command`; on a terminal, a running clock and the lines it has printed."""
+    output: list[str] = []
+    with ticking(desc) as progress:
+        started = time.perf_counter()
+        # stderr to a file, not a pipe: a chatty JVM must not block on a pipe nobody reads yet.
+        with tempfile.TemporaryFile("w+") as errors:
+            with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=errors, text=True) as job:
+                assert job.stdout is not None
+                for line in job.stdout:
+                    output.append(line)
+                    progress.update()
+            elapsed = time.perf_counter() - started
+            errors.seek(0)
+            stderr = errors.read()
+    if job.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
+    return elapsed, "".join(output)
 
 
 def _seconds(times: list[float]) -> str:
@@ -75,7 +85,9 @@ def _seconds(times: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_flink_local", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=2)
     arguments = parser.parse_args()
@@ -93,9 +105,9 @@ def main() -> None:
             str(events_file),
         ]
         job_times, baseline_times = [], []
-        for _ in range(arguments.repeat):
-            baseline_times.append(timed(baseline_command)[0])
-            elapsed, output = timed(job_command)
+        for run in range(1, arguments.repeat + 1):
+            baseline_times.append(timed(baseline_command, f"baseline, run {run}/{arguments.repeat}")[0])
+            elapsed, output = timed(job_command, f"job, run {run}/{arguments.repeat}")
             job_times.append(elapsed)
     records = [json.loads(line) for line in output.splitlines()]
     by_type = {kind: sum(r["alertType"] == kind for r in records) for kind in ("error", "warn_burst", "counts")}

@@ -40,10 +40,12 @@ from typing import Any
 
 import duckdb
 
+from lambdas.events import to_utc_iso
 from sql.lake import EVENTS_PREFIX, arrival_hour
 from sql.redshift import RefreshParameters, stage_statement, to_duckdb
 from tools import warehouse
 from tools.local.lake import write_lake
+from tools.progress import ticking
 
 LAKE_START = datetime(2026, 1, 1, tzinfo=UTC)
 EVENTS_PER_HOUR = 4
@@ -62,8 +64,8 @@ def hour_events(hour: datetime, tag: str, received: datetime | None = None) -> l
             "userId": f"user-{(hour.hour + n) % 25:02d}",
             "objectId": "doc-1",
             "bizId": "biz-1",
-            "createdAt": (hour + timedelta(minutes=10 * n)).isoformat(),
-            "receivedAt": (received or hour + timedelta(minutes=10 * n, seconds=1)).isoformat(),
+            "createdAt": to_utc_iso(hour + timedelta(minutes=10 * n)),
+            "receivedAt": to_utc_iso(received or hour + timedelta(minutes=10 * n, seconds=1)),
             "schemaVersion": 1,
         }
         for n in range(EVENTS_PER_HOUR)
@@ -148,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     parameters = RefreshParameters(lookback_days=options.lookback_days)
 
-    with tempfile.TemporaryDirectory() as scratch:
+    # Files are counted, not timed, so a clock on the terminal changes no figure.
+    with tempfile.TemporaryDirectory() as scratch, ticking("building the lake and counting the objects read"):
         lake, catalog = Path(scratch) / "lake", Path(scratch) / "catalog"
         new_hour = build_lake(lake, options.days)
         connection = warehouse.connect()

@@ -54,7 +54,7 @@ def dashboard_body(
                 "height": 6,
                 "properties": {
                     "title": widget.title,
-                    "region": region,
+                    "region": widget.region or region,
                     "metrics": [list(line) for line in widget.metrics],
                     "stat": widget.stat,
                     "period": widget.period,

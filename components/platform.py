@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from components.access import Access, AccessArgs, AccessTargets
 from components.core import Core, CoreArgs
 from components.cost import Cost, CostArgs, ops_topic_publishers
+from components.edge import Edge, EdgeArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
 from components.live import Live, LiveArgs
@@ -53,6 +54,7 @@ class Platform(pulumi.ComponentResource):
     context: StackContext
     core: Core
     ingest: Ingest | None = None
+    edge: Edge | None = None
     streaming: Streaming | None = None
     lake: Lake | None = None
     warehouse: Warehouse | None = None
@@ -84,6 +86,12 @@ class Platform(pulumi.ComponentResource):
         # tier is off, so `_upstream` always finds it.
         if settings.ingest.enabled:
             self.ingest = self._tier(Ingest, "ingest", IngestArgs(settings.ingest, context, powertools))
+        if settings.edge.enabled:
+            ingest, platform = _upstream(self.ingest, "ingest"), settings.platform
+            self.edge = self._tier(Edge, "edge", EdgeArgs(
+                settings.edge, context, powertools, ingest.events_stream, ingest.api.id, ingest.stage_name,
+                platform.tags, platform.ops_alarm_emails, platform.kms_deletion_window_days,
+            ))  # fmt: skip
         if settings.streaming.enabled:
             events = _upstream(self.ingest, "ingest").events_stream
             flink_code = _given(args.flink_code)
@@ -105,6 +113,7 @@ class Platform(pulumi.ComponentResource):
             self.live = self._tier(Live, "live", LiveArgs(
                 settings.live, context, powertools, settings.access.staff, streaming.results_table,
                 streaming.results_index_name, _given(args.jwt_layer), settings.platform.kms_deletion_window_days,
+                self.edge.edge.web_acl.arn if self.edge and self.edge.edge.web_acl else None,
             ))  # fmt: skip
         # After every tier with alarms and widgets: the dashboard shows all of them.
         if settings.observability.dashboard:

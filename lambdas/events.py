@@ -55,12 +55,26 @@ CREATED_AT_FORMAT = (
     "e.g. 2026-03-01T12:15:00Z or 2026-03-01T20:15:00.250+08:00"
 )
 
+# The one form a timestamp takes on the events stream: UTC, `T`, seconds, up to 9 fraction digits and
+# `Z` (ingest writes milliseconds, `to_utc_iso`). Every reader downstream of the stream reads exactly
+# this and refuses anything else in the same way, because it is what Firehose's OpenX JSON
+# deserializer documents for timestamp columns ("yyyy-MM-dd'T'HH:mm:ss[.S]'Z'", up to 9 digits):
+# the Flink job (`streaming/sql/source_events.sql`, the pattern copied in `streaming/statements.py`),
+# Firehose's JQ partition keys (`components/lake/schema.py`) and the local lake writer. A client's
+# other offsets and spellings (`+08:00`, `z`, `t`) are read once, by the ingest handler, and written
+# in this form.
+STREAM_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?Z")
+STREAM_TIMESTAMP_FORMAT = "UTC as YYYY-MM-DDTHH:MM:SS[.fraction]Z, e.g. 2026-03-01T12:15:00.250Z"
+
 
 # Bounds follow the original stream schema: ids 64, action 256, error text 1024.
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Action = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 ErrorText = Annotated[str, StringConstraints(max_length=1024)]
 ShortText = Annotated[str, StringConstraints(max_length=512)]
+EdgeText = Annotated[str, StringConstraints(max_length=128)]
+# A stored column the warehouse's DWD layer leaves out says so in its field's `json_schema_extra`.
+WAREHOUSE_KEY = "warehouse"
 
 LogicalType = Literal["string", "timestamp", "int"]
 
@@ -72,6 +86,22 @@ def to_utc_iso(moment: datetime) -> str:
     Flink's JSON format and Athena all parse it without per-consumer formats.
     """
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_stream_timestamp(text: str) -> datetime:
+    """A timestamp as it sits on the events stream (`STREAM_TIMESTAMP`), as an aware UTC datetime.
+
+    Raises ValueError naming the form expected, for any other shape and for dates that do not
+    exist (2026-02-30). Fractions beyond microseconds are cut, as Python cannot hold them.
+    """
+    if not isinstance(text, str) or not STREAM_TIMESTAMP.fullmatch(text):
+        raise ValueError(f"not a stream timestamp ({STREAM_TIMESTAMP_FORMAT}): {text!r}")
+    whole, _, fraction = text[:-1].partition(".")
+    try:
+        moment = datetime.fromisoformat(whole).replace(tzinfo=UTC)
+    except ValueError as error:
+        raise ValueError(f"not a time that exists ({error}): {text!r}") from None
+    return moment + timedelta(microseconds=int(fraction[:6].ljust(6, "0"))) if fraction else moment
 
 
 class UserEvent(BaseModel):
@@ -134,9 +164,24 @@ class IngestEnvelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     receivedAt: AwareDatetime = Field(description="When the ingest Lambda accepted the event.")
-    sourceIp: ShortText | None = Field(default=None, description="Caller IP as API Gateway saw it.")
+    sourceIp: ShortText | None = Field(
+        default=None, description="Caller IP as API Gateway saw it, or the viewer IP the CloudFront edge logged."
+    )
     userAgent: ShortText | None = Field(default=None, description="Caller User-Agent header.")
     schemaVersion: int = Field(default=SCHEMA_VERSION, ge=1, description="Version of this contract.")
+    # Facts only the CloudFront edge knows, for events collected from its real-time log (`lambdas.edge_logs`);
+    # absent for events sent to the API. The warehouse's DWD layer does not carry them (yet): its tables are
+    # created once and have no column migration, so they reach the stream, Flink and the lake only.
+    edgeLocation: EdgeText | None = Field(
+        default=None,
+        description="CloudFront edge location that received a beacon, e.g. `FRA56-P4`.",
+        json_schema_extra={WAREHOUSE_KEY: False},
+    )
+    edgeRequestId: EdgeText | None = Field(
+        default=None,
+        description="CloudFront's id of the beacon request (its `x-amz-cf-id`).",
+        json_schema_extra={WAREHOUSE_KEY: False},
+    )
 
     @field_serializer("receivedAt")
     def _serialize_received_at(self, value: datetime) -> str:
@@ -177,6 +222,7 @@ class StoredColumn:
     max_length: int | None  # for strings; Redshift VARCHAR sizes come from here
     always_present: bool  # required from the client, or filled with a default
     description: str
+    in_warehouse: bool = True  # whether the warehouse's DWD layer keeps it (see IngestEnvelope)
 
 
 def _snake_case(name: str) -> str:
@@ -230,6 +276,16 @@ def stored_columns() -> list[StoredColumn]:
                     max_length=_max_length([*metadata, *field.metadata]),
                     always_present=field.is_required() or field.default is not None,
                     description=field.description or "",
+                    in_warehouse=_in_warehouse(field.json_schema_extra),
                 )
             )
     return columns
+
+
+def warehouse_columns() -> list[StoredColumn]:
+    """The stored columns the warehouse's DWD layer keeps, in contract order."""
+    return [column for column in stored_columns() if column.in_warehouse]
+
+
+def _in_warehouse(extra: Any) -> bool:
+    return not (isinstance(extra, dict) and extra.get(WAREHOUSE_KEY) is False)

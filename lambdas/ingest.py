@@ -40,13 +40,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from pydantic import ValidationError
 
-from lambdas.events import RECEIVED_AT, IngestEnvelope, UserEvent, stored_record
+from lambdas.event_batch import RefusedBodyError, events_of, read_json, validate_events
+from lambdas.events import IngestEnvelope
 from lambdas.kinesis_batch import KinesisBatchWriter, KinesisClient, PendingRecord, RetryPolicy, WriteOutcome
 
 MAX_BODY_BYTES = 1_048_576
-MAX_EVENTS_PER_REQUEST = 500
 MAX_HEADER_TEXT = 512  # IngestEnvelope's bound for sourceIp and userAgent
 JSON_CONTENT_TYPE = "application/json"
 
@@ -63,6 +62,9 @@ logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ingest"))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "UserBehaviourAnalytics"))
 tracer = Tracer(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "ingest"))
 app = APIGatewayRestResolver()
+
+# The request as a whole cannot be read: answered with its status and a message (`lambdas.event_batch`).
+RefusedRequestError = RefusedBodyError
 
 _kinesis: KinesisClient | None = None
 # The receipt time of a request: `receivedAt`, and the instant `createdAt` is bounded around.
@@ -122,15 +124,6 @@ def _env_number(name: str, default: float, minimum: float = 0) -> float:
     return value
 
 
-class RefusedRequestError(Exception):
-    """The request as a whole cannot be read; answered with `status` and a message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 @app.exception_handler(RefusedRequestError)
 def _refuse(error: RefusedRequestError) -> Response[str]:
     logger.warning("request refused", extra={"status": error.status, "reason": error.message})
@@ -165,17 +158,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def parse_body(request: APIGatewayProxyEvent) -> list[Any]:
     """The request's events as raw JSON values, or RefusedRequestError with the reason."""
     _require_json_content_type(request)
-    text = _body_text(request)
-    try:
-        document = json.loads(
-            text, parse_constant=_refuse_non_finite, parse_int=_read_int, object_pairs_hook=_refuse_duplicate_keys
-        )
-    except json.JSONDecodeError as error:
-        raise RefusedRequestError(400, f"body is not valid JSON: {error}") from None
-    except RecursionError:
-        # Deep nesting exhausts the parser's stack; well under 1 MiB of brackets does it.
-        raise RefusedRequestError(400, "body is not valid JSON here: nested too deeply") from None
-    return _events_of(document)
+    return events_of(read_json(_body_text(request), "body"))
 
 
 def _require_json_content_type(request: APIGatewayProxyEvent) -> None:
@@ -212,55 +195,6 @@ def _body_text(request: APIGatewayProxyEvent) -> str:
         raise RefusedRequestError(400, "body is not valid UTF-8") from None
 
 
-def _refuse_non_finite(constant: str) -> Any:
-    # NaN and Infinity are not JSON (RFC 8259) even though Python's parser takes them.
-    raise RefusedRequestError(400, f"body is not valid JSON: {constant} is not a JSON value")
-
-
-def _read_int(literal: str) -> int | float:
-    # Python refuses to turn more than 4300 digits into an int (ValueError, CVE-2020-10735).
-    # No event field is a number, so such a literal only has to be refused where it stands:
-    # read as a float (infinite), it is "not a string" to the field that holds it.
-    try:
-        return int(literal)
-    except ValueError:
-        return float(literal)
-
-
-def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json.loads keeps the last of repeated keys; `{"events": [a, b], "events": [c]}` would
-    # lose a and b without a word. RFC 8259 leaves duplicates undefined, so refuse them.
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            shown = json.dumps(key if len(key) <= 64 else key[:64] + "...")
-            raise RefusedRequestError(400, f"body is not accepted: the key {shown} appears twice in one object")
-        document[key] = value
-    return document
-
-
-def _events_of(document: Any) -> list[Any]:
-    if isinstance(document, list):
-        raise RefusedRequestError(400, 'a top-level JSON array is not accepted; send {"events": [...]}')
-    if not isinstance(document, dict):
-        raise RefusedRequestError(400, 'body must be a JSON object: one event or {"events": [...]}')
-    if "events" not in document:
-        return [document]
-    if len(document) != 1:
-        extra = sorted(key for key in document if key != "events")
-        raise RefusedRequestError(400, f'a batch has only the key "events"; unexpected keys: {extra}')
-    events = document["events"]
-    if not isinstance(events, list):
-        raise RefusedRequestError(400, '"events" must be a JSON array of event objects')
-    if not events:
-        raise RefusedRequestError(400, '"events" is empty; send 1 to 500 events')
-    if len(events) > MAX_EVENTS_PER_REQUEST:
-        raise RefusedRequestError(
-            413, f"the batch has {len(events)} events; the limit is {MAX_EVENTS_PER_REQUEST} per request"
-        )
-    return events
-
-
 def _envelope(request: APIGatewayProxyEvent) -> IngestEnvelope:
     identity = (request.get("requestContext") or {}).get("identity") or {}
     headers = request.headers if request.get("headers") else {}
@@ -282,43 +216,6 @@ def _header_text(value: str | None) -> str | None:
 
 
 # --- validating and writing ----------------------------------------------------------
-
-
-def validate_events(items: list[Any], envelope: IngestEnvelope) -> tuple[list[PendingRecord], list[dict[str, Any]]]:
-    """Stream records for valid events, and `{"index", "errors"}` for each invalid one."""
-    records: list[PendingRecord] = []
-    rejected: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            rejected.append({"index": index, "errors": [f"event: must be a JSON object, got {_json_type(item)}"]})
-            continue
-        try:
-            event = UserEvent.model_validate(item, context={RECEIVED_AT: envelope.receivedAt})
-        except ValidationError as error:
-            rejected.append({"index": index, "errors": _field_errors(error)})
-            continue
-        try:
-            data = json.dumps(stored_record(event, envelope), ensure_ascii=False, separators=(",", ":"))
-            encoded = data.encode("utf-8")
-        except (ValueError, OverflowError) as error:
-            # The contract should have refused it; if a value still cannot be written, say so for this event.
-            rejected.append({"index": index, "errors": [f"event: cannot be stored: {type(error).__name__}"]})
-            continue
-        records.append(PendingRecord(index, event.eventId, event.userId, encoded))
-    return records, rejected
-
-
-def _field_errors(error: ValidationError) -> list[str]:
-    messages = []
-    for detail in error.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in detail["loc"]) or "event"
-        messages.append(f"{field}: {detail['msg']}")
-    return messages
-
-
-def _json_type(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 @tracer.capture_method(capture_response=False)

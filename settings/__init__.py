@@ -37,6 +37,7 @@ from settings.base import (
     VpcId,
 )
 from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
+from settings.edge import EdgeSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
 from settings.live import LiveSettings
 from settings.problems import SettingsError, describe
@@ -61,7 +62,7 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "streaming", "lake", "warehouse", "access", "observability", "cost", "live")
+TIER_KEYS = ("platform", "ingest", "edge", "streaming", "lake", "warehouse", "access", "observability", "cost", "live")
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -511,7 +512,7 @@ class StaffMember(Model):
     create_user: bool = Field(
         default=False,
         description="Create the IAM user (no password, no keys), or only manage its groups; an existing user "
-        "must exist before `pulumi up` (`python -m tools.access check-users <stack>` checks).",
+        "must exist before `pulumi up` (`.venv/bin/python -m tools.access check-users <stack>` checks).",
     )
     email: Email | None = Field(
         default=None,
@@ -577,6 +578,10 @@ class Settings(Model):
     region: Annotated[str, Matching(r"[a-z]{2}(-gov)?-[a-z]+-\d", "an AWS region such as eu-west-1")]
     platform: PlatformSettings
     ingest: IngestSettings
+    edge: EdgeSettings = Field(
+        default_factory=lambda: EdgeSettings.model_validate({"enabled": False}),
+        description="CloudFront in front of ingest, beacons and real-time logs; off unless the stack file says so.",
+    )
     streaming: StreamingSettings
     lake: LakeSettings
     warehouse: WarehouseSettings
@@ -589,7 +594,7 @@ class Settings(Model):
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
         if not self.ingest.enabled:
-            for tier in ("streaming", "lake"):
+            for tier in ("streaming", "lake", "edge"):
                 if getattr(self, tier).enabled:
                     raise ValueError(f"{tier}.enabled: needs the ingest tier's events stream, but ingest is off")
         if self.warehouse.enabled and not self.lake.enabled:

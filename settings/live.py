@@ -92,6 +92,8 @@ class SiteSettings(Model):
     """ACM certificate (us-east-1) covering `domain_name`."""
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
     """CloudFront edge locations that serve the page (100: North America and Europe, the cheapest)."""
+    access_logs_expire_after_days: int = Field(default=90, ge=1, le=3650)
+    """Days the page's CloudFront access logs (standard logging v2, in a bucket of their own) are kept."""
 
 
 class LiveAlarmSettings(Model):

@@ -45,7 +45,7 @@ CONNECTOR_SHA256: str | None = None
 
 LIB_DIR = Path(__file__).resolve().parent / "lib"
 DEFAULT_JAR_PATH = LIB_DIR / CONNECTOR_JAR_NAME
-FETCH_COMMAND = "python -m streaming.fetch_connector"
+FETCH_COMMAND = ".venv/bin/python -m streaming.fetch_connector"
 MAVEN = "mvn"
 _TIMEOUT_SECONDS = 600
 
@@ -120,7 +120,10 @@ def fetch(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=f"Fetch {CONNECTOR_COORDINATES} into {LIB_DIR} with Maven.")
+    parser = argparse.ArgumentParser(
+        prog="python -m streaming.fetch_connector",
+        description=f"Fetch {CONNECTOR_COORDINATES} into {LIB_DIR} with Maven.",
+    )
     parser.add_argument("--force", action="store_true", help="fetch again even if the JAR is present")
     arguments = parser.parse_args(argv)
     if DEFAULT_JAR_PATH.is_file() and not arguments.force:

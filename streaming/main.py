@@ -51,7 +51,9 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Start the UBA Flink SQL job against Kinesis.")
+    parser = argparse.ArgumentParser(
+        prog="python -m streaming.main", description="Start the UBA Flink SQL job against Kinesis."
+    )
     parser.add_argument(
         "--properties",
         type=Path,

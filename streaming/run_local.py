@@ -23,8 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +45,7 @@ from streaming.properties import (
     PropertyError,
     parse_settings,
 )
-from streaming.statements import kinesis_statements, local_statements, table_config
+from streaming.statements import STREAM_TIMESTAMP_PATTERN, kinesis_statements, local_statements, table_config
 
 LOCAL_CONFIG = {"parallelism.default": "1"}
 # Stand-ins for --explain-kinesis: the plan needs ARNs and a consumer name, not streams that exist.
@@ -99,9 +103,11 @@ def _run_one_job(config: Mapping[str, str], scenarios: Sequence[Scenario]) -> It
             env.execute_sql(statement)
         branches.append(f"SELECT {index} AS scenario, record FROM {database}.alert_records")
     env.use_database("default_database")
-    with env.execute_sql("\nUNION ALL\n".join(branches)).collect() as rows:
-        for row in rows:
-            yield scenarios[row[0]].name, json.loads(row[1])
+    # Collected as Arrow batches (to_pandas), not row by row: `collect()` makes two py4j calls per
+    # row, which doubled the run time of a three-month sample (~15,000 alert records).
+    frame = env.sql_query("\nUNION ALL\n".join(branches)).to_pandas()
+    for index, record in zip(frame["scenario"], frame["record"], strict=True):
+        yield scenarios[int(index)].name, json.loads(record)
 
 
 def explain_kinesis(properties: Mapping[str, str]) -> dict[str, str]:
@@ -177,7 +183,9 @@ def _properties(arguments: argparse.Namespace) -> dict[str, str]:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m streaming.run_local", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     inputs = parser.add_mutually_exclusive_group(required=True)
     inputs.add_argument("--events", type=Path, help="JSON-lines file, one events-stream record per line")
     inputs.add_argument("--scenarios", type=Path, help="JSON file or directory of scenarios, run in one JVM")
@@ -198,16 +206,115 @@ def _print(line: dict[str, Any], out: TextIO) -> None:
     out.flush()
 
 
-def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+@dataclass
+class FileCheck:
+    """What the job will make of an events file: how many records it reads, and the lines it cannot use."""
+
+    records: int = 0
+    problems: list[str] = field(default_factory=list)  # "line N: ..." in file order
+
+
+def check_events_file(path: Path) -> FileCheck:
+    """Read the file as the job will, so the lines it would skip or keep out of windows are named.
+
+    The job skips what is not a JSON object (`json.ignore-parse-errors`, as on Kinesis, where one
+    bad record must not stop it) and keeps an event whose createdAt is not a stream timestamp out
+    of every window; both happen without a word, so they are reported here, before the JVM starts.
+    """
+    check = FileCheck()
+    stream_timestamp = re.compile(STREAM_TIMESTAMP_PATTERN)
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                check.problems.append(f"line {number}: empty")
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                check.problems.append(f"line {number}: not JSON ({error}); skipped")
+                continue
+            if not isinstance(record, dict):
+                check.problems.append(f"line {number}: not a JSON object; skipped")
+                continue
+            check.records += 1
+            created_at = record.get("createdAt")
+            if not (isinstance(created_at, str) and stream_timestamp.fullmatch(created_at)):
+                check.problems.append(
+                    f"line {number}: createdAt {created_at!r} is not a stream timestamp (UTC, "
+                    "e.g. 2026-03-01T12:15:00.250Z); the event is left out of every window"
+                )
+    return check
+
+
+def _report(path: Path, check: FileCheck, err: TextIO, shown: int = 10) -> None:
+    for problem in check.problems[:shown]:
+        err.write(f"warning: {path} {problem}\n")
+    if len(check.problems) > shown:
+        err.write(f"warning: {path}: {len(check.problems) - shown} more lines like these\n")
+
+
+class _Counter:
+    """Periodic counts on stderr while the job runs, only when stderr is a terminal (no tqdm here:
+    the Flink virtualenv holds only what the job needs)."""
+
+    def __init__(self, records: int, err: TextIO) -> None:
+        self.records, self.err, self.alerts = records, err, 0
+        self.started = time.monotonic()
+        self.enabled = err.isatty()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="run-local-progress", daemon=True)
+
+    def __enter__(self) -> _Counter:
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._stop.set()
+            self._thread.join()
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.5):
+            elapsed = time.monotonic() - self.started
+            state = f", {self.alerts} alert records out" if self.alerts else ""
+            self.err.write(f"\rrunning the job on {self.records} records{state} ({elapsed:.0f} s)\x1b[K")
+            self.err.flush()
+
+
+def _summary(check: FileCheck, records: list[dict[str, Any]]) -> str:
+    kinds = Counter(record.get("alertType") for record in records)
+    by_kind = ", ".join(f"{kinds[kind]} {kind}" for kind in ("error", "warn_burst", "counts"))
+    return f"{check.records} events-stream records in, {len(records)} alert records out ({by_kind})"
+
+
+def _run_events_file(events: Path, properties: Mapping[str, str], out: TextIO, err: TextIO) -> None:
+    if not events.is_file():
+        raise ValueError(f"no events file at {events}")
+    check = check_events_file(events)
+    if not check.records:
+        first = check.problems[0].removesuffix("; skipped") if check.problems else "the file is empty"
+        raise ValueError(f"{events} holds no events-stream record (one JSON object per line): {first}")
+    _report(events, check, err)
+    emitted: list[dict[str, Any]] = []
+    with _Counter(check.records, err) as progress:
+        for record in run_scenarios([Scenario("events", events, properties)])["events"]:
+            _print(record, out)
+            emitted.append(record)
+            progress.alerts += 1
+    err.write(_summary(check, emitted) + "\n")
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout, err: TextIO | None = None) -> int:
     arguments = _arguments(argv)
+    err = sys.stderr if err is None else err
     try:
         properties = _properties(arguments)
         parse_settings(properties)  # a bad flag fails before the JVM starts
         if arguments.events:
-            if not arguments.events.is_file():
-                raise ValueError(f"no events file at {arguments.events}")
-            for record in run_scenarios([Scenario("events", arguments.events, properties)])["events"]:
-                _print(record, out)
+            _run_events_file(arguments.events, properties, out, err)
         else:
             with tempfile.TemporaryDirectory(prefix="uba-scenarios-") as workdir:
                 scenarios = [
@@ -226,7 +333,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
             _print({"explain_kinesis": explain_kinesis(properties)}, out)
         return 0
     except (PropertyError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error}", file=err)
         return 2
 
 

@@ -22,6 +22,14 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 # Order matters: each statement may use what the ones before it defined.
 SHARED_VIEWS = ("error_alerts.sql", "warn_bursts.sql", "realtime_counts.sql", "alert_records.sql")
 
+# The one form of a timestamp on the events stream: UTC with `Z`, seconds, up to 9 fraction digits.
+# The same pattern as `lambdas.events.STREAM_TIMESTAMP` (a test keeps them equal; the job imports
+# nothing outside `streaming`): what ingest writes and what Firehose's Parquet conversion reads,
+# so the job reads the same records the lake holds and refuses the same ones.
+STREAM_TIMESTAMP_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?Z"
+FLINK_TIMESTAMP_FORMAT = "yyyy-MM-dd''T''HH:mm:ss.SSS"
+FLINK_SECONDS_FORMAT = "yyyy-MM-dd''T''HH:mm:ss"
+
 # Not a backslash: Flink 1.20 rejects ESCAPE '\' ("Invalid escape character") although the
 # literal holds one character. `!` works and is escaped in markers like `%` and `_`.
 LIKE_ESCAPE = "!"
@@ -84,9 +92,28 @@ def render(file_name: str, values: Mapping[str, str]) -> str:
     return rendered.strip().removesuffix(";").rstrip()
 
 
+def stream_time(column: str) -> str:
+    """A TIMESTAMP(3) from `column` if it holds a stream timestamp, else NULL (never an error).
+
+    TO_TIMESTAMP takes one fixed pattern, so the seconds are cut out and the fraction (none to
+    nine digits) padded or cut to milliseconds before parsing. Its parser is lenient: it reads
+    2026-02-30 as 02-28 and 24:00:00 as the next day, so the parsed seconds must print back as
+    the text they came from, or the value is refused (NULL) as every other reader refuses it.
+    """
+    if not column.isidentifier():
+        raise RenderError(f"{column!r} is not a plain column name")
+    pattern = sql_string(f"^{STREAM_TIMESTAMP_PATTERN}$")
+    seconds = f"SUBSTRING({column} FROM 1 FOR 19)"
+    fraction = f"RPAD(COALESCE(REGEXP_EXTRACT({column}, '[.]([0-9]+)Z$', 1), ''), 3, '0')"
+    parsed = f"TO_TIMESTAMP(CONCAT({seconds}, '.', {fraction}), '{FLINK_TIMESTAMP_FORMAT}')"
+    exists = f"DATE_FORMAT({parsed}, '{FLINK_SECONDS_FORMAT}') = {seconds}"
+    return f"CASE WHEN REGEXP({column}, {pattern}) AND {exists} THEN {parsed} END"
+
+
 def query_values(settings: JobSettings) -> dict[str, str]:
     """Values of the placeholders the shared query files use."""
     return {
+        "created_at_time": stream_time("createdAt"),
         "watermark_interval": interval_seconds(settings.watermark_seconds),
         "window_interval": interval_seconds(settings.window_seconds),
         "warn_threshold": str(settings.warn_threshold),

@@ -36,6 +36,7 @@ from tools.engine.mocks import (
 from tools.iam.capabilities import Capability, Landmarks, capabilities
 from tools.iam.evaluate import Decision, evaluate
 from tools.iam.snapshot import code_paths, group_documents, role_documents, staff, targets_from_snapshot
+from tools.progress import bar
 
 # A console session signed in with MFA; `aws:username` feeds the self-service MFA statements.
 SESSION: dict[str, str] = {"aws:MultiFactorAuthPresent": "true", "aws:username": "staff.member"}
@@ -119,8 +120,17 @@ def build_report(snapshot: Snapshot, others: list[Snapshot]) -> dict[str, Any]:
 
 def report(stack: str) -> dict[str, Any]:
     """Run the program for the stack and for every other stack (the cross-stack rows), then report."""
-    others = [run_isolated(name) for name in available_stacks() if name != stack]
-    return build_report(run_isolated(stack), others)
+    names = [stack, *(name for name in available_stacks() if name != stack)]
+    with bar(desc="running the program", total=len(names) + 1, unit="step") as progress:
+        snapshots = []
+        for name in names:
+            progress.set_postfix_str(f"stack {name}")
+            snapshots.append(run_isolated(name))
+            progress.update()
+        progress.set_postfix_str("evaluating the policies")
+        document = build_report(snapshots[0], snapshots[1:])
+        progress.update()
+    return document
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -129,7 +139,30 @@ def _table(rows: list[list[str]]) -> list[str]:
             for row in rows]  # fmt: skip
 
 
-def render_table(doc: Mapping[str, Any]) -> str:
+# The compact view fits a terminal of this many columns; `--full` adds each row's action and resource.
+COMPACT_WIDTH = 100
+
+
+def _cell(verdict: Mapping[str, Any]) -> str:
+    return ("allow*" if verdict["via_role"] else "allow") if verdict["allowed"] else "deny"
+
+
+def _rows(doc: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], dict[str, str]]]:
+    """One row per capability, in matrix order: its first verdict and each persona's cell."""
+    by_capability: dict[str, tuple[Mapping[str, Any], dict[str, str]]] = {}
+    for verdict in doc["matrix"]:
+        _, cells = by_capability.setdefault(verdict["capability"], (verdict, {}))
+        cells[verdict["persona"]] = _cell(verdict)
+    return list(by_capability.values())
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def render_table(doc: Mapping[str, Any], *, full: bool = False, width: int = COMPACT_WIDTH) -> str:
+    """Staff, then the matrix: by default one line per capability and persona verdicts, within
+    `width` columns; with `full`, also the action and the exact resource evaluated (about 240)."""
     lines = [f"Staff of stack {doc['stack']}"]
     lines += _table(
         [["user", "groups", "user created by the stack"]]
@@ -137,18 +170,20 @@ def render_table(doc: Mapping[str, Any]) -> str:
     )
     lines += ["", "Access matrix: the group policies the program generates, evaluated with moto's IAM engine",
               "(a console session signed in with MFA unless the capability says otherwise)"]  # fmt: skip
-    by_capability: dict[str, dict[str, Any]] = {}
-    for verdict in doc["matrix"]:
-        row = by_capability.setdefault(verdict["capability"], {"verdict": verdict, "personas": {}})
-        allowed = "allow*" if verdict["via_role"] else "allow"
-        row["personas"][verdict["persona"]] = allowed if verdict["allowed"] else "deny"
-    rows = [["capability", "action", "resource", *PERSONAS]]
-    for row in by_capability.values():
-        verdict = row["verdict"]
-        rows.append([verdict["description"], verdict["action"], verdict["resource"],
-                     *(row["personas"].get(p, "") for p in PERSONAS)])  # fmt: skip
-    lines += _table(rows)
+    rows = _rows(doc)
+    if full:
+        table = [["capability", "action", "resource", *PERSONAS]]
+        table += [[v["description"], v["action"], v["resource"], *(cells.get(p, "") for p in PERSONAS)]
+                  for v, cells in rows]  # fmt: skip
+    else:
+        personas_width = sum(2 + max(len(p), len("allow*")) for p in PERSONAS)
+        room = width - 2 - personas_width  # 2: the table's indent
+        table = [["capability", *PERSONAS]]
+        table += [[_shorten(v["description"], room), *(cells.get(p, "") for p in PERSONAS)] for v, cells in rows]
+    lines += _table(table)
     lines += ["", "allow*: only through the role of code the group may ship (see --format json, via_role)"]
+    if not full:
+        lines.append("each row's action and exact resource: add --full (wide), or --format json")
     return "\n".join(lines)
 
 
@@ -190,7 +225,8 @@ def _cross_stack() -> int:
     overlapping = overlapping_prefixes(prefixes)
     for problem in overlapping:
         print(problem, file=sys.stderr)
-    allows = cross_stack_allows([run_isolated(stack) for stack in stacks])
+    snapshots = [run_isolated(stack) for stack in bar(stacks, desc="running the program", unit="stack")]
+    allows = cross_stack_allows(snapshots)
     for v in allows:
         print(f"{v.persona} may {v.description} ({v.action} on {v.resource}): {v.outcome}", file=sys.stderr)
     if not overlapping and not allows:
@@ -199,11 +235,16 @@ def _cross_stack() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.access", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     commands = parser.add_subparsers(dest="command")
     show = commands.add_parser("show", help="staff and the access matrix of one stack (the default command)")
     show.add_argument("stack")
     show.add_argument("--format", choices=("table", "json"), default="table")
+    show.add_argument(
+        "--full", action="store_true", help=f"table with each row's action and resource (wider than {COMPACT_WIDTH})"
+    )
     commands.add_parser("cross-stack", help="every stack file's groups against every other's resources; exit 1 "
                         "on any allow, or on a prefix that extends another")  # fmt: skip
     check = commands.add_parser("check-users", help="the staff users the stack does not create exist (boto3)")
@@ -224,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ProgramError, SettingsError) as error:
         print(error, file=sys.stderr)
         return 2
-    print(json.dumps(doc, indent=2) if args.format == "json" else render_table(doc))
+    print(json.dumps(doc, indent=2) if args.format == "json" else render_table(doc, full=args.full))
     return 0
 
 

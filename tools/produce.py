@@ -20,7 +20,9 @@ import random
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,14 +31,18 @@ from typing import Any
 
 from faker import Faker
 
+from tools.progress import bar
+
 MAX_BATCH = 500
 ACTIONS = ["viewDoc", "search", "addToCart", "buy", "login", "logout", "share", "comment"]
 ACTION_WEIGHTS = [40, 20, 10, 5, 8, 5, 6, 6]
 BUSINESSES = ["biz-news", "biz-shop", "biz-video", "biz-forum"]
 CLIENT_OFFSETS = [timezone(timedelta(hours=h, minutes=m)) for h, m in [(0, 0), (1, 0), (8, 0), (-5, 0), (5, 30)]]
+# The status of a request that got no HTTP answer at all (DNS, connection, TLS, timeout).
+NO_ANSWER = 0
 # Answers without a per-event report: resend the whole batch (0: no answer, a network error).
 # A resend after a 502/504 may duplicate events; downstream de-duplicates by eventId.
-RESEND_WHOLE_BATCH = {0, 429, 500, 502, 504}
+RESEND_WHOLE_BATCH = {NO_ANSWER, 429, 500, 502, 504}
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class EventFaker:
         self._random = random.Random(seed)
         if seed is not None:
             self._fake.seed_instance(seed)
+        # Event ids come from this generator's own random source, not from Faker's: Faker seeds
+        # each locale's generator with the same seed, so its seeded uuid4() repeats across locales
+        # (2,000 events with seed 7 held 1,815 distinct ids) and de-duplication dropped the rest.
         self._users = [f"{self._fake.unique.user_name()}" for _ in range(users)]
         self._user_weights = [1 / (rank + 1) for rank in range(users)]  # a few heavy users, a long tail
         self._error_ratio = error_ratio
@@ -73,7 +82,7 @@ class EventFaker:
     def event(self) -> dict[str, Any]:
         action = self._random.choices(ACTIONS, ACTION_WEIGHTS)[0]
         event: dict[str, Any] = {
-            "eventId": str(self._fake.uuid4()),
+            "eventId": self.event_id(),
             "action": action,
             "userId": self._random.choices(self._users, self._user_weights)[0],
             "objectId": f"{action.lower()[:4]}-{self._fake.bothify('??####').lower()}",
@@ -92,6 +101,10 @@ class EventFaker:
         self.kinds[kind] += 1
         return event
 
+    def event_id(self) -> str:
+        """A version-4 UUID drawn from this generator's random source: reproducible by seed, unique in a run."""
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
     def _spoil(self, event: dict[str, Any]) -> dict[str, Any]:
         """One realistic client bug: a missing field, a clock without offset, or an unknown field."""
         defect = self._random.choice(["missing userId", "naive createdAt", "unknown field"])
@@ -100,7 +113,7 @@ class EventFaker:
         elif defect == "naive createdAt":
             event["createdAt"] = datetime.now(UTC).replace(tzinfo=None).isoformat()
         else:
-            event["sessionId"] = self._fake.uuid4()
+            event["sessionId"] = self.event_id()
         return event
 
 
@@ -116,6 +129,8 @@ class Summary:
     resent: int = 0
     refused: int = 0  # events in requests refused whole (400/413/415 without a per-event report)
     lost: int = 0  # events still unaccepted after every resend
+    unsent: int = 0  # events never sent: the run stopped because the endpoint answered nothing
+    network_errors: Counter[str] = field(default_factory=Counter)  # why requests got no HTTP answer
     statuses: Counter[int] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
@@ -125,14 +140,20 @@ class Summary:
     def lines(self) -> list[str]:
         rate = self.generated / self.elapsed_s if self.elapsed_s else float("inf")
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.kinds.items()))
-        statuses = ", ".join(f"{s}x{n}" for s, n in sorted(self.statuses.items()))
+        statuses = ", ".join(f"{s}x{n}" for s, n in sorted(self.statuses.items()) if s != NO_ANSWER)
         lines = [
             f"generated {self.generated} events ({kinds}) in {self.requests} requests "
             f"over {self.elapsed_s:.2f} s ({rate:.0f} events/s)",
             f"accepted {self.accepted}, rejected {self.rejected}, refused whole {self.refused}, "
             f"resent {self.resent}, unaccepted after resends {self.lost}",
-            f"HTTP statuses: {statuses}",
+            f"HTTP statuses: {statuses or 'none (no request was answered)'}",
         ]
+        lines += [f"no answer x{n}: {reason}" for reason, n in self.network_errors.most_common()]
+        if self.unsent:
+            lines.append(
+                f"stopped early: the endpoint answered none of the first {self.requests} requests, "
+                f"so {self.unsent} events were not sent; check the URL and the network, then run again"
+            )
         if self.stored is not None:
             stored_kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.stored_kinds.items()))
             lines.append(f"records in the local stream: {self.stored} ({stored_kinds})")
@@ -163,7 +184,14 @@ class Producer:
         self.summary.requests += 1
         answer = self._transport(body)
         self.summary.statuses[answer.status] += 1
+        if answer.status == NO_ANSWER:
+            self.summary.network_errors[str(answer.body.get("message", "no answer"))] += 1
         return answer
+
+    @property
+    def unreachable(self) -> bool:
+        """Every request so far went unanswered: the endpoint is wrong or out of reach."""
+        return self.summary.requests > 0 and set(self.summary.statuses) == {NO_ANSWER}
 
     def _still_pending(self, events: list[dict[str, Any]], answer: Answer) -> list[dict[str, Any]]:
         """What to send again: the events reported failed, or the whole batch if it got no report."""
@@ -201,11 +229,18 @@ def run(producer: Producer, faker: EventFaker, count: int, rate: float, batch_si
     started = time.monotonic()
     sent = 0
     stream = iter(faker.event, None)
-    for batch in batches(stream, count, batch_size):
-        if rate > 0:
-            time.sleep(max(0.0, started + sent / rate - time.monotonic()))
-        producer.send_batch(batch)
-        sent += len(batch)
+    with bar(total=count, desc="sending", unit="event") as progress:
+        for batch in batches(stream, count, batch_size):
+            if rate > 0:
+                time.sleep(max(0.0, started + sent / rate - time.monotonic()))
+            producer.send_batch(batch)
+            sent += len(batch)
+            progress.update(len(batch))
+            progress.set_postfix(accepted=producer.summary.accepted, refresh=False)
+            if producer.unreachable:
+                # A whole batch and its resends got no answer: every other batch would wait out the same.
+                producer.summary.unsent = count - sent
+                break
     summary = producer.summary
     summary.generated, summary.kinds = sent, faker.kinds
     summary.elapsed_s = time.monotonic() - started
@@ -229,10 +264,35 @@ def http_transport(endpoint: str, api_key: str, timeout_s: float = 30.0) -> Tran
                 return Answer(response.status, dict(response.headers), json.loads(response.read() or b"{}"))
         except urllib.error.HTTPError as error:
             return Answer(error.code, dict(error.headers), _json_or_message(error.read()))
-        except (urllib.error.URLError, TimeoutError) as error:
-            return Answer(0, {}, {"message": str(error)})
+        except urllib.error.URLError as error:
+            return Answer(NO_ANSWER, {}, {"message": f"{endpoint}: {_reason(error.reason)}"})
+        except (TimeoutError, OSError) as error:
+            return Answer(NO_ANSWER, {}, {"message": f"{endpoint}: {_reason(error)}"})
 
     return send
+
+
+def _reason(error: object) -> str:
+    """Why a request got no answer, in words: `socket.gaierror(-2, ...)` says the name does not resolve."""
+    if isinstance(error, TimeoutError):
+        return "no answer within the timeout"
+    if isinstance(error, OSError) and error.strerror:
+        if error.errno is not None and error.errno < 0:  # getaddrinfo's codes
+            return f"the host name does not resolve ({error.strerror})"
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+def endpoint_url(text: str) -> str:
+    """`text` if it is an http(s) URL with a host; ValueError saying what is expected otherwise."""
+    parsed = urllib.parse.urlsplit(text)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise ValueError(
+            f"--endpoint must be the full URL of POST /events, e.g. "
+            f"https://ID.execute-api.REGION.amazonaws.com/prod/events (pulumi stack output ingest_endpoint_url); "
+            f"got {text!r}"
+        )
+    return text
 
 
 def _json_or_message(raw: bytes) -> dict[str, Any]:
@@ -298,8 +358,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-resends", type=int, default=5, help="resends of failed events per batch")
     parser.add_argument("--seed", type=int, help="make the generated events reproducible")
     args = parser.parse_args(argv)
-    if args.endpoint and not args.api_key:
-        parser.error("--api-key is required with --endpoint")
+    if args.endpoint:
+        try:
+            endpoint_url(args.endpoint)
+        except ValueError as error:
+            parser.error(str(error))
+        if not args.api_key:
+            parser.error("--api-key is required with --endpoint")
     if not 1 <= args.batch_size <= MAX_BATCH:
         parser.error(f"--batch-size must be between 1 and {MAX_BATCH}")
     ratios = [args.error_ratio, args.warn_ratio or 0.0, args.invalid_ratio]
@@ -322,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         producer = Producer(http_transport(args.endpoint, args.api_key), args.max_resends)
         summary = run(producer, faker, args.count, args.rate, args.batch_size)
     print("\n".join(summary.lines()))
-    return 0 if summary.lost == summary.refused == 0 else 1
+    return 0 if summary.lost == summary.refused == summary.unsent == 0 else 1
 
 
 if __name__ == "__main__":

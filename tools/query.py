@@ -18,13 +18,14 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from sql.athena import QueryError, query_names, render_for_duckdb
-from tools.local.lake import EVENTS_PREFIX, create_events_view
+from tools.local.lake import EVENTS_PREFIX, create_events_view, lake_days
 
 EXIT_BAD_INPUT = 2
 EXIT_QUERY_FAILED = 1
@@ -71,6 +72,49 @@ def run_query(name: str, lake: Path, params: Mapping[str, str]) -> QueryResult:
             raise LakeReadError(f"reading the lake at {lake} failed: {error}") from error
         columns = [column[0] for column in cursor.description or []]
     return QueryResult(columns=columns, rows=rows)
+
+
+def day_runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days: [(first, last), ...]."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _spans(runs: Sequence[tuple[date, date]], shown: int = 4) -> str:
+    text = ", ".join(str(first) if first == last else f"{first} to {last}" for first, last in runs[:shown])
+    return text + (f" and {len(runs) - shown} more stretches" if len(runs) > shown else "")
+
+
+def lake_coverage_note(lake: Path, first: date, last: date) -> str | None:
+    """What to tell a user whose date range reaches past the days the lake holds, or None.
+
+    Days are those with at least one events object (the partition folders), so the answer costs a
+    directory listing, not a query. A day without events between the lake's first and last day is
+    only a quiet day, so it is not reported.
+    """
+    held = lake_days(lake)
+    if not held:
+        return None
+    inside = [day for day in held if first <= day <= last]
+    if not inside:
+        return f"no event in {first} to {last}: the lake at {lake} holds events on {_spans(day_runs(held))}"
+    outside = [(first, min(last, held[0] - timedelta(days=1))), (max(first, held[-1] + timedelta(days=1)), last)]
+    missing = [(start, end) for start, end in outside if start <= end]
+    if not missing:
+        return None
+    return f"the lake at {lake} holds events from {held[0]} to {held[-1]}; nothing on {_spans(missing)}"
+
+
+def _range(params: Mapping[str, str]) -> tuple[date, date] | None:
+    try:
+        return date.fromisoformat(params["from_date"]), date.fromisoformat(params["to_date"])
+    except (KeyError, ValueError):
+        return None
 
 
 def format_table(result: QueryResult) -> str:
@@ -133,7 +177,8 @@ def _argument_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _argument_parser().parse_args(argv)
     try:
-        result = run_query(arguments.name, arguments.lake, parse_params(arguments.param))
+        params = parse_params(arguments.param)
+        result = run_query(arguments.name, arguments.lake, params)
     except QueryError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -144,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result.as_dicts(), indent=2))
     else:
         print(format_table(result))
+    dates = _range(params)
+    note = lake_coverage_note(arguments.lake, *dates) if dates else None
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 

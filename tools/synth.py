@@ -45,6 +45,7 @@ from tools.engine.policy import (
     render,
     stack_policy_config,
 )
+from tools.progress import ticking
 
 
 def document(snapshot: Snapshot, violations: list[Violation]) -> dict[str, Any]:
@@ -131,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             policy_config = load_policy_config(args.policy_pack_config)
         else:
             policy_config = stack_policy_config(args.stack)
-        snapshot = run_isolated(args.stack, project_dir=args.project_dir, timeout=args.timeout)
+        with ticking(f"running the program for stack {args.stack}"):
+            snapshot = run_isolated(args.stack, project_dir=args.project_dir, timeout=args.timeout)
     except (ProgramError, PolicyConfigError, CompareInputError) as error:
         print(f"synth failed: {error}", file=sys.stderr)
         return 2

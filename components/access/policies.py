@@ -183,6 +183,12 @@ class AccessTargets(Generic[V]):
     api_stage: V | None = None
     api_key_id: V | None = None  # the test client's key (API-key authorisation only)
     api_access_log_group_arn: V | None = None  # where the stage writes its access logs
+    # edge
+    edge_logs_stream_arn: V | None = None  # CloudFront's real-time logs
+    edge_function_arn: V | None = None  # the edge-log Lambda
+    edge_invalid_events_queue_arn: V | None = None  # what could not become an event, with the reason
+    edge_failed_batches_queue_arn: V | None = None  # the edge-log mapping's on-failure destination
+    edge_distribution_arn: V | None = None
     # streaming
     alerts_stream_arn: V | None = None
     results_table_arn: V | None = None  # the realtime results table
@@ -371,13 +377,19 @@ def table_arns(t: AccessTargets[str]) -> list[str]:
 
 
 def streams(t: AccessTargets[str]) -> list[str]:
-    return _present([t.events_stream_arn, t.alerts_stream_arn])
+    return _present([t.events_stream_arn, t.edge_logs_stream_arn, t.alerts_stream_arn])
 
 
 def functions(t: AccessTargets[str]) -> list[str]:
     live = [t.live_api_function_arn, t.live_authorizer_function_arn, t.live_connections_function_arn,
             t.live_push_function_arn]  # fmt: skip
-    return _present([t.ingest_function_arn, t.sink_function_arn, *live])
+    return _present([t.ingest_function_arn, t.edge_function_arn, t.sink_function_arn, *live])
+
+
+def dead_letter_queues(t: AccessTargets[str]) -> list[str]:
+    """Where the platform keeps what it could not process: the alert sink's, the edge's and the pusher's queues."""
+    return _present([t.dead_letter_queue_arn, t.edge_invalid_events_queue_arn, t.edge_failed_batches_queue_arn,
+                     t.live_dead_letter_queue_arn])  # fmt: skip
 
 
 def http_api_arns(t: AccessTargets[str]) -> list[str]:
@@ -428,14 +440,13 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
                                          "dynamodb:DescribeContinuousBackups"],
               [t.results_table_arn, t.live_connections_table_arn]),
-        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"],
-              [t.dead_letter_queue_arn, t.live_dead_letter_queue_arn]),
+        allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], dead_letter_queues(t)),
         # Not DescribeUserPoolClient: it returns a client's secret (parliament: CREDENTIALS_EXPOSURE).
         allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:ListUserPoolClients",
                                           "cognito-idp:ListGroups", "cognito-idp:GetUserPoolMfaConfig"],
               [t.user_pool_arn]),
-        allow("ReadDashboardDistribution", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
-              [t.site_distribution_arn]),
+        allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
+              [t.edge_distribution_arn, t.site_distribution_arn]),
         allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
         allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
@@ -560,14 +571,7 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
     buckets = _present([t.lake_bucket_arn, t.log_bucket_arn])
     services = ["s3", "kinesis", "dynamodb", "sqs"]
     stores = _present(
-        [
-            *streams(t),
-            *buckets,
-            t.results_table_arn,
-            t.dead_letter_queue_arn,
-            t.live_connections_table_arn,
-            t.live_dead_letter_queue_arn,
-        ]
+        [*streams(t), *buckets, t.results_table_arn, *dead_letter_queues(t), t.live_connections_table_arn]
     )
     return statements(
         allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
@@ -577,8 +581,7 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
               [_under(bucket, "/*") for bucket in buckets]),
         allow("ReadRealtimeResults", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                                       "dynamodb:Scan"], table_arns(t)),
-        allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
-              [t.dead_letter_queue_arn, t.live_dead_letter_queue_arn]),
+        allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"], dead_letter_queues(t)),
         allow("SeeWhoIsConnected", ["dynamodb:GetItem", "dynamodb:Scan"], [t.live_connections_table_arn]),
         allow("UseTheKeyToReadPlatformData", ["kms:Decrypt"], [t.kms_key_arn if stores else None],
               condition=_via(t, *services)),
@@ -666,6 +669,11 @@ def dev_build(t: AccessTargets[str]) -> list[Statement]:
         allow("SendTestEventsThroughTheApi", ["execute-api:Invoke"], [events_route_arn(t)]),
         allow("ReadTheTestClientApiKey", ["apigateway:GET"], [api_key_arn(t)]),
         allow("SendTestEventsToTheStream", ["kinesis:PutRecord", "kinesis:PutRecords"], [t.events_stream_arn]),
+        # Log lines as CloudFront writes them, to try the edge-log Lambda on (tools.local.edge_logs makes them).
+        allow("SendTestLogLinesToTheEdgeStream", ["kinesis:PutRecord", "kinesis:PutRecords"],
+              [t.edge_logs_stream_arn]),
+        allow("ReadInvalidEdgeEvents", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
+              [t.edge_invalid_events_queue_arn]),
         allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
                               "kinesis:ListShards"], streams(t)),
         allow("UpdateFunctionCode", ["lambda:UpdateFunctionCode"], functions(t)),
@@ -677,7 +685,7 @@ def dev_build(t: AccessTargets[str]) -> list[Statement]:
                                                "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"], table_arns(t)),
         allow("UseTheKeyForDevData", ["kms:Decrypt", "kms:GenerateDataKey"],
               [t.kms_key_arn if streams(t) or lake or t.results_table_arn else None],
-              condition=_via(t, "kinesis", "s3", "dynamodb")),
+              condition=_via(t, "kinesis", "s3", "dynamodb", *(["sqs"] if t.edge_invalid_events_queue_arn else []))),
     )  # fmt: skip
 
 

@@ -14,10 +14,11 @@ Athena finds by partition projection: no crawler, no `MSCK REPAIR`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from lambdas.events import LogicalType, StoredColumn, stored_columns
+from lambdas.events import STREAM_TIMESTAMP_FORMAT, LogicalType, StoredColumn, stored_columns
 from sql.lake import ERRORS_PREFIX, EVENTS_PREFIX, PARTITION_KEYS
 
 # Hive/Glue type of each contract type. Parquet timestamps from Firehose's conversion are
@@ -70,13 +71,29 @@ def _created_at_key(columns: Sequence[StoredColumn] | None = None) -> str:
 def partition_query(columns: Sequence[StoredColumn] | None = None) -> str:
     """Firehose's JQ metadata-extraction query: UTC year/month/day/hour cut from the event time.
 
-    `createdAt` is always `YYYY-MM-DDTHH:MM:SS.mmmZ` on the stream, so fixed slices are exact
-    and cheaper than parsing the date.
+    The event time is read only in the stream's form (`lambdas.events.STREAM_TIMESTAMP`, what the
+    ingest writes and what Firehose's Parquet conversion can read): then fixed slices are exact
+    and cheaper than parsing. Any other value makes the query fail with the reason, so Firehose
+    sends the record to `errors/` rather than filing it under the wrong hour (`+08:00` read as
+    UTC) or a day that does not exist (the round trip through `fromdateiso8601` refuses
+    2026-02-30). Only jq 1.6 builtins, no regular expressions.
     """
     key = _created_at_key(columns)
     slices = {"year": (0, 4), "month": (5, 7), "day": (8, 10), "hour": (11, 13)}
-    fields = ", ".join(f"{name}: .{key}[{start}:{end}]" for name, (start, end) in slices.items())
-    return "{" + fields + "}"
+    fields = ", ".join(f"{name}: $t[{start}:{end}]" for name, (start, end) in slices.items())
+    seconds = '($t[0:19] + "Z")'
+    checks = " and ".join(
+        [
+            '($t | type) == "string"',
+            '(($t | length) == 20 or (($t | length) >= 22 and ($t | length) <= 30 and $t[19:20] == "."))',
+            '($t | endswith("Z"))',
+            '$t[10:11] == "T"',
+            "($t[20:-1] | explode | all(. >= 48 and . <= 57))",
+            f"(try (({seconds} | fromdateiso8601 | todateiso8601) == {seconds}) catch false)",
+        ]
+    )
+    refusal = f"{key}: not a stream timestamp ({STREAM_TIMESTAMP_FORMAT})"
+    return f"(.{key}) as $t | if {checks} then {{{fields}}} else error({json.dumps(refusal)}) end"
 
 
 def delivery_prefix() -> str:

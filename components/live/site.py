@@ -13,6 +13,13 @@
   referrer, and a permissions policy (`components.live.headers`).
 - `config.json` is written by the program from its outputs (API and WebSocket addresses,
   user pool and client ids, the sign-in domain), never by hand.
+- Every request is logged: CloudFront's standard logging (v2), a CloudWatch Logs delivery
+  from the distribution (its source lives in us-east-1, as CloudFront's own pieces do) to a
+  bucket of its own, encrypted with the page's key, kept `site.access_logs_expire_after_days`.
+  Log delivery may write there only for this stack's delivery source (`aws:SourceArn`). The
+  legacy logging needs bucket ACLs, which every bucket of the platform refuses.
+- The distribution sits behind the stack's AWS WAF web ACL when there is one (the edge
+  tier's, `uba:edge.waf.enabled`): the same rate limit and managed rules as the collector.
 """
 
 from __future__ import annotations
@@ -27,13 +34,17 @@ import pulumi_aws as aws
 
 from components.live.headers import HSTS_SECONDS, PERMISSIONS_POLICY, content_security_policy
 from components.shared.arns import PARTITION
-from components.shared.buckets import SecureBucket, SecureBucketArgs, bucket_name
+from components.shared.buckets import LifecycleRule, SecureBucket, SecureBucketArgs, bucket_name
 from components.shared.context import StackContext, child, stateful
 from components.shared.iam import policy_json
 from settings.live import SiteSettings
 
 SITE_DIR = Path(__file__).resolve().parents[2] / "clients" / "dashboard"
 SITE_PURPOSE = "live-site"
+LOGS_PURPOSE = "live-site-logs"
+# CloudFront's delivery sources, destinations and deliveries live in us-east-1 (CloudFront Developer
+# Guide, "Configure standard logging (v2)"); pulumi-aws 7 places a single resource there with `region`.
+LOG_DELIVERY_REGION = "us-east-1"
 ORIGIN_ID = "dashboard-bucket"
 # AWS's managed cache policy "Managed-CachingOptimized" (CloudFront Developer Guide, "Use managed cache
 # policies"); its id is the same in every account. Every file is sent with `Cache-Control: no-cache`, so
@@ -65,6 +76,8 @@ class Site:
     bucket: SecureBucket
     key: aws.kms.Key
     headers_policy: aws.cloudfront.ResponseHeadersPolicy
+    logs_bucket: SecureBucket
+    log_delivery: aws.cloudwatch.LogDelivery
 
 
 def site_url(settings: SiteSettings, distribution: aws.cloudfront.Distribution) -> pulumi.Output[str]:
@@ -78,6 +91,7 @@ def build_distribution(
     context: StackContext,
     settings: SiteSettings,
     connect_origins: list[pulumi.Output[str]],
+    web_acl_arn: pulumi.Input[str] | None = None,
 ) -> tuple[aws.cloudfront.Distribution, aws.cloudfront.ResponseHeadersPolicy]:
     """The distribution (and its headers policy) comes first: the user pool's callback and the key policy name it."""
     access_control = aws.cloudfront.OriginAccessControl(
@@ -158,6 +172,7 @@ def build_distribution(
         )
         if custom
         else aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
+        web_acl_id=web_acl_arn,
         opts=child(parent),
     )
     return distribution, headers
@@ -172,13 +187,17 @@ def build_site(
     deletion_window_days: int,
     page_config: pulumi.Output[dict[str, Any]],
 ) -> Site:
+    source_name = context.name("live-site")
+    source_arn = pulumi.Output.concat(
+        f"arn:{PARTITION}:logs:{LOG_DELIVERY_REGION}:", context.account_id, f":delivery-source:{source_name}"
+    )
     key = aws.kms.Key(
         "site-key",
         description=f"{context.prefix}: encrypts the live dashboard's files; its CloudFront distribution decrypts",
         enable_key_rotation=True,
         rotation_period_in_days=365,
         deletion_window_in_days=deletion_window_days,
-        policy=_key_policy(context, distribution.arn),
+        policy=_key_policy(context, distribution.arn, source_arn),
         opts=stateful(parent, context.protect_stateful),
     )
     aws.kms.Alias(
@@ -220,8 +239,93 @@ def build_site(
         bucket_key_enabled=True,
         opts=child(bucket),
     )
+    logs_bucket, delivery = _access_logs(parent, context, settings, distribution, key, source_name, source_arn)
     return Site(distribution=distribution, url=site_url(settings, distribution), bucket=bucket, key=key,
-                headers_policy=headers)  # fmt: skip
+                headers_policy=headers, logs_bucket=logs_bucket, log_delivery=delivery)  # fmt: skip
+
+
+def _access_logs(
+    parent: pulumi.Resource,
+    context: StackContext,
+    settings: SiteSettings,
+    distribution: aws.cloudfront.Distribution,
+    key: aws.kms.Key,
+    source_name: str,
+    source_arn: pulumi.Output[str],
+) -> tuple[SecureBucket, aws.cloudwatch.LogDelivery]:
+    """CloudFront standard logging (v2): the distribution's access logs delivered to a bucket of their own."""
+    logs = SecureBucket(
+        "live-site-logs",
+        SecureBucketArgs(
+            context=replace(context, kms_key_arn=key.arn),
+            purpose=LOGS_PURPOSE,
+            keep_data=False,  # operational records that expire; nothing a deployment must keep
+            force_destroy=True,
+            lifecycle=[LifecycleRule("access-logs", "", expire_after_days=settings.access_logs_expire_after_days)],
+            extra_statements=lambda arn: _log_delivery_writes(arn, context.account_id, source_arn),
+        ),
+        opts=child(parent),
+    )
+    source = aws.cloudwatch.LogDeliverySource(
+        "site-log-source",
+        name=source_name,
+        log_type="ACCESS_LOGS",
+        resource_arn=distribution.arn,
+        opts=child(distribution),
+        region=LOG_DELIVERY_REGION,
+    )
+    destination = aws.cloudwatch.LogDeliveryDestination(
+        "site-log-destination",
+        name=context.name("live-site-logs"),
+        output_format="json",
+        delivery_destination_configuration=aws.cloudwatch.LogDeliveryDestinationDeliveryDestinationConfigurationArgs(
+            destination_resource_arn=logs.arn
+        ),
+        opts=child(logs),
+        region=LOG_DELIVERY_REGION,
+    )
+    delivery = aws.cloudwatch.LogDelivery(
+        "site-log-delivery",
+        delivery_source_name=source.name,
+        delivery_destination_arn=destination.arn,
+        s3_delivery_configurations=[
+            aws.cloudwatch.LogDeliveryS3DeliveryConfigurationArgs(
+                suffix_path="{DistributionId}/{yyyy}/{MM}/{dd}/{HH}", enable_hive_compatible_path=False
+            )
+        ],
+        opts=child(source, depends_on=[logs]),
+        region=LOG_DELIVERY_REGION,
+    )
+    return logs, delivery
+
+
+def _log_delivery_writes(
+    bucket_arn: pulumi.Output[str], account_id: pulumi.Input[str], source_arn: pulumi.Output[str]
+) -> list[dict[str, Any]]:
+    """What CloudWatch Logs' delivery needs of the bucket (CloudWatch Logs User Guide, "Logs sent to Amazon S3"),
+    for this stack's delivery source only."""
+    only_this_source = {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": source_arn}}
+    return [
+        {
+            "Sid": "LogDeliveryChecksTheBucket",
+            "Effect": "Allow",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+            "Resource": bucket_arn,
+            "Condition": only_this_source,
+        },
+        {
+            "Sid": "LogDeliveryWritesTheDashboardsAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": pulumi.Output.concat(bucket_arn, "/*"),
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control"},
+                "ArnLike": {"aws:SourceArn": source_arn},
+            },
+        },
+    ]
 
 
 def _cloudfront_reads(bucket_arn: pulumi.Output[str], distribution_arn: pulumi.Output[str]) -> dict[str, Any]:
@@ -235,7 +339,9 @@ def _cloudfront_reads(bucket_arn: pulumi.Output[str], distribution_arn: pulumi.O
     }
 
 
-def _key_policy(context: StackContext, distribution_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+def _key_policy(
+    context: StackContext, distribution_arn: pulumi.Output[str], log_source_arn: pulumi.Output[str]
+) -> pulumi.Output[str]:
     root = pulumi.Output.concat(f"arn:{PARTITION}:iam::", context.account_id, ":root")
     return policy_json(
         [
@@ -253,6 +359,19 @@ def _key_policy(context: StackContext, distribution_arn: pulumi.Output[str]) -> 
                 "Action": "kms:Decrypt",
                 "Resource": "*",
                 "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+            },
+            {
+                # SSE-KMS objects in the logs bucket (CloudWatch Logs User Guide, "Amazon S3 bucket
+                # server-side encryption"): log delivery encrypts with this key, for this stack's source only.
+                "Sid": "LogDeliveryEncryptsTheAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": context.account_id},
+                    "ArnLike": {"aws:SourceArn": log_source_arn},
+                },
             },
         ]
     )

@@ -44,6 +44,7 @@ class LiveArgs:
     realtime_index_name: str  # its index of the latest items per alert type
     jwt_layer: Path  # the built JWT layer (layers/build.py)
     kms_deletion_window_days: int
+    web_acl_arn: pulumi.Input[str] | None = None  # the stack's CLOUDFRONT web ACL (the edge tier's), if any
 
 
 class Live(pulumi.ComponentResource):
@@ -62,7 +63,7 @@ class Live(pulumi.ComponentResource):
             push_api.api_endpoint.apply(origin_of),
             auth_url(context),
         ]
-        distribution, headers = build_distribution(self, context, settings.site, origins)
+        distribution, headers = build_distribution(self, context, settings.site, origins, args.web_acl_arn)
         self.url = site_url(settings.site, distribution)
         self.sign_in = build_sign_in(self, context, settings.sign_in, args.staff, self.url)
         auth_environment: dict[str, pulumi.Input[str]] = {

@@ -41,14 +41,26 @@ class AlarmSpec:
     missing_data: MissingData = "notBreaching"
 
 
-def metric_alarm(parent: pulumi.Resource, context: StackContext, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
+@dataclass(frozen=True)
+class ElsewhereAlarms:
+    """Where alarms on another region's metrics live: CloudWatch alarms only on metrics of their own
+    region (CloudFront's are in us-east-1) and notify only topics of that region."""
+
+    provider: pulumi.ProviderResource  # an AWS provider for that region
+    topic_arn: pulumi.Input[str]  # a topic there that reaches the same people as the ops topic
+
+
+def metric_alarm(
+    parent: pulumi.Resource, context: StackContext, spec: AlarmSpec, elsewhere: ElsewhereAlarms | None = None
+) -> aws.cloudwatch.MetricAlarm:
     """The alarm of `spec`, notifying the ops topic, recorded in the stack's alarm catalogue."""
+    topic = context.ops_topic_arn if elsewhere is None else elsewhere.topic_arn
     alarm = aws.cloudwatch.MetricAlarm(
         spec.name,
         name=context.name(spec.name),
         alarm_description=spec.description,
-        alarm_actions=[context.ops_topic_arn],
-        ok_actions=[context.ops_topic_arn],
+        alarm_actions=[topic],
+        ok_actions=[topic],
         treat_missing_data=spec.missing_data,
         namespace=spec.namespace,
         metric_name=spec.metric,
@@ -59,14 +71,14 @@ def metric_alarm(parent: pulumi.Resource, context: StackContext, spec: AlarmSpec
         evaluation_periods=spec.evaluation_periods,
         threshold=spec.threshold,
         comparison_operator=spec.comparison,
-        opts=child(parent),
+        opts=child(parent) if elsewhere is None else child(parent, provider=elsewhere.provider),
     )
     context.alarms.append(alarm)
     return alarm
 
 
 def metric_alarms(
-    parent: pulumi.Resource, context: StackContext, specs: Sequence[AlarmSpec]
+    parent: pulumi.Resource, context: StackContext, specs: Sequence[AlarmSpec], elsewhere: ElsewhereAlarms | None = None
 ) -> list[aws.cloudwatch.MetricAlarm]:
     """Every alarm of a tier's table, in table order (the dashboard lists them in creation order)."""
-    return [metric_alarm(parent, context, spec) for spec in specs]
+    return [metric_alarm(parent, context, spec, elsewhere) for spec in specs]

@@ -22,6 +22,7 @@ class Widget:
     metrics: Sequence[MetricLine]
     stat: str = "Sum"
     period: int = 300
+    region: str | None = None  # where the metrics are, when not the stack's region (CloudFront: us-east-1)
 
 
 def lambda_widget(function_name: pulumi.Input[str], title: str) -> Widget:

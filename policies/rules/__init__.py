@@ -8,6 +8,7 @@ from pulumi_policy import Policy
 
 from . import (
     api,
+    cloudfront,
     cost,
     encryption,
     iam,
@@ -32,6 +33,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *network.POLICIES,
     *streaming.POLICIES,
     *api.POLICIES,
+    *cloudfront.POLICIES,
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,

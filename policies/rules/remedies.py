@@ -25,6 +25,7 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "stage": "uba:ingest.api.tracing",
     "ingest-function": "uba:ingest.api.tracing",
     "alert-sink-function": "uba:streaming.sink.tracing",
+    "edge-logs-function": "uba:edge.function.tracing",
     "live-api-function": "uba:live.api.tracing",
     "live-authorizer-function": "uba:live.api.tracing",
     "live-connections-function": "uba:live.api.tracing",
@@ -43,6 +44,12 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
 # Sign-in of the live dashboard: the user pool's MFA and sign-up.
 MFA_SETTINGS: Final[Mapping[str, str]] = {"user-pool": "uba:live.sign_in.mfa"}
 SIGN_UP_SETTINGS: Final[Mapping[str, str]] = {"user-pool": "uba:live.sign_in.self_sign_up"}
+# An AWS WAF web ACL in front of CloudFront distributions.
+# The live dashboard's distribution shares the edge's web ACL (components.live.site).
+WEB_ACL_SETTINGS: Final[Mapping[str, str]] = {
+    "edge-distribution": "uba:edge.waf.enabled",
+    "site-distribution": "uba:edge.waf.enabled",
+}
 # Snapshots of Flink applications.
 SNAPSHOT_SETTINGS: Final[Mapping[str, str]] = {"flink-app": "uba:streaming.flink.snapshots"}
 # Stack-wide settings that every resource of a kind takes.

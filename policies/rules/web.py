@@ -4,10 +4,12 @@
   chooses them (advisory, with the setting that clears each; prod's policy config makes MFA
   mandatory); app clients never use the implicit grant (tokens in URL fragments) or plain
   password authentication, and never tell a caller which users exist.
-- Distributions: viewers only over HTTPS (TLS 1.2 at least where the certificate is the
-  stack's own), every S3 origin read through origin access control, and every cache behavior
-  with a response headers policy; such a policy sets a Content-Security-Policy that allows no
-  inline or evaluated script, HSTS for a year or more, `nosniff` and a frame denial.
+- Distributions (HTTPS to viewers, TLS, logging and WAF are `cloudfront.py`'s): every S3 origin
+  read through origin access control, and every cache behavior
+  of a distribution serving files from S3 (a page) with a response headers policy; such a policy,
+  and any policy that sets a Content-Security-Policy, allows no inline or evaluated script, has
+  HSTS for a year or more, `nosniff` and a frame denial. Distributions in front of an API or a
+  collector (custom origins) answer scripts, not documents: their CORS policies are not held to it.
 - API Gateway v2 routes need authorization, except where API Gateway allows none: a CORS
   preflight (`OPTIONS ...`) and a WebSocket's `$disconnect` and `$default`, which run on a
   connection its `$connect` authorised. A JWT authorizer names its issuer and audience.
@@ -38,9 +40,6 @@ HEADERS_POLICY: Final = "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPol
 ROUTE: Final = "aws:apigatewayv2/route:Route"
 AUTHORIZER: Final = "aws:apigatewayv2/authorizer:Authorizer"
 
-# CloudFront's security policies from TLS 1.2 up (CloudFront Developer Guide, "Supported protocols and ciphers").
-MODERN_TLS: Final = ("TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
-HTTPS_ONLY: Final = ("redirect-to-https", "https-only")
 ONE_YEAR_SECONDS: Final = 31_536_000
 # Routes API Gateway runs without an authorizer of their own (authorizers exist for $connect only).
 UNAUTHORIZED_ROUTES: Final = ("$disconnect", "$default")
@@ -137,26 +136,16 @@ def _behaviors(props: Any) -> list[tuple[str, Any]]:
     return [(where, behavior) for where, behavior in behaviors if behavior is not None]
 
 
-@for_types(DISTRIBUTION)
-def check_https(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    problems = []
-    for where, behavior in _behaviors(args.props):
-        policy = lookup(behavior, "viewerProtocolPolicy")
-        if policy not in (*HTTPS_ONLY, UNKNOWN):
-            problems.append(f"{where} answers plain HTTP (viewer_protocol_policy={policy!r})")
-    certificate = lookup(args.props, "viewerCertificate")
-    own_certificate = is_set(lookup(certificate, "acmCertificateArn")) or is_set(
-        lookup(certificate, "iamCertificateId")
-    )
-    version = lookup(certificate, "minimumProtocolVersion")
-    if own_certificate and version not in (*MODERN_TLS, UNKNOWN):
-        problems.append(f"its certificate allows TLS older than 1.2 (minimum_protocol_version={version!r})")
-    if problems:
-        report(
-            f"Distribution {label_of(args)}: {'; '.join(problems)}: set viewer_protocol_policy='redirect-to-https' "
-            f"on every behavior and minimum_protocol_version='TLSv1.2_2021' with a certificate of the stack's own.",
-            None,
-        )
+S3_ORIGIN: Final = re.compile(r"\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com$")
+
+
+def _s3_origins(props: Any) -> list[str]:
+    """The S3 domains a distribution reads: an S3 origin serves files (pages), a custom origin an API or a collector."""
+    origins = lookup(props, "origins")
+    if not isinstance(origins, list | tuple):
+        return []
+    domains = [lookup(origins, index, "domainName") for index in range(len(origins))]
+    return [domain for domain in domains if isinstance(domain, str) and S3_ORIGIN.search(domain)]
 
 
 @for_types(DISTRIBUTION)
@@ -167,8 +156,7 @@ def check_origin_access(args: ResourceValidationArgs, report: ReportViolation) -
     for index in range(len(origins)):
         origin = lookup(origins, index)
         domain = lookup(origin, "domainName")
-        is_s3 = isinstance(domain, str) and re.search(r"\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com$", domain) is not None
-        if is_s3 and not is_set(lookup(origin, "originAccessControlId")):
+        if domain in _s3_origins(args.props) and not is_set(lookup(origin, "originAccessControlId")):
             report(
                 f"Distribution {label_of(args)} reads S3 origin {domain} without origin access control, so the bucket "
                 f"must be public or use the legacy access identity: set origin_access_control_id to an "
@@ -179,17 +167,25 @@ def check_origin_access(args: ResourceValidationArgs, report: ReportViolation) -
 
 
 def check_security_headers(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Pages need security headers: a distribution serving files from S3, the headers policies it uses, and any
+    policy that sets a Content-Security-Policy (a CSP only governs documents). A distribution in front of an API
+    or a collector answers JSON to scripts, where a CSP means nothing; its CORS policy is not held to these."""
+    page_policies: set[str] = set()
     for distribution in of_type(args, DISTRIBUTION):
+        if not _s3_origins(distribution.props):
+            continue
+        page_policies |= {d.urn for d in distribution.dependencies if d.resource_type == HEADERS_POLICY}
         for where, behavior in _behaviors(distribution.props):
             if not is_set(lookup(behavior, "responseHeadersPolicyId")):
                 report(
-                    f"Distribution {label_of(distribution)}: {where} adds no security headers: set "
-                    f"response_headers_policy_id to an aws.cloudfront.ResponseHeadersPolicy with a strict "
+                    f"Distribution {label_of(distribution)} serves files from S3, and its {where} adds no security "
+                    f"headers: set response_headers_policy_id to an aws.cloudfront.ResponseHeadersPolicy with a strict "
                     f"Content-Security-Policy, HSTS, nosniff and frame options (components.live.site).",
                     distribution.urn,
                 )
     for policy in of_type(args, HEADERS_POLICY):
-        problems = _header_problems(policy)
+        sets_csp = lookup(policy.props, "securityHeadersConfig", "contentSecurityPolicy") is not None
+        problems = _header_problems(policy) if policy.urn in page_policies or sets_csp else []
         if problems:
             report(
                 f"Response headers policy {label_of(policy)}: {'; '.join(problems)}: build it as "
@@ -277,12 +273,6 @@ POLICIES: Final = [
         description="App clients use no implicit grant nor plain password auth, and hide which users exist.",
         enforcement_level=MANDATORY,
         validate=check_app_client,
-    ),
-    ResourceValidationPolicy(
-        name="cloudfront-https-only",
-        description="Distributions serve viewers over HTTPS only, TLS 1.2 at least with the stack's own certificate.",
-        enforcement_level=MANDATORY,
-        validate=check_https,
     ),
     ResourceValidationPolicy(
         name="cloudfront-s3-origin-access-control",

@@ -3,7 +3,9 @@
 -- retry, so an eventId seen again (within dedup.ttl.seconds) raises no second alert.
 -- Not windowed: a late event still raises its alert. An event whose createdAt does not
 -- parse (no ingest Lambda writes one) still alerts, stamped with the server's receivedAt,
--- so the alert sink always receives a timestamp it can key on.
+-- so the alert sink always receives a timestamp it can key on. A createdAt that parses is
+-- written back in the one form alerts carry (milliseconds, Z), so two copies of an event
+-- make the same record however their fractions were spelt.
 CREATE TEMPORARY VIEW error_alerts AS
 SELECT
   action,
@@ -12,7 +14,10 @@ SELECT
   objectId,
   bizId,
   errorMsg,
-  CASE WHEN hasEventTime THEN createdAt ELSE receivedAt END AS createdAt
+  CASE
+    WHEN hasEventTime THEN DATE_FORMAT(eventTime, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+    ELSE receivedAt
+  END AS createdAt
 FROM (
   SELECT
     *,

@@ -14,13 +14,16 @@ CREATE TABLE events (
   sourceIp STRING,
   userAgent STRING,
   schemaVersion INT,
-  -- createdAt is always UTC with milliseconds and a Z (`to_utc_iso()`), e.g.
-  -- 2026-01-01T08:00:00.000Z, so the wall clock parsed here is UTC. An event time the
-  -- windows cannot use becomes the epoch, which never moves the watermark, and
-  -- hasEventTime = FALSE keeps the event out of every window (it can still raise an
-  -- error alert, stamped with receivedAt). Two kinds:
-  -- * a createdAt that does not parse (no ingest Lambda writes one): a NULL event time
-  --   would stop the job for good;
+  edgeLocation STRING,
+  edgeRequestId STRING,
+  -- createdAt is read in the stream's one form (UTC, seconds, up to 9 fraction digits, Z),
+  -- the form ingest writes and Firehose's Parquet conversion reads (`stream_time()` in
+  -- statements.py); anything else is NULL here, as Firehose sends it to errors/. An event
+  -- time the windows cannot use becomes the epoch, which never moves the watermark, and
+  -- hasEventTime = FALSE keeps the event out of every window (it can still raise an error
+  -- alert, stamped with receivedAt). Two kinds:
+  -- * a createdAt that is not a stream timestamp (no ingest Lambda writes one): a NULL
+  --   event time would stop the job for good;
   -- * a createdAt more than event-time.max-future.seconds ahead of this job's clock
   --   (LOCALTIMESTAMP, UTC since table.local-time-zone is UTC). One such record, say in
   --   year 9999, written to the stream past the ingest's checks, would push the watermark
@@ -29,12 +32,12 @@ CREATE TABLE events (
   --   (The Kinesis arrival time would be a better reference, but the 5.x `kinesis` source
   --   cannot read metadata columns yet: FLINK-36671, connector docs "Available Metadata".)
   eventTime AS CASE
-    WHEN TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') <= LOCALTIMESTAMP + ${max_future_interval}
-    THEN TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''')
+    WHEN ${created_at_time} <= LOCALTIMESTAMP + ${max_future_interval}
+    THEN ${created_at_time}
     ELSE TIMESTAMP '1970-01-01 00:00:00.000'
   END,
   hasEventTime AS COALESCE(
-    TO_TIMESTAMP(createdAt, 'yyyy-MM-dd''T''HH:mm:ss.SSS''Z''') <= LOCALTIMESTAMP + ${max_future_interval},
+    ${created_at_time} <= LOCALTIMESTAMP + ${max_future_interval},
     FALSE
   ),
   procTime AS PROCTIME(),

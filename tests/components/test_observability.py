@@ -25,12 +25,17 @@ REQUIRED_DIMENSIONS: dict[str, set[str]] = {
     "AWS/Events": {"RuleName"},
     "AWS/Scheduler": {"ScheduleGroup"},
     "AWS/States": {"StateMachineArn"},
+    "AWS/CloudFront": {"Region"},  # CloudFront's metrics are global: Region=Global, in us-east-1
 }
+# Where each namespace's metrics are: CloudFront publishes to us-east-1 only, everything else is the stack's region.
+METRICS_REGION = {"AWS/CloudFront": "us-east-1"}
+# The platform's own metrics (Powertools, one namespace per stack) name the function's service.
+CUSTOM_DIMENSIONS = {"service"}
 
 
 def physical_names(run: StackRun) -> set[str]:
     """Every name a resource is known by in AWS (what a dimension value must match)."""
-    names: set[str] = set()
+    names: set[str] = {"Global"}  # the Region of every CloudFront metric
     for resource in run.custom():
         for key in ("name", "stageName", "workgroupName", "clusterIdentifier", "dashboardName", "bucket", "groupName"):
             value = resource.state.get(key)
@@ -38,11 +43,20 @@ def physical_names(run: StackRun) -> set[str]:
                 names.add(value)
         if resource.type == "aws:apigatewayv2/api:Api":
             names.add(str(resource.state["id"]))  # HTTP and WebSocket APIs are dimensioned by id
+        if resource.type == type_token(aws.cloudfront.Distribution):
+            names.add(resource.state["id"])
+        service = ((resource.inputs.get("environment") or {}).get("variables") or {}).get("POWERTOOLS_SERVICE_NAME")
+        if isinstance(service, str):
+            names.add(service)
     return names
 
 
 def identifies_the_api(namespace: str, dimensions: set[str]) -> bool:
     return namespace != "AWS/ApiGateway" or bool({"ApiName", "ApiId"} & dimensions)
+
+
+def region_of(arn: str) -> str:
+    return arn.split(":")[3]
 
 
 def dashboard(run: StackRun) -> dict:
@@ -52,21 +66,25 @@ def dashboard(run: StackRun) -> dict:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_alarm_has_its_metric_dimensions_pointing_at_real_resources_and_notifies_ops(stack: str) -> None:
     run = run_stack(stack)
-    ops = run.one(type_token(aws.sns.Topic), "ops-topic").state["arn"]
+    # The ops topic, or in us-east-1 (CloudFront's metrics) the edge's relay topic the same people subscribe to.
+    ops = {region_of(t.state["arn"]): t.state["arn"] for t in run.of_type(type_token(aws.sns.Topic))
+           if t.name in ("ops-topic", "edge-alarms-topic")}  # fmt: skip
     names = physical_names(run)
     alarms = run.of_type(type_token(aws.cloudwatch.MetricAlarm))
     assert len(alarms) >= 4
     for alarm in alarms:
         inputs = alarm.inputs
-        assert inputs["alarmActions"] == [ops], alarm.name
-        assert inputs["okActions"] == [ops], alarm.name
+        region = region_of(alarm.state["arn"])
+        assert region == METRICS_REGION.get(inputs.get("namespace", ""), "eu-west-1"), alarm.name
+        assert inputs["alarmActions"] == [ops[region]], alarm.name
+        assert inputs["okActions"] == [ops[region]], alarm.name
         if "metricQueries" in inputs:  # metric math: check each metric it reads
             metrics = [q["metric"] for q in inputs["metricQueries"] if "metric" in q]
         else:
             metrics = [{"namespace": inputs["namespace"], "metricName": inputs["metricName"],
                         "dimensions": inputs.get("dimensions", {})}]  # fmt: skip
         for metric in metrics:
-            required = REQUIRED_DIMENSIONS[metric["namespace"]]
+            required = REQUIRED_DIMENSIONS.get(metric["namespace"], CUSTOM_DIMENSIONS)
             assert required <= set(metric["dimensions"]), f"{alarm.name}: {metric['dimensions']} lacks {required}"
             assert identifies_the_api(metric["namespace"], set(metric["dimensions"])), alarm.name
             for key, value in metric["dimensions"].items():
@@ -91,11 +109,12 @@ def test_dashboard_metric_widgets_watch_the_real_resources() -> None:
     titles = {w["properties"]["title"] for w in metric_widgets}
     assert {"Ingest requests and errors", "Ingest Lambda", "Stream events: records in and throttling"} <= titles
     for widget in metric_widgets:
-        assert widget["properties"]["region"] == "eu-west-1"
+        namespaces = {line[0] for line in widget["properties"]["metrics"]}
+        assert {METRICS_REGION.get(n, "eu-west-1") for n in namespaces} == {widget["properties"]["region"]}
         for line in widget["properties"]["metrics"]:
             namespace, _metric, *dimensions = line
             pairs = dict(zip(dimensions[::2], dimensions[1::2], strict=True))
-            assert REQUIRED_DIMENSIONS[namespace] <= set(pairs), line
+            assert REQUIRED_DIMENSIONS.get(namespace, CUSTOM_DIMENSIONS) <= set(pairs), line
             assert identifies_the_api(namespace, set(pairs)), line
             assert all(value in names for value in pairs.values()), line
 

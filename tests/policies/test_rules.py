@@ -54,6 +54,8 @@ PROBE_CONFIG = {
     "require-protection": {"protect": True, "exemptResources": ["scratch-bucket"]},
     "log-group-retention": {"minimumRetentionDays": 7},
     "athena-bytes-scanned-cutoff": {"maximumBytesScannedCutoff": 10 * 2**30},
+    "cloudfront-viewer-tls": {"requireCustomCertificate": True},
+    "cloudfront-web-acl": {"requireWebAcl": True},
 }
 
 
@@ -101,6 +103,17 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "apigateway-stage-throttled": ({"bad-stage", "bad-v2-stage"}, "throttling_rate_limit"),
     "apigateway-stage-access-logging": ({"bad-stage", "bad-v2-stage"}, "access_log_settings"),
     "xray-tracing": ({"bad-stage"}, "xray_tracing_enabled=True"),
+    "cloudfront-viewer-https": (
+        {"bad-plain-distribution", "bad-distribution"},
+        "viewer_protocol_policy to 'https-only'",
+    ),
+    "cloudfront-viewer-tls": (
+        {"bad-plain-distribution", "bad-default-cert-distribution", "bad-distribution"},
+        "TLSv1.2_2021",
+    ),
+    "cloudfront-origin-https": ({"bad-plain-distribution"}, "origin_protocol_policy='https-only'"),
+    "cloudfront-logging": ({"bad-plain-distribution", "bad-distribution"}, "realtime_log_config_arn"),
+    "cloudfront-web-acl": ({"bad-plain-distribution", "bad-default-cert-distribution"}, "web_acl_id"),
     "iam-no-wildcard-outside-admin": (
         {
             "bad-dev-everything",
@@ -130,7 +143,6 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "cognito-mfa": ({"bad-pool"}, "mfa_configuration='ON'"),
     "cognito-invite-only": ({"bad-pool"}, "allow_admin_create_user_only=True"),
     "cognito-app-client-flows": ({"bad-client"}, "code grant with PKCE"),
-    "cloudfront-https-only": ({"bad-distribution"}, "viewer_protocol_policy='redirect-to-https'"),
     "cloudfront-s3-origin-access-control": ({"bad-distribution"}, "origin_access_control_id"),
     "cloudfront-security-headers": ({"bad-distribution", "bad-headers"}, "components.live"),
     "apigatewayv2-route-authorized": ({"bad-open-route", "bad-connect-route"}, "authorization_type='JWT'"),
@@ -258,11 +270,20 @@ ON_REAL_STACKS = [
     ("cognito-mfa", type_token(aws.cognito.UserPool)),
     ("cognito-invite-only", type_token(aws.cognito.UserPool)),
     ("cognito-app-client-flows", type_token(aws.cognito.UserPoolClient)),
-    ("cloudfront-https-only", type_token(aws.cloudfront.Distribution)),
     ("cloudfront-s3-origin-access-control", type_token(aws.cloudfront.Distribution)),
     ("cloudfront-security-headers", type_token(aws.cloudfront.ResponseHeadersPolicy)),
     ("apigatewayv2-route-authorized", type_token(aws.apigatewayv2.Route)),
     ("apigatewayv2-jwt-authorizer-audience", type_token(aws.apigatewayv2.Authorizer)),
+    *(
+        (policy, type_token(aws.cloudfront.Distribution))
+        for policy in (
+            "cloudfront-viewer-https",
+            "cloudfront-viewer-tls",
+            "cloudfront-origin-https",
+            "cloudfront-logging",
+            "cloudfront-web-acl",
+        )
+    ),
     ("sns-topic-publishers-allowed", type_token(aws.cloudwatch.MetricAlarm)),
     ("sns-topic-publishers-allowed", type_token(aws.costexplorer.AnomalySubscription)),
     ("budget-notifies", type_token(aws.budgets.Budget)),
@@ -298,12 +319,14 @@ def test_every_security_group_description_of_the_existing_vpc_variant_is_one_ec2
 
 def test_prod_config_turns_an_advisory_rule_mandatory_and_the_dev_key_would_fail_it() -> None:
     dev = run_stack("dev").snapshot
-    assert [
+    assert {
         v.enforcement for v in evaluate(dev, stack_policy_config("dev")) if v.policy == "kms-key-deletion-window"
-    ] == ["advisory"]
+    } == {"advisory"}
     under_prod_rules = [v for v in evaluate(dev, stack_policy_config("prod")) if v.policy == "kms-key-deletion-window"]
-    assert [(v.enforcement, resource_name(v)) for v in under_prod_rules] == [("mandatory", "platform-key")]
-    assert "7 days" in under_prod_rules[0].message
+    # The platform key and the edge's us-east-1 alarm key both take the stack's deletion window.
+    assert sorted((v.enforcement, resource_name(v)) for v in under_prod_rules) == [
+        ("mandatory", "edge-alarms-key"), ("mandatory", "platform-key")]  # fmt: skip
+    assert all("7 days" in v.message for v in under_prod_rules)
 
 
 def test_protection_is_required_only_where_the_stack_config_asks() -> None:

@@ -111,6 +111,13 @@ def test_no_setting_is_constrained_by_a_bare_regular_expression() -> None:
     [
         ("platform.ops_alarm_emails", ["ops-at-example.com"],
          "platform.ops_alarm_emails[0]: must be an email address such as ops@example.com, got 'ops-at-example.com'"),
+        ("edge.allowed_origins", ["https://www.example.com/"],
+         "edge.allowed_origins[0]: must be an https origin such as https://www.example.com (or http://localhost:PORT)"),
+        ("edge.domain", {"name": "Collect.Example.com", "hosted_zone_id": "Z0123456789ABC"},
+         "edge.domain.name: must be a lowercase host name such as collect.example.com, got 'Collect.Example.com'"),
+        ("edge.domain", {"name": "collect.example.com", "hosted_zone_id": "zone-1"},
+         "edge.domain.hosted_zone_id: must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"),
+        ("edge.beacon_path", "/a/b", "edge.beacon_path: must be a path of one segment such as /collect"),
         ("streaming.sink.business_alert_emails", ["a@b"],
          "streaming.sink.business_alert_emails[0]: must be an email address such as ops@example.com, got 'a@b'"),
         ("warehouse.network.allowed_cidrs", ["10.0.0.0/33"],
@@ -147,7 +154,11 @@ def test_every_pattern_setting_explains_what_it_accepts() -> None:
 def test_a_tier_switched_off_needs_no_other_setting(key: str) -> None:
     raw = config_with({key: {"enabled": False}})
     # Switching a tier off may leave a tier that needs it without its input: switch those off too.
-    dependents = {"ingest": ("streaming", "lake", "warehouse", "live"), "lake": ("warehouse",), "streaming": ("live",)}
+    dependents = {
+        "ingest": ("edge", "streaming", "lake", "warehouse", "live"),
+        "lake": ("warehouse",),
+        "streaming": ("live",),
+    }
     for dependent in dependents.get(key, ()):
         raw[dependent] = {"enabled": False}
     settings = load_settings(raw, "dev")

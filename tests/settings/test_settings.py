@@ -118,6 +118,13 @@ def test_bad_values_are_refused_with_the_key_path(path: str, value: Any, expecte
         # a switched-off tier that another tier needs
         ({"ingest.enabled": False}, "streaming.enabled: needs the ingest tier"),
         ({"lake.enabled": False}, "warehouse.enabled: needs the lake tier"),
+        ({"ingest.enabled": False, "streaming.enabled": False, "lake.enabled": False, "warehouse.enabled": False},
+         "edge.enabled: needs the ingest tier"),
+        ({"edge.allowed_origins": ["https://a.example.com", "https://a.example.com"]},
+         "edge.allowed_origins: lists an origin twice"),
+        ({"edge.beacon_path": "/events"}, "edge.beacon_path: must not be /events"),
+        ({"edge.waf.enabled": True, "edge.waf.managed_rule_groups": ["AWSManagedRulesCommonRuleSet"] * 2},
+         "edge.waf.managed_rule_groups: lists a rule group twice"),
     ],
 )  # fmt: skip
 def test_cross_field_rules_are_refused_with_the_key_path(changes: dict[str, Any], expected: str) -> None:

@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 import sql.athena as athena_sql
+from lambdas.events import to_utc_iso
 from tools import query
 from tools.engine.mocks import PROJECT_DIR
 from tools.local.lake import write_lake
@@ -43,7 +45,12 @@ def event(
     received_at: str | None = None,
     error: str | None = None,
 ) -> dict[str, Any]:
-    """A stored record as the stream carries it (camelCase); received when it happened unless said."""
+    """A stored record as the stream carries it (camelCase); received when it happened unless said.
+
+    Times may be written with any offset, as a client sends them; the record carries them as ingest
+    writes them (UTC, `Z`), the one form downstream readers take.
+    """
+    created_at, received_at = _as_stored(created_at), _as_stored(received_at or created_at)
     return {
         "eventId": event_id,
         "action": action,
@@ -52,11 +59,15 @@ def event(
         "bizId": "docs",
         "createdAt": created_at,
         "errorMsg": error,
-        "receivedAt": received_at or created_at,
+        "receivedAt": received_at,
         "sourceIp": "203.0.113.9",
         "userAgent": "pytest",
         "schemaVersion": 1,
     }
+
+
+def _as_stored(moment: str) -> str:
+    return to_utc_iso(datetime.fromisoformat(moment))
 
 
 def grace_views_the_catalogue() -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ import sqlglot
 from sqlglot import exp
 
 import sql.redshift as redshift_sql
-from lambdas.events import stored_columns
+from lambdas.events import to_utc_iso, warehouse_columns
 from sql.redshift import DeployParameters, RefreshParameters, SqlFileError
 from tools import warehouse
 from tools.local import ACCOUNT_ID
@@ -58,9 +58,9 @@ def event(
         "userId": user,
         "objectId": "doc-1",
         "bizId": "biz-1",
-        "createdAt": created_at.isoformat(),
+        "createdAt": to_utc_iso(created_at),  # as ingest writes it on the stream
         "errorMsg": error,
-        "receivedAt": (received or created_at + timedelta(seconds=1)).isoformat(),
+        "receivedAt": to_utc_iso(received or created_at + timedelta(seconds=1)),
         "sourceIp": "203.0.113.7",
         "userAgent": user_agent,
         "schemaVersion": 1,
@@ -239,9 +239,9 @@ def test_a_first_refresh_builds_every_model_with_the_known_answers(built: duckdb
     assert watermarks(built) == (BASE_WATERMARK, None)
 
 
-def test_dwd_keeps_one_row_per_event_id_with_all_stored_columns(built: duckdb.DuckDBPyConnection) -> None:
+def test_dwd_keeps_one_row_per_event_id_with_all_warehouse_columns(built: duckdb.DuckDBPyConnection) -> None:
     columns, rows = warehouse.fetch_table(built, "dwd_events")
-    assert set(columns) >= {column.column_name for column in stored_columns()}
+    assert set(columns) >= {column.column_name for column in warehouse_columns()}
     event_ids = [row[columns.index("event_id")] for row in rows]
     assert len(event_ids) == len(set(event_ids)) == len(EXPECTED_DWD)
     u4_view = next(row for row in rows if row[columns.index("event_id")] == "u4-view")
@@ -531,7 +531,7 @@ def test_dwd_columns_follow_the_event_contract() -> None:
     statements = redshift_sql.split_statements((redshift_sql.SQL_DIR / "20_dwd_events.sql").read_text())
     dwd, staged = (_column_types(statement) for statement in statements)
     assert staged == dwd  # the refresh's work table mirrors dwd_events exactly
-    for column in stored_columns():
+    for column in warehouse_columns():
         if column.logical_type == "string":
             assert column.max_length is not None
             # Redshift sizes VARCHAR in bytes; a UTF-8 character takes up to 4.
@@ -539,7 +539,7 @@ def test_dwd_columns_follow_the_event_contract() -> None:
         else:
             expected = {"timestamp": "TIMESTAMP", "int": "INT"}[column.logical_type]
             assert dwd[column.column_name] == (expected, []), column.column_name
-    assert set(dwd) - {column.column_name for column in stored_columns()} == {"event_day", "is_error"}
+    assert set(dwd) - {column.column_name for column in warehouse_columns()} == {"event_day", "is_error"}
 
 
 def test_the_splitter_ignores_semicolons_in_strings_identifiers_and_comments() -> None:

@@ -19,6 +19,7 @@ import pytest
 from lambdas.events import IngestEnvelope, UserEvent, stored_record
 from streaming.package import APP_PYTHON_ENTRY, build_application_zip
 from tests.support.flink import FLINK_PYTHON, REPO
+from tests.support.timestamps import FORMS, RECEIVED, stream_record
 from tools.local import ACCOUNT_ID, REGION
 
 pytestmark = pytest.mark.flink
@@ -69,7 +70,12 @@ WILDCARD_MARKERS = ["50%_off", "it's", "a!b"]
 # would move the watermark to year 9999 and every later event would be late.
 FROM_YEAR_9999 = {**event(s(0), error_msg="[error] sent from year 9999"), "createdAt": "9999-12-31T23:59:59.000Z"}
 
+# Every createdAt form of `tests/support/timestamps.py`, each on an error event: the alert shows
+# what the job read (the instant, or receivedAt where it refused the value).
+TIMESTAMP_FORMS = [stream_record(form, f"ts-{form.name}", error_msg=f"[error] {form.name}") for form in FORMS]
+
 SCENARIOS: dict[str, dict[str, Any]] = {
+    "timestamp_forms": {"events": TIMESTAMP_FORMS},
     "errors_10_of_20": {"events": ERRORS_MIXED},
     "warn_10_in_a_minute": {"events": warnings(10, start=3, step=5)},
     "warn_9_in_a_minute": {"events": warnings(9, start=3, step=5)},
@@ -277,6 +283,18 @@ def test_bad_records_are_skipped_without_stopping_the_job(flink_results):
         for e in SCENARIOS["bad_records_are_skipped"]["events"]
         if isinstance(e, dict) and e.get("createdAt") == "yesterday"
     )
+
+
+def test_the_job_reads_exactly_the_stream_timestamp_forms_and_refuses_the_rest(flink_results):
+    """Issue 13: a createdAt without milliseconds became `createdAt: null`. The job reads every stream
+    timestamp to its instant, as Firehose and Athena do, and refuses every other value as they do."""
+    records = flink_results["timestamp_forms"]
+    read = {r["eventId"].removeprefix("ts-"): r["createdAt"] for r in of_type(records, "error")}
+    assert read == {form.name: form.instant if form.on_stream else RECEIVED for form in FORMS}
+    # Only what it read counts in a window: all of them at 12:15.
+    assert [(r["windowStart"], r["events"]) for r in of_type(records, "counts")] == [
+        ("2026-03-01T12:15:00.000Z", sum(form.on_stream for form in FORMS))
+    ]
 
 
 def test_an_event_from_the_far_future_does_not_stop_the_windows(flink_results):

@@ -65,7 +65,7 @@ def test_zip_is_byte_for_byte_reproducible(tmp_path, fake_jar):
 def test_packaging_without_the_jar_says_which_command_to_run(tmp_path):
     with pytest.raises(ConnectorError) as raised:
         build_application_zip(tmp_path / "app.zip", jar_path=tmp_path / "missing.jar")
-    assert "run `python -m streaming.fetch_connector`" in str(raised.value)
+    assert "run `.venv/bin/python -m streaming.fetch_connector`" in str(raised.value)
     assert str(tmp_path / "missing.jar") in str(raised.value)
     assert not (tmp_path / "app.zip").exists()
 

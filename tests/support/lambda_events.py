@@ -30,6 +30,7 @@ __all__ = [
     "FakeLambdaContext",
     "HttpAnswer",
     "StreamRecord",
+    "handler_stream",
     "ingest_environment",
     "invoke",
     "kinesis_for_handler",
@@ -81,6 +82,15 @@ def kinesis_for_handler(stream_name: str = STREAM_NAME, shard_count: int = 4) ->
             yield client
         finally:
             ingest.use_kinesis_client(None)
+
+
+@contextmanager
+def handler_stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The handler's environment, its clock pinned to `RECEIVED_AT`, and a moto stream it writes to."""
+    ingest_environment(monkeypatch)
+    receive_at(monkeypatch)
+    with kinesis_for_handler() as client:
+        yield client
 
 
 def user_event(number: int, **overrides: Any) -> dict[str, Any]:

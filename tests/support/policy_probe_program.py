@@ -11,10 +11,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.edge.distribution import CACHING_DISABLED_POLICY_ID, DistributionArgs, build_distribution
 from components.shared.buckets import SecureBucket, SecureBucketArgs
 from components.shared.context import StackContext
 from components.shared.iam import role
 from components.shared.logs import log_group
+from settings.edge import EdgeSettings
 from tools.local import ACCOUNT_ID as ACCOUNT
 from tools.local import REGION
 
@@ -390,6 +392,57 @@ for rule_name, cidr in (("good-office-ingress", "203.0.113.0/24"), ("good-vpn-in
         cidr_ipv4=cidr, opts=plain,
     )  # fmt: skip
 
+# --- CloudFront (cloudfront-*) -------------------------------------------------------------------------------
+edge_settings = EdgeSettings.model_validate(
+    {
+        "realtime_logs": {"stream": {"mode": "on_demand"}},
+        "domain": {"name": "collect.example.com", "hosted_zone_id": "Z0EXAMPLE1234567890AB"},
+        "waf": {"enabled": True},
+    }
+)
+edge_component = pulumi.ComponentResource("uba:test:Edge", "edge", None, components)
+build_distribution(
+    edge_component,
+    DistributionArgs(edge_settings, context, tagged, good_stream, "abc123", "v1"),
+)
+_plain_behavior: dict[str, Any] = {
+    "target_origin_id": "web",
+    "viewer_protocol_policy": "allow-all",
+    "allowed_methods": ["GET", "HEAD"],
+    "cached_methods": ["GET", "HEAD"],
+    "cache_policy_id": CACHING_DISABLED_POLICY_ID,
+}
+aws.cloudfront.Distribution(
+    "bad-plain-distribution", enabled=True,
+    origins=[aws.cloudfront.DistributionOriginArgs(
+        origin_id="web", domain_name="origin.example.com",
+        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+            http_port=80, https_port=443, origin_protocol_policy="http-only", origin_ssl_protocols=["TLSv1"]),
+    )],
+    default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(**_plain_behavior),
+    viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
+        acm_certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        ssl_support_method="sni-only", minimum_protocol_version="TLSv1_2016"),
+    restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+        geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
+    opts=plain,
+)  # fmt: skip
+aws.cloudfront.Distribution(
+    "bad-default-cert-distribution", enabled=True,
+    origins=[aws.cloudfront.DistributionOriginArgs(
+        origin_id="web", domain_name="origin.example.com",
+        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+            http_port=80, https_port=443, origin_protocol_policy="https-only", origin_ssl_protocols=["TLSv1.2"]),
+    )],
+    default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+        **{**_plain_behavior, "viewer_protocol_policy": "redirect-to-https"},
+        realtime_log_config_arn=f"arn:aws:cloudfront::{ACCOUNT}:realtime-log-config/probe"),
+    viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
+    restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+        geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
+    opts=plain,
+)  # fmt: skip
+
 # --- user pools, distributions and API Gateway v2 (what people reach from a browser) -------------------------
 strong = aws.cognito.UserPoolPasswordPolicyArgs(
     minimum_length=12, require_lowercase=True, require_uppercase=True, require_numbers=True, require_symbols=True
@@ -451,7 +504,7 @@ no_geo = aws.cloudfront.DistributionRestrictionsArgs(
 )
 
 
-def distribution(name: str, protocol: str, headers: Any, access_control: Any, tls: str | None) -> None:
+def distribution(name: str, protocol: str, headers: Any, access_control: Any, tls: str | None, logged: bool) -> None:
     certificate = (
         aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
         if tls is None
@@ -462,6 +515,8 @@ def distribution(name: str, protocol: str, headers: Any, access_control: Any, tl
     )  # fmt: skip
     aws.cloudfront.Distribution(
         name, enabled=True, restrictions=no_geo, viewer_certificate=certificate,
+        logging_config=aws.cloudfront.DistributionLoggingConfigArgs(bucket="uba-test-logs.s3.amazonaws.com")
+        if logged else None,
         origins=[aws.cloudfront.DistributionOriginArgs(
             origin_id="site", domain_name="uba-test-site.s3.eu-west-1.amazonaws.com",
             origin_access_control_id=access_control,
@@ -478,9 +533,9 @@ def distribution(name: str, protocol: str, headers: Any, access_control: Any, tl
 oac = aws.cloudfront.OriginAccessControl(
     "good-oac", origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=plain
 )
-distribution("good-distribution", "redirect-to-https", strict_headers.id, oac.id, "TLSv1.2_2021")
-distribution("good-default-certificate-distribution", "https-only", strict_headers.id, oac.id, None)
-distribution("bad-distribution", "allow-all", None, None, "TLSv1")
+distribution("good-distribution", "redirect-to-https", strict_headers.id, oac.id, "TLSv1.2_2021", logged=True)
+distribution("good-default-certificate-distribution", "https-only", strict_headers.id, oac.id, None, logged=True)
+distribution("bad-distribution", "allow-all", None, None, "TLSv1", logged=False)
 
 http_api = aws.apigatewayv2.Api("probe-http-api", protocol_type="HTTP", opts=plain)
 good_jwt = aws.apigatewayv2.Authorizer(

@@ -41,6 +41,7 @@ def type_token(resource_class: type) -> str:
 PLATFORM = "uba:platform:Platform"
 CORE = "uba:core:Core"
 INGEST = "uba:ingest:Ingest"
+EDGE = "uba:edge:Edge"
 STREAMING = "uba:streaming:Streaming"
 LAKE = "uba:lake:Lake"
 WAREHOUSE = "uba:warehouse:Warehouse"

@@ -9,6 +9,7 @@ builders and prod's read-only developers differ, the entry is a (builder, read_o
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any, cast
 
@@ -22,7 +23,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import COST, INGEST, LAKE, LIVE, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import COST, EDGE, INGEST, LAKE, LIVE, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -55,6 +56,12 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "events.describe": "AOD", "ingest.code": ("AD", "A"), "ingest.configure": "A", "ingest.stop": "AO",
         "ingest.logs": "AOD", "api.key": ("AD", "A"), "api.throttle": "AO", "api.access-logs-off": "A",
         "api.access-logs-redirect": "A",
+    },
+    # A builder ships the edge-log Lambda's code in dev and feeds its stream test lines; op reads and stops it.
+    "edge": {
+        "edge-logs.read": ("AOD", "AO"), "edge-logs.put": ("AD", "A"), "edge.code": ("AD", "A"), "edge.stop": "AO",
+        "edge.logs": "AOD", "edge-invalid.receive": ("AOD", "AO"), "edge-invalid.purge": "A",
+        "edge-failed.receive": "AO", "edge.describe": "AOD", "edge.reconfigure": "A",
     },
     "streaming": {
         "alerts.read": ("AOD", "AO"), "flink.stop": "AO", "flink.start": "AO", "flink.update": "A",
@@ -92,11 +99,11 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "cost": {"budget.view": "AOD", "budget.change": "A"},
 }  # fmt: skip
 # Every request aimed at another stack's resources: only admin's account-wide grant reaches it.
-CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "ingest.logs", "alarm.change",
-               "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena", "athena.query@op",
-               "athena.query@dev", "athena.query@bizuser", "catalog.read", "warehouse.connect",
-               "live.pool-read", "budget.view"]  # fmt: skip
-TIER_COMPONENTS = {"ingest": INGEST, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
+CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
+               "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
+               "athena.query@op", "athena.query@dev", "athena.query@bizuser", "catalog.read",
+               "warehouse.connect", "live.pool-read", "budget.view"]  # fmt: skip
+TIER_COMPONENTS = {"ingest": INGEST, "edge": EDGE, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
                    "warehouse": WAREHOUSE, "live": LIVE, "cost": COST}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
@@ -351,7 +358,8 @@ def test_no_group_of_a_stack_reaches_the_alarms_or_logs_of_a_stack_whose_prefix_
     prod, eu = run_stack("prod").snapshot, prod_eu()
     rows = {(v.capability, v.persona): v for v in matrix(prod, [eu])}
     alarm = rows[("prod-eu:alarm.change", OP)]
-    assert alarm.resource.startswith(f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:uba-prod-eu-")
+    # The stack's region, or us-east-1 for the edge's alarms on CloudFront's metrics.
+    assert re.match(rf"arn:aws:cloudwatch:(eu-west-1|us-east-1):{ACCOUNT_ID}:alarm:uba-prod-eu-", alarm.resource)
     assert not alarm.allowed  # `uba-prod-*` would have matched it
     assert not rows[("prod-eu:ingest.logs", OP)].allowed and not rows[("prod-eu:ingest.logs", DEV)].allowed
     assert rows[("alarm.change", OP)].allowed  # ...while prod's own alarms stay op's
@@ -422,3 +430,27 @@ def test_check_users_names_each_missing_user_and_the_two_ways_out(monkeypatch: p
             iam.create_user(UserName=user)
         assert missing_users("prod", iam) == []
         assert main(["check-users", "prod"]) == 0
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_default_table_fits_a_100_column_terminal_and_full_adds_action_and_resource(stack: str) -> None:
+    """Issue 13: the matrix was 240 columns wide. The compact view keeps every capability and verdict."""
+    other = "prod" if stack == "dev" else "dev"
+    doc = build_report(run_stack(stack).snapshot, [run_stack(other).snapshot])
+    compact, full = render_table(doc), render_table(doc, full=True)
+    assert max(len(line) for line in compact.splitlines()) <= 100
+    capabilities = {v["capability"] for v in doc["matrix"]}
+    rows = [line for line in compact.splitlines() if line.rstrip().endswith(("allow", "deny", "allow*"))]
+    assert len(rows) == len(capabilities)
+    assert "add --full" in compact and "kinesis:PutRecord" not in compact
+    put = next(line for line in full.splitlines() if "put a record on the events stream " in line)
+    assert f"arn:aws:kinesis:eu-west-1:{ACCOUNT_ID}:stream/uba-{stack}-events" in put and "kinesis:PutRecord" in put
+    assert max(len(line) for line in full.splitlines()) > 100
+
+
+def test_a_description_too_long_for_the_compact_view_is_cut_with_an_ellipsis() -> None:
+    verdict = {"capability": "x", "description": "d" * 150, "via_role": None, "allowed": True}
+    personas = ("admin", "op", "dev", "bizUser")
+    doc = {"stack": "dev", "staff": [], "matrix": [{**verdict, "persona": p} for p in personas]}
+    line = next(line for line in render_table(doc).splitlines() if line.startswith("  ddd"))
+    assert len(line) <= 100 and "…" in line and line.split()[-4:] == ["allow"] * 4

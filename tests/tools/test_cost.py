@@ -135,7 +135,9 @@ def test_every_term_names_its_resource_and_price_entry_and_costs_what_the_entry_
             assert pricing is not None and term.price_id in pricing.price_ids, term
             assert term.unit == RAW_PRICES[term.price_id]["unit"] and term.basis, term
             assert term.usd == pytest.approx(_unit_cost(term.price_id, term.quantity)), term
-            assert term.tier in {"core", "ingest", "streaming", "lake", "warehouse", "observability", "live"}, term
+            assert term.tier in {"core", "ingest", "edge", "streaming", "lake", "warehouse", "observability", "live"}, (
+                term
+            )
         assert found.total == pytest.approx(sum(found.tiers().values()))
     free = {r.type for r in run.custom() if TABLE.resource_types[r.type].free}
     assert not [t for t in built.at_load.terms if t.resource_type in free]
@@ -203,10 +205,10 @@ def test_a_load_the_configuration_cannot_carry_is_named_with_the_setting_to_chan
 def test_a_stream_without_a_traffic_model_is_priced_idle_and_said_so() -> None:
     snapshot = copy.deepcopy(run_stack("dev").snapshot)
     stream = next(r for r in snapshot.resources if r.name == "alerts-stream")
-    stream.name = "edge-logs-stream"  # a stream another tier adds, with no flow in STREAM_FLOWS yet
+    stream.name = "unmodelled-stream"  # a stream another tier adds, with no flow in STREAM_FLOWS yet
     found = estimate(snapshot, Workload(100))
-    assert any(w.resource == "edge-logs-stream" and "STREAM_FLOWS" in w.message for w in found.warnings)
-    assert [t for t in found.terms if t.resource == "edge-logs-stream" and t.driver == "traffic"] == []
+    assert any(w.resource == "unmodelled-stream" and "STREAM_FLOWS" in w.message for w in found.warnings)
+    assert [t for t in found.terms if t.resource == "unmodelled-stream" and t.driver == "traffic"] == []
 
 
 @pytest.mark.parametrize(

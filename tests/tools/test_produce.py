@@ -110,3 +110,66 @@ def test_producer_does_not_resend_a_request_refused_whole() -> None:
 
     assert len(api.sent) == 1
     assert (producer.summary.refused, producer.summary.lost) == (1, 0)
+
+
+def test_a_seeded_run_repeats_exactly_and_never_repeats_an_event_id() -> None:
+    """Issue 13: 2,000 events with --seed 7 held 1,815 distinct ids, and de-duplication dropped the rest."""
+
+    def ids(seed: int | None) -> list[str]:
+        faker = produce.EventFaker(seed, 50, 0.05, 0.05, 0.0)
+        return [faker.event()["eventId"] for _ in range(2000)]
+
+    first, again, other = ids(7), ids(7), ids(8)
+    assert len(set(first)) == 2000
+    assert first == again  # reproducible
+    assert not set(first) & set(other)
+    assert len(set(ids(None))) == 2000
+
+
+def test_events_of_a_seeded_run_are_the_same_apart_from_the_clock() -> None:
+    def events(seed: int) -> list[dict[str, Any]]:
+        faker = produce.EventFaker(seed, 20, 0.1, 0.1, 0.05)
+        return [{k: v for k, v in faker.event().items() if k != "createdAt"} for _ in range(300)]
+
+    assert events(3) == events(3)
+
+
+@pytest.mark.parametrize("endpoint", ["notaurl", "ftp://example.com/events", "https://", "example.com/prod/events"])
+def test_an_endpoint_that_is_not_a_url_is_refused_with_an_example(
+    endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        produce.main(["--endpoint", endpoint, "--api-key", "k"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "Traceback" not in err
+    assert "--endpoint must be the full URL of POST /events, e.g. https://" in err and repr(endpoint) in err
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:  # a port the OS just handed out and nothing listens on any more
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "reason"),
+    [
+        ("https://uba-ingest.invalid/prod/events", "the host name does not resolve"),
+        (f"http://127.0.0.1:{_closed_port()}/prod/events", "Connection refused"),
+    ],
+)
+def test_an_unreachable_endpoint_says_why_and_stops_after_the_first_batch(
+    endpoint: str, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: a DNS failure printed only `HTTP statuses: 0x6`, and every batch waited out its resends."""
+    code = produce.main(
+        ["--endpoint", endpoint, "--api-key", "k", "--count", "1200", "--rate", "0", "--max-resends", "1"]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"no answer x2: {endpoint}: {reason}" in out
+    assert "HTTP statuses: none (no request was answered)" in out
+    assert "so 700 events were not sent" in out  # one batch of 500 and its resend, then it stopped

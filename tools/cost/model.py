@@ -270,6 +270,8 @@ def rule(type_token: str) -> Callable[[Rule], Rule]:
     """Register the rule that prices one resource type (its prices are listed in prices.yaml)."""
 
     def register(function: Rule) -> Rule:
+        if type_token in RULES:  # a second rule would silently replace the first one's pricing
+            raise ValueError(f"{type_token} already has a rule ({RULES[type_token].__name__}): extend that one")
         RULES[type_token] = function
         return function
 

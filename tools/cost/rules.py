@@ -152,10 +152,71 @@ def _alerts_flow(ctx: Context) -> Flow:
     return Flow(records, ctx.assumptions["alert_record_bytes"], rate)
 
 
+# --- the edge -----------------------------------------------------------------------------------------------
+# The estimate's workload reaches the platform as requests; with the edge tier, every one of them is taken to
+# pass through the distribution to `POST /events` (an upper bound: clients may call the API directly). Beacons
+# (events sent at page hide) are not modelled: their share of the traffic is the site's.
+EDGE_LOG_LINE_BYTES = 500  # CloudFront Developer Guide, real-time logs: a record is around 500 bytes
+
+
+def _edge_requests(ctx: Context) -> float:
+    return ctx.workload.requests if ctx.program.of_type("aws:cloudfront/distribution:Distribution") else 0.0
+
+
+def _request_log_share(ctx: Context) -> float:
+    """The sampling of the request log (`/events` and the rest); beacons have a configuration of their own."""
+    for config in ctx.program.of_type("aws:cloudfront/realtimeLogConfig:RealtimeLogConfig"):
+        if config.name == "edge-request-logs":
+            return _number(config.inputs.get("samplingRate"), 100.0) / 100
+    return 0.0
+
+
+def _edge_logs_flow(ctx: Context) -> Flow:
+    lines = _edge_requests(ctx) * _request_log_share(ctx)
+    rate = lines / ctx.workload.active_seconds if lines else 0.0
+    return Flow(lines, float(EDGE_LOG_LINE_BYTES), rate)
+
+
+@rule("aws:cloudfront/distribution:Distribution")
+def cloudfront_distribution(ctx: Context, distribution: RegisteredResource) -> Iterator[Term]:
+    if distribution.name == DASHBOARD_DISTRIBUTION:
+        yield from dashboard_distribution(ctx, distribution)
+        return
+    requests = _edge_requests(ctx)
+    yield ctx.term(distribution, "cloudfront.https_requests", requests / 1e4, "traffic",
+                   f"{requests:,.0f} HTTPS requests a month (every POST /events through the edge)")  # fmt: skip
+
+
+@rule("aws:cloudfront/function:Function")
+def cloudfront_function(ctx: Context, function: RegisteredResource) -> Iterator[Term]:
+    requests = _edge_requests(ctx)  # every behavior runs the viewer-request function
+    yield ctx.term(function, "cloudfront.function_invocations", requests / 1e6, "traffic",
+                   f"{requests:,.0f} viewer requests a month")  # fmt: skip
+
+
+@rule("aws:cloudfront/realtimeLogConfig:RealtimeLogConfig")
+def realtime_log_config(ctx: Context, config: RegisteredResource) -> Iterator[Term]:
+    if config.name != "edge-request-logs":
+        return  # the beacon configuration logs beacons, which the workload does not model
+    lines = _edge_logs_flow(ctx).records
+    yield ctx.term(config, "cloudfront.realtime_log_lines", lines / 1e6, "traffic",
+                   f"{lines:,.0f} log lines a month ({_request_log_share(ctx):.0%} of the requests)")  # fmt: skip
+
+
+@rule("aws:wafv2/webAcl:WebAcl")
+def web_acl(ctx: Context, acl: RegisteredResource) -> Iterator[Term]:
+    rules = len(acl.inputs.get("rules") or [])
+    requests = _edge_requests(ctx)
+    yield ctx.term(acl, "waf.web_acl_month", 1, "fixed", "one web ACL")
+    yield ctx.term(acl, "waf.rule_month", rules, "fixed", f"{rules} rules")
+    yield ctx.term(acl, "waf.requests", requests / 1e6, "traffic", f"{requests:,.0f} requests inspected a month")
+
+
 # Stream logical name -> what it carries. Tiers that add streams add their flows here.
 STREAM_FLOWS: dict[str, Callable[[Context], Flow]] = {
     "events-stream": _events_flow,
     "alerts-stream": _alerts_flow,
+    "edge-logs-stream": _edge_logs_flow,
 }
 
 
@@ -1120,14 +1181,27 @@ def http_or_websocket_stage(ctx: Context, stage: RegisteredResource) -> Iterator
         yield ctx.term(stage, "apigateway.websocket_messages", messages / 1e6, "traffic", basis)
 
 
-@rule("aws:cloudfront/distribution:Distribution")
-def distribution(ctx: Context, resource: RegisteredResource) -> Iterator[Term]:
+DASHBOARD_DISTRIBUTION = "site-distribution"  # the live tier's; the edge's distribution is priced above
+# One standard-logging (v2) JSON line per request, about this long with the default fields.
+ACCESS_LOG_LINE_BYTES = 700
+
+
+def dashboard_distribution(ctx: Context, resource: RegisteredResource) -> Iterator[Term]:
     loads = _page_loads(ctx)
     requests = loads * PAGE_FILES_PER_LOAD
     yield ctx.term(resource, "cloudfront.https_requests", requests / 1e4, "fixed",
                    f"{requests:,.0f} requests: {PAGE_FILES_PER_LOAD} files per page load")  # fmt: skip
     data_gb = loads * ctx.assumptions["live_page_kb"] * KB / GB
     yield ctx.term(resource, "cloudfront.data_out_gb", data_gb, "fixed", f"{loads:,.0f} page loads")
+
+
+@rule("aws:cloudwatch/logDelivery:LogDelivery")
+def log_delivery(ctx: Context, delivery: RegisteredResource) -> Iterator[Term]:
+    """The dashboard's access logs: one line per request CloudFront serves for the page."""
+    requests = _page_loads(ctx) * PAGE_FILES_PER_LOAD
+    data_gb = requests * ACCESS_LOG_LINE_BYTES / GB
+    yield ctx.term(delivery, "logs.vended_s3_gb", data_gb, "fixed",
+                   f"{requests:,.0f} access log lines of about {ACCESS_LOG_LINE_BYTES} bytes")  # fmt: skip
 
 
 @rule("aws:cognito/userPool:UserPool")

@@ -89,11 +89,12 @@ def _service(prefix: str) -> Callable[..., tuple[str, ...]]:
     return actions
 
 
+acm = _service("acm")
 apigateway = _service("apigateway")
 athena = _service("athena")
-cloudfront = _service("cloudfront")
 budgets = _service("budgets")
 ce = _service("ce")
+cloudfront = _service("cloudfront")
 cloudwatch = _service("cloudwatch")
 cognito_idp = _service("cognito-idp")
 dynamodb = _service("dynamodb")
@@ -118,10 +119,20 @@ sns = _service("sns")
 sqs = _service("sqs")
 ssm = _service("ssm")
 sts = _service("sts")
+wafv2 = _service("wafv2")
 
 
 def _arn(service: str, resource: str, region: bool = True, account: bool = True) -> str:
     return f"arn:{{partition}}:{service}:{'{region}' if region else ''}:{'{account}' if account else ''}:{resource}"
+
+
+# CloudFront's certificates, web ACLs and metrics live in us-east-1 whatever the stack's region (the edge
+# tier's second provider): the types it creates there are granted there too.
+US_EAST_1 = "us-east-1"
+
+
+def _us_east_1(service: str, resource: str) -> str:
+    return f"arn:{{partition}}:{service}:{US_EAST_1}:{{account}}:{resource}"
 
 
 # --- where actions apply: resource patterns, filled per stack by tools.deploy.policy.Scope ---------------
@@ -151,14 +162,15 @@ HTTP_APIS = (
     "arn:{partition}:apigateway:{region}::/tags/*",
 )
 # CloudFront is global: no region in its ARNs; distributions and policies are named by generated ids.
-DISTRIBUTIONS = (_arn("cloudfront", "distribution/*", region=False),)
 ORIGIN_ACCESS_CONTROLS = (_arn("cloudfront", "origin-access-control/*", region=False),)
-RESPONSE_HEADERS_POLICIES = (_arn("cloudfront", "response-headers-policy/*", region=False),)
+LOG_DELIVERY_SOURCES = (_us_east_1("logs", "delivery-source:{prefix}-*"),)
+LOG_DELIVERY_DESTINATIONS = (_us_east_1("logs", "delivery-destination:{prefix}-*"),)
+LOG_DELIVERIES = (_us_east_1("logs", "delivery:*"),)  # named by generated ids
 USER_POOLS = (_arn("cognito-idp", "userpool/*"),)  # named by generated ids
 LAYERS = (_arn("lambda", "layer:{prefix}-*"),)
 LAYER_VERSIONS = (_arn("lambda", "layer:{prefix}-*:*"),)
 ATHENA_WORKGROUPS = (_arn("athena", "workgroup/{prefix}-*"),)
-ALARMS = (_arn("cloudwatch", "alarm:{prefix}-*"),)
+ALARMS = (_arn("cloudwatch", "alarm:{prefix}-*"), _us_east_1("cloudwatch", "alarm:{prefix}-*"))
 # Budgets and Cost Explorer are global: their ARNs carry no region. Anomaly monitors and subscriptions are
 # named by generated ids.
 BUDGETS = (_arn("budgets", "budget/{prefix}-*", region=False),)
@@ -189,7 +201,7 @@ STREAMS = (_arn("kinesis", "stream/{prefix}-*"),)
 STREAM_CONSUMERS = (*STREAMS, _arn("kinesis", "stream/{prefix}-*/consumer/*"))
 DELIVERY_STREAMS = (_arn("firehose", "deliverystream/{prefix}-*"),)
 FLINK_APPLICATIONS = (_arn("kinesisanalytics", "application/{prefix}-*"),)
-KMS_KEYS = (_arn("kms", "key/*"),)  # keys are named by generated ids
+KMS_KEYS = (_arn("kms", "key/*"), _us_east_1("kms", "key/*"))  # keys are named by generated ids
 KMS_ALIASES = (_arn("kms", "alias/{prefix}"), _arn("kms", "alias/{prefix}-*"), *KMS_KEYS)
 FUNCTIONS = (_arn("lambda", "function:{prefix}-*"),)
 EVENT_SOURCE_MAPPINGS = (_arn("lambda", "event-source-mapping:*"),)
@@ -216,7 +228,18 @@ SITE_OBJECTS = ("arn:{partition}:s3:::{prefix}-live-site-*/*",)
 FORCE_DESTROYED_OBJECTS = tuple(f"{bucket}/*" for bucket in FORCE_DESTROYED_BUCKETS)
 SCHEDULE_GROUPS = (_arn("scheduler", "schedule-group/{prefix}-*"),)
 SCHEDULES = (_arn("scheduler", "schedule/{prefix}-*/*"),)
-TOPICS = (_arn("sns", "{prefix}-*"),)
+TOPICS = (_arn("sns", "{prefix}-*"), _us_east_1("sns", "{prefix}-*"))
+# CloudFront is global: no region in its ARNs. Distributions and policies are named by generated ids.
+DISTRIBUTIONS = (_arn("cloudfront", "distribution/*", region=False),)
+CLOUDFRONT_FUNCTIONS = (_arn("cloudfront", "function/{prefix}-*", region=False),)
+REALTIME_LOG_CONFIGS = (_arn("cloudfront", "realtime-log-config/{prefix}-*", region=False),)
+ORIGIN_REQUEST_POLICIES = (_arn("cloudfront", "origin-request-policy/*", region=False),)
+RESPONSE_HEADERS_POLICIES = (_arn("cloudfront", "response-headers-policy/*", region=False),)
+WEB_ACLS = (_us_east_1("wafv2", "global/webacl/{prefix}-*/*"),)
+MANAGED_RULE_GROUPS = (_us_east_1("wafv2", "global/managedruleset/*/*"),)
+CERTIFICATES = (_us_east_1("acm", "certificate/*"),)  # named by generated ids
+HOSTED_ZONES = ("arn:{partition}:route53:::hostedzone/*",)  # the stack file names the zone of its domain
+ROUTE53_CHANGES = ("arn:{partition}:route53:::change/*",)
 QUEUES = (_arn("sqs", "{prefix}-*"),)
 # Public parameters have no account in their ARN; `*` matches the empty field.
 POWERTOOLS_PARAMETERS = ("arn:{partition}:ssm:{region}:*:parameter/aws/service/powertools/*",)
@@ -362,39 +385,6 @@ TYPES: dict[str, TypeActions] = {
     "aws:apigatewayv2/integration:Integration": _http_api_part(),
     "aws:apigatewayv2/authorizer:Authorizer": _http_api_part(),
     "aws:apigatewayv2/stage:Stage": _http_api_part(),
-    # --- CloudFront (the live dashboard) -----------------------------------------------------------------
-    "aws:cloudfront/distribution:Distribution": TypeActions(
-        Grant((ANY,), create=cloudfront("CreateDistribution")),
-        Grant(
-            DISTRIBUTIONS,
-            create=cloudfront("TagResource", "GetDistribution"),
-            read=cloudfront("GetDistribution", "GetDistributionConfig", "ListTagsForResource"),
-            update=cloudfront("UpdateDistribution", "TagResource", "UntagResource", "GetDistributionConfig"),
-            delete=cloudfront("UpdateDistribution", "DeleteDistribution", "GetDistribution"),  # disabled, then deleted
-        ),
-        Grant(ORIGIN_ACCESS_CONTROLS, create=cloudfront("GetOriginAccessControl")),
-        Grant(RESPONSE_HEADERS_POLICIES, create=cloudfront("GetResponseHeadersPolicy")),
-    ),
-    "aws:cloudfront/originAccessControl:OriginAccessControl": TypeActions(
-        Grant((ANY,), create=cloudfront("CreateOriginAccessControl")),
-        Grant(
-            ORIGIN_ACCESS_CONTROLS,
-            create=cloudfront("GetOriginAccessControl"),
-            read=cloudfront("GetOriginAccessControl"),
-            update=cloudfront("UpdateOriginAccessControl"),
-            delete=cloudfront("DeleteOriginAccessControl", "GetOriginAccessControl"),
-        ),
-    ),
-    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": TypeActions(
-        Grant((ANY,), create=cloudfront("CreateResponseHeadersPolicy")),
-        Grant(
-            RESPONSE_HEADERS_POLICIES,
-            create=cloudfront("GetResponseHeadersPolicy"),
-            read=cloudfront("GetResponseHeadersPolicy"),
-            update=cloudfront("UpdateResponseHeadersPolicy"),
-            delete=cloudfront("DeleteResponseHeadersPolicy", "GetResponseHeadersPolicy"),
-        ),
-    ),
     # --- Cognito user pools (the live dashboard's sign-in) ---------------------------------------------------
     "aws:cognito/userPool:UserPool": TypeActions(
         Grant((ANY,), create=cognito_idp("CreateUserPool")),
@@ -547,6 +537,42 @@ TYPES: dict[str, TypeActions] = {
             update=events("PutTargets"),
             delete=events("RemoveTargets"),
         ),
+    ),
+    # CloudFront standard logging (v2) of the live dashboard: CloudWatch Logs deliveries in us-east-1.
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": TypeActions(
+        Grant(
+            LOG_DELIVERY_SOURCES,
+            create=logs("PutDeliverySource", "GetDeliverySource", "TagResource"),
+            read=logs("GetDeliverySource", "ListTagsForResource"),
+            update=logs("PutDeliverySource", "TagResource", "UntagResource"),
+            delete=logs("DeleteDeliverySource", "GetDeliverySource"),
+        ),
+        # CloudFront lets CloudWatch Logs deliver a distribution's logs with the caller's permission.
+        Grant(
+            DISTRIBUTIONS,
+            create=cloudfront("AllowVendedLogDeliveryForResource"),
+            update=cloudfront("AllowVendedLogDeliveryForResource"),
+        ),
+    ),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": TypeActions(
+        Grant(
+            LOG_DELIVERY_DESTINATIONS,
+            create=logs("PutDeliveryDestination", "GetDeliveryDestination", "TagResource"),
+            read=logs("GetDeliveryDestination", "ListTagsForResource"),
+            update=logs("PutDeliveryDestination", "TagResource", "UntagResource"),
+            delete=logs("DeleteDeliveryDestination", "GetDeliveryDestination"),
+        ),
+    ),
+    "aws:cloudwatch/logDelivery:LogDelivery": TypeActions(
+        Grant(
+            (*LOG_DELIVERY_SOURCES, *LOG_DELIVERY_DESTINATIONS, *LOG_DELIVERIES),
+            create=logs("CreateDelivery", "GetDelivery", "TagResource"),
+            read=logs("GetDelivery", "ListTagsForResource"),
+            update=logs("UpdateDeliveryConfiguration", "TagResource", "UntagResource"),
+            delete=logs("DeleteDelivery", "GetDelivery"),
+        ),
+        # Creating a delivery to S3 reads the bucket's policy (and would add the statements it lacks).
+        Grant(BUCKETS, create=s3("GetBucketPolicy")),
     ),
     "aws:cloudwatch/logGroup:LogGroup": TypeActions(
         Grant(
@@ -1106,6 +1132,110 @@ TYPES: dict[str, TypeActions] = {
         key_used_via=("scheduler",),  # the target's input is encrypted with the platform key
     ),
     # --- SNS and SQS ------------------------------------------------------------------------------------------
+    "aws:acm/certificate:Certificate": TypeActions(
+        Grant((ANY,), create=acm("RequestCertificate")),
+        Grant(
+            CERTIFICATES,
+            create=acm("AddTagsToCertificate", "DescribeCertificate"),
+            read=acm("DescribeCertificate", "ListTagsForCertificate"),
+            update=acm("AddTagsToCertificate", "RemoveTagsFromCertificate"),
+            delete=acm("DeleteCertificate"),
+        ),
+    ),
+    # Waits until ACM has issued the certificate; nothing to delete.
+    "aws:acm/certificateValidation:CertificateValidation": TypeActions(
+        Grant(CERTIFICATES, create=acm("DescribeCertificate"), read=acm("DescribeCertificate")),
+    ),
+    "aws:cloudfront/distribution:Distribution": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateDistribution")),
+        Grant(
+            DISTRIBUTIONS,
+            create=cloudfront("TagResource", "GetDistribution"),
+            read=cloudfront("GetDistribution", "GetDistributionConfig", "ListTagsForResource"),
+            update=cloudfront(
+                "UpdateDistribution", "GetDistribution", "GetDistributionConfig", "TagResource", "UntagResource"
+            ),
+            # A distribution is disabled (an update) and deployed before it can be deleted.
+            delete=cloudfront("UpdateDistribution", "GetDistribution", "DeleteDistribution"),
+        ),
+        # Associating the web ACL: CloudFront reads it with the caller's permissions.
+        Grant(WEB_ACLS, create=wafv2("GetWebACL"), update=wafv2("GetWebACL")),
+        # The live dashboard's distribution names its origin access control and response headers policy.
+        Grant(ORIGIN_ACCESS_CONTROLS, create=cloudfront("GetOriginAccessControl")),
+        Grant(RESPONSE_HEADERS_POLICIES, create=cloudfront("GetResponseHeadersPolicy")),
+    ),
+    "aws:cloudfront/originAccessControl:OriginAccessControl": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateOriginAccessControl")),
+        Grant(
+            ORIGIN_ACCESS_CONTROLS,
+            create=cloudfront("GetOriginAccessControl"),
+            read=cloudfront("GetOriginAccessControl"),
+            update=cloudfront("UpdateOriginAccessControl"),
+            delete=cloudfront("DeleteOriginAccessControl", "GetOriginAccessControl"),
+        ),
+    ),
+    "aws:cloudfront/function:Function": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateFunction")),
+        Grant(
+            CLOUDFRONT_FUNCTIONS,
+            create=cloudfront("PublishFunction", "DescribeFunction", "GetFunction", "TagResource"),
+            read=cloudfront("DescribeFunction", "GetFunction"),
+            update=cloudfront("UpdateFunction", "PublishFunction", "DescribeFunction"),
+            delete=cloudfront("DeleteFunction", "DescribeFunction"),
+        ),
+    ),
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateOriginRequestPolicy")),
+        Grant(
+            ORIGIN_REQUEST_POLICIES,
+            create=cloudfront("GetOriginRequestPolicy"),
+            read=cloudfront("GetOriginRequestPolicy"),
+            update=cloudfront("UpdateOriginRequestPolicy"),
+            delete=cloudfront("DeleteOriginRequestPolicy"),
+        ),
+    ),
+    "aws:cloudfront/realtimeLogConfig:RealtimeLogConfig": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateRealtimeLogConfig")),
+        Grant(
+            REALTIME_LOG_CONFIGS,
+            create=cloudfront("GetRealtimeLogConfig"),
+            read=cloudfront("GetRealtimeLogConfig"),
+            update=cloudfront("UpdateRealtimeLogConfig"),
+            delete=cloudfront("DeleteRealtimeLogConfig"),
+        ),
+        passes_role_to=("cloudfront.amazonaws.com",),
+    ),
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateResponseHeadersPolicy")),
+        Grant(
+            RESPONSE_HEADERS_POLICIES,
+            create=cloudfront("GetResponseHeadersPolicy"),
+            read=cloudfront("GetResponseHeadersPolicy"),
+            update=cloudfront("UpdateResponseHeadersPolicy"),
+            delete=cloudfront("DeleteResponseHeadersPolicy", "GetResponseHeadersPolicy"),
+        ),
+    ),
+    "aws:route53/record:Record": TypeActions(
+        Grant(
+            HOSTED_ZONES,
+            create=route53("ChangeResourceRecordSets", "ListResourceRecordSets", "GetHostedZone"),
+            read=route53("ListResourceRecordSets", "GetHostedZone"),
+            update=route53("ChangeResourceRecordSets", "ListResourceRecordSets"),
+            delete=route53("ChangeResourceRecordSets", "ListResourceRecordSets"),
+        ),
+        Grant(ROUTE53_CHANGES, create=route53("GetChange"), update=route53("GetChange"), delete=route53("GetChange")),
+    ),
+    "aws:wafv2/webAcl:WebAcl": TypeActions(
+        Grant(
+            WEB_ACLS,
+            create=wafv2("CreateWebACL", "GetWebACL", "TagResource", "ListTagsForResource"),
+            read=wafv2("GetWebACL", "ListTagsForResource"),
+            update=wafv2("UpdateWebACL", "GetWebACL", "TagResource", "UntagResource"),
+            delete=wafv2("DeleteWebACL", "GetWebACL"),
+        ),
+        # A rule that references an AWS managed rule group is checked against the group.
+        Grant(MANAGED_RULE_GROUPS, create=wafv2("CreateWebACL"), update=wafv2("UpdateWebACL")),
+    ),
     "aws:sns/topic:Topic": TypeActions(
         Grant(
             TOPICS,

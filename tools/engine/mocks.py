@@ -359,12 +359,13 @@ def _user_pool_state(ctx: _Ctx) -> dict[str, Any]:
 
 
 def _distribution_state(ctx: _Ctx) -> dict[str, Any]:
-    distribution_id = "E" + _alnum(ctx.urn, length=13, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    distribution_id = "E" + _short_hash(ctx.urn, length=13).upper()
     return {
         "id": distribution_id,
-        "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
-        "domainName": f"d{_alnum(ctx.urn, 'domain', length=13)}.cloudfront.net",
-        "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's, the same for every distribution
+        "arn": ctx.arn("cloudfront", f"distribution/{distribution_id}", region=False),
+        "domainName": f"d{_short_hash(ctx.urn, 'domain', length=13)}.cloudfront.net",
+        "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's own zone for alias records, the same for every distribution
+        "etag": _short_hash(ctx.urn, "etag", length=14).upper(),
         "status": "Deployed",
     }
 
@@ -373,6 +374,51 @@ def _layer_state(ctx: _Ctx) -> dict[str, Any]:
     layer = str(ctx.inputs.get("layerName", ctx.name))
     layer_arn = ctx.arn("lambda", f"layer:{layer}")
     return {"arn": f"{layer_arn}:1", "layerArn": layer_arn, "version": "1"}
+
+
+def _cloudfront_named(kind: str) -> Callable[[_Ctx], dict[str, Any]]:
+    def state(ctx: _Ctx) -> dict[str, Any]:
+        return {"arn": ctx.arn("cloudfront", f"{kind}/{ctx.name}", region=False),
+                "etag": _short_hash(ctx.urn, "etag", length=14).upper()}  # fmt: skip
+
+    return state
+
+
+def _uuid_id(ctx: _Ctx) -> dict[str, Any]:
+    return {"id": _uuid(ctx.urn), "etag": _short_hash(ctx.urn, "etag", length=14).upper()}
+
+
+def _web_acl_state(ctx: _Ctx) -> dict[str, Any]:
+    acl_id = _uuid(ctx.urn)
+    scope = "global" if ctx.inputs.get("scope") == "CLOUDFRONT" else "regional"
+    return {"id": acl_id, "arn": ctx.arn("wafv2", f"{scope}/webacl/{ctx.name}/{acl_id}"), "capacity": 1000}
+
+
+def _certificate_state(ctx: _Ctx) -> dict[str, Any]:
+    domain = str(ctx.inputs.get("domainName", "example.com"))
+    token = _short_hash(ctx.urn, "validation", length=32)
+    return {
+        "arn": ctx.arn("acm", f"certificate/{_uuid(ctx.urn)}"),
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_short_hash(ctx.urn, 'value', length=32)}.abcdefgh.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _record_state(ctx: _Ctx) -> dict[str, Any]:
+    zone, name, kind = (str(ctx.inputs.get(key, "")) for key in ("zoneId", "name", "type"))
+    return {"id": f"{zone}_{name}_{kind}", "fqdn": name.rstrip(".")}
+
+
+def _response_headers_policy_state(ctx: _Ctx) -> dict[str, Any]:
+    state = _uuid_id(ctx)
+    return {**state, "arn": ctx.arn("cloudfront", f"response-headers-policy/{state['id']}", region=False)}
 
 
 _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
@@ -386,13 +432,30 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:cognito/user:User": lambda ctx: {"sub": _uuid(ctx.urn), "status": "FORCE_CHANGE_PASSWORD"},
     "aws:cloudfront/distribution:Distribution": _distribution_state,
     "aws:cloudfront/originAccessControl:OriginAccessControl": lambda ctx: {
-        "id": "E" + _alnum(ctx.urn, length=13, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        "id": "E" + _alnum(ctx.urn, length=13, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+        "etag": _short_hash(ctx.urn, "etag", length=14).upper(),
     },
-    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": lambda ctx: {
-        "id": _uuid(ctx.urn),
-        "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:response-headers-policy/{_uuid(ctx.urn)}",
-    },
+    "aws:cloudfront/function:Function": _cloudfront_named("function"),
+    "aws:cloudfront/realtimeLogConfig:RealtimeLogConfig": _cloudfront_named("realtime-log-config"),
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": _uuid_id,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _response_headers_policy_state,
     "aws:lambda/layerVersion:LayerVersion": _layer_state,
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": lambda ctx: {
+        "arn": ctx.arn("logs", f"delivery-source:{ctx.inputs.get('name', ctx.name)}"),
+        "service": "cloudfront",
+    },
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": lambda ctx: {
+        "arn": ctx.arn("logs", f"delivery-destination:{ctx.inputs.get('name', ctx.name)}"),
+        "deliveryDestinationType": "S3",
+    },
+    "aws:cloudwatch/logDelivery:LogDelivery": lambda ctx: {
+        "id": _alnum(ctx.urn, length=16),
+        "arn": ctx.arn("logs", f"delivery:{_alnum(ctx.urn, length=16)}"),
+    },
+    "aws:wafv2/webAcl:WebAcl": _web_acl_state,
+    "aws:acm/certificate:Certificate": _certificate_state,
+    "aws:acm/certificateValidation:CertificateValidation": lambda ctx: {"id": str(ctx.inputs.get("certificateArn"))},
+    "aws:route53/record:Record": _record_state,
     "aws:s3/bucket:Bucket": _bucket_state,
     "aws:kinesis/stream:Stream": _named_arn("kinesis", "stream/{name}"),
     "aws:kinesis/streamConsumer:StreamConsumer": _stream_consumer_state,
@@ -581,6 +644,7 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
     from pulumi.runtime import mocks as pulumi_mocks
 
     providers_tags: dict[str, dict[str, str]] = {}
+    providers_region: dict[str, str] = {}  # a provider's own region (the edge tier's us-east-1 provider)
     engine_errors = snapshot.engine_errors
     invoked: set[str] = set()
     registration_lock = threading.Lock()
@@ -668,14 +732,17 @@ def _build_runtime(project: str, stack: str, region: str, snapshot: Snapshot) ->
             if isinstance(default_tags, str):
                 default_tags = json.loads(default_tags)
             providers_tags[urn] = dict(default_tags.get("tags") or {})
+            if inputs.get("region"):
+                providers_region[urn] = str(inputs["region"])
             return _uuid(urn), dict(inputs)
         name = _physical_name(token, request.name, inputs, urn)
-        ctx = _Ctx(region=region, name=name, inputs=inputs, urn=urn)
+        # A provider reference is `<provider urn>::<provider id>`.
+        provider_urn = str(request.provider).rsplit("::", 1)[0]
+        resource_region = str(inputs.get("region") or providers_region.get(provider_urn, region))
+        ctx = _Ctx(region=resource_region, name=name, inputs=inputs, urn=urn)
         extra = _STATE_BUILDERS.get(token, _generic_state)(ctx)
         state: dict[str, Any] = {**inputs, "name": name, **extra}
         if accepts_tags(token):
-            # A provider reference is `<provider urn>::<provider id>`.
-            provider_urn = str(request.provider).rsplit("::", 1)[0]
             state["tagsAll"] = {**providers_tags.get(provider_urn, {}), **(inputs.get("tags") or {})}
         resource_id = str(extra.get("id") or name)
         state.setdefault("id", resource_id)
@@ -838,7 +905,9 @@ def run_isolated(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run the program under mocks and print its snapshot as JSON.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.engine.mocks", description="Run the program under mocks and print its snapshot as JSON."
+    )
     parser.add_argument("stack")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
     parser.add_argument("--overrides", type=json.loads, default=None, help="JSON object of config keys")

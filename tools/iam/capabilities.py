@@ -185,6 +185,27 @@ def _ingest(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     )
 
 
+def _edge(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap("edge-logs.read", "read CloudFront's real-time log lines", "kinesis:GetRecords", t.edge_logs_stream_arn)
+    yield cap("edge-logs.put", "put a test log line on the edge-logs stream", "kinesis:PutRecord",
+              t.edge_logs_stream_arn)  # fmt: skip
+    yield cap("edge.code", "ship new code to the edge-log Lambda", "lambda:UpdateFunctionCode", t.edge_function_arn)
+    yield cap("edge.stop", "throttle the edge-log Lambda to zero", "lambda:PutFunctionConcurrency",
+              t.edge_function_arn)  # fmt: skip
+    yield cap("edge.logs", "read the edge-log Lambda's logs", "logs:FilterLogEvents",
+              stack.log_group_arn("edge-logs-logs"))  # fmt: skip
+    yield cap("edge-invalid.receive", "read the events the edge could not take, with reasons", "sqs:ReceiveMessage",
+              t.edge_invalid_events_queue_arn)  # fmt: skip
+    yield cap("edge-invalid.purge", "purge the invalid-events queue", "sqs:PurgeQueue", t.edge_invalid_events_queue_arn)
+    yield cap("edge-failed.receive", "read the edge-log batches that failed", "sqs:ReceiveMessage",
+              t.edge_failed_batches_queue_arn)  # fmt: skip
+    yield cap("edge.describe", "read the distribution's configuration", "cloudfront:GetDistributionConfig",
+              t.edge_distribution_arn)  # fmt: skip
+    yield cap("edge.reconfigure", "change the distribution (origins, WAF, logging)", "cloudfront:UpdateDistribution",
+              t.edge_distribution_arn)  # fmt: skip
+
+
 def _streaming(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     t = stack.targets
     yield cap("alerts.read", "read the alerts stream", "kinesis:GetRecords", t.alerts_stream_arn)
@@ -368,7 +389,7 @@ def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
 
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _streaming, _lake, _warehouse_capabilities, _cost, _live):
+    for tier in (_core, _ingest, _edge, _streaming, _lake, _warehouse_capabilities, _cost, _live):
         yield from tier(stack, cap)
 
 
@@ -380,6 +401,8 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     yield cap("events.read", "read the events stream", "kinesis:GetRecords", t.events_stream_arn)
     yield cap("api.invoke", "send an event through the API", "execute-api:Invoke", other.events_route)
     yield cap("ingest.code", "ship code to the ingest Lambda", "lambda:UpdateFunctionCode", t.ingest_function_arn)
+    yield cap("edge-logs.read", "read the real-time log lines", "kinesis:GetRecords", t.edge_logs_stream_arn)
+    yield cap("edge.code", "ship code to the edge-log Lambda", "lambda:UpdateFunctionCode", t.edge_function_arn)
     yield cap(
         "ingest.logs", "read the ingest Lambda's logs", "logs:FilterLogEvents", other.log_group_arn("ingest-logs")
     )

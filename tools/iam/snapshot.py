@@ -111,7 +111,7 @@ def _warehouse(snapshot: Snapshot) -> dict[str, str | None]:
 def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
     """The stack's resources as the access tier names them, read back from what the program registered."""
     platform = find(snapshot, "uba:platform:Platform")
-    provider = find(snapshot, "pulumi:providers:aws")
+    provider = find(snapshot, "pulumi:providers:aws", "aws")  # the program's own (the edge adds one in us-east-1)
     key_arn = arn_of(snapshot, "aws:kms/key:Key", "platform-key")
     if platform is None or provider is None or key_arn is None:
         raise ProgramError(f"stack {snapshot.stack}: no platform, provider or KMS key registered")
@@ -147,6 +147,11 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         athena_bizuser_workgroup_arn=arn_of(snapshot, ATHENA_WORKGROUP, "athena-workgroup-bizuser"),
         delivery_stream_arn=arn_of(snapshot, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"),
         api_access_log_group_arn=_access_log_destination(stage),
+        edge_logs_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "edge-logs-stream"),
+        edge_function_arn=arn_of(snapshot, "aws:lambda/function:Function", "edge-logs-function"),
+        edge_invalid_events_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "edge-invalid-events"),
+        edge_failed_batches_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "edge-logs-failed-batches"),
+        edge_distribution_arn=arn_of(snapshot, "aws:cloudfront/distribution:Distribution", "edge-distribution"),
         **_warehouse(snapshot),
         **_live(snapshot),
         budget_arn=arn_of(snapshot, "aws:budgets/budget:Budget"),

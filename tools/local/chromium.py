@@ -1,6 +1,7 @@
-"""Debian's Chromium, as the page tests and benchmarks launch it (Playwright drives this binary).
+"""Debian's Chromium, as the page tests, the local runners and the benchmarks launch it.
 
-`make setup` installs the `chromium` package; Playwright never downloads a browser of its own.
+`make setup` installs the `chromium` package; Playwright drives this binary through
+`executable_path` and never downloads a browser of its own.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import shutil
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
-# Headless, no sandbox (root in a container), and nothing that reaches out on its own.
+# Headless with a fresh profile, no sandbox (root in a container), a small /dev/shm is no limit,
+# and nothing that reaches out on its own.
 CHROMIUM_ARGS = [
+    "--headless",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",

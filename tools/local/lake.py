@@ -8,9 +8,11 @@ directory written here stands in for the bucket in tests and on a laptop.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -18,7 +20,7 @@ from urllib.parse import quote_plus
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lambdas.events import StoredColumn, stored_columns
+from lambdas.events import StoredColumn, parse_stream_timestamp, stored_columns
 from lambdas.partitions import sort_records
 from sql.lake import ARRIVAL_PARTITION_KEYS, EVENTS_PREFIX, PARTITION_KEYS, event_partition
 
@@ -35,10 +37,16 @@ def arrow_schema(columns: list[StoredColumn] | None = None) -> pa.Schema:
 
 
 def _parse_timestamp(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError(f"timestamp without an offset: {value!r}")
-    return moment.astimezone(UTC)
+    """A timestamp column's value: an aware datetime (built in Python) or the stream's text form.
+
+    Text is read exactly as Firehose's deserializer reads it (`lambdas.events.STREAM_TIMESTAMP`),
+    so a record Firehose would send to `errors/` is refused here too, not quietly converted.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp without an offset: {value!r}")
+        return value.astimezone(UTC)
+    return parse_stream_timestamp(value)
 
 
 def _row(record: Mapping[str, Any], columns: list[StoredColumn]) -> dict[str, Any]:
@@ -46,7 +54,10 @@ def _row(record: Mapping[str, Any], columns: list[StoredColumn]) -> dict[str, An
     for column in columns:
         value = record.get(column.wire_name)
         if value is not None and column.logical_type == "timestamp":
-            value = _parse_timestamp(value)
+            try:
+                value = _parse_timestamp(value)
+            except ValueError as error:
+                raise ValueError(f"record {record.get('eventId')!r}, {column.wire_name}: {error}") from None
         row[column.column_name] = value
     return row
 
@@ -73,6 +84,75 @@ def write_lake(root: Path, records: Iterable[Mapping[str, Any]], file_name: str 
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
         written.append(path)
     return written
+
+
+# Firehose names each object `<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<random>`, the time being when
+# it wrote the object; with Parquet conversion it adds `.parquet`.
+DELIVERY_STREAM_NAME = "uba-local-events"
+
+
+def delivery_file_name(stream_name: str, delivered_at: datetime, tag: str) -> str:
+    """An object name as Firehose gives it; `tag` stands for Firehose's random part (a UUID-shaped digest)."""
+    digest = hashlib.sha256(tag.encode("utf-8")).hexdigest()
+    random_part = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return f"{stream_name}-1-{delivered_at.astimezone(UTC):%Y-%m-%d-%H-%M-%S}-{random_part}.parquet"
+
+
+def deliver(
+    root: Path,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    delivery_window: timedelta = timedelta(hours=1),
+    stream_name: str = DELIVERY_STREAM_NAME,
+    on_object: Callable[[Path], object] = lambda path: None,
+) -> list[Path]:
+    """Write stream records under `root` as Firehose's deliveries would land them, in arrival order.
+
+    Records are buffered by `receivedAt` into windows of `delivery_window`; each window writes one
+    object per event-hour folder it holds (`events/year=…/hour=…/`, by `createdAt` in UTC), named
+    as Firehose names objects and with its modification time at the window's end, the moment the
+    object "arrived" (what the partition registrar and the warehouse's incremental refresh go by).
+    So an event received days after it happened lands in its old hour's folder, in a new object
+    that arrived late, exactly as in the bucket. Firehose's own buffer is at most 900 s; a longer
+    window only makes fewer, larger objects of the same rows.
+    """
+    if delivery_window <= timedelta(0):
+        raise ValueError(f"delivery_window must be positive, got {delivery_window}")
+    columns = stored_columns()
+    schema = arrow_schema(columns)
+    window_seconds = delivery_window.total_seconds()
+    batches: dict[tuple[datetime, str], list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        row = _row(record, columns)
+        received = row["received_at"]
+        if received is None:
+            raise ValueError(f"record {record.get('eventId')!r} has no receivedAt; a delivery needs one")
+        window_start = received.timestamp() // window_seconds * window_seconds
+        delivered_at = datetime.fromtimestamp(window_start + window_seconds, UTC) - timedelta(milliseconds=1)
+        batches[(delivered_at, event_partition(row["created_at"]))].append(row)
+
+    written: list[Path] = []
+    for (delivered_at, partition), rows in sorted(batches.items()):
+        directory = root / partition
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / delivery_file_name(stream_name, delivered_at, f"{partition}{delivered_at.isoformat()}")
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+        os.utime(path, (delivered_at.timestamp(), delivered_at.timestamp()))
+        written.append(path)
+        on_object(path)
+    return written
+
+
+def lake_days(root: Path) -> list[date]:
+    """The UTC days that have at least one events object under `root`, in order (from the folder names)."""
+    days = set()
+    for path in (root / EVENTS_PREFIX).glob("year=*/month=*/day=*/hour=*/*.parquet"):
+        parts = dict(part.split("=", 1) for part in path.parent.relative_to(root / EVENTS_PREFIX).parts)
+        try:
+            days.add(date(int(parts["year"]), int(parts["month"]), int(parts["day"])))
+        except (KeyError, ValueError):
+            continue  # not the layout's folder; nothing the queries would read either
+    return sorted(days)
 
 
 def events_glob(root: Path) -> str:

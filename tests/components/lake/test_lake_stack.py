@@ -270,10 +270,14 @@ def test_deployed_partition_query_files_an_event_under_its_utc_hour_like_the_loc
     )
 
 
-def test_a_record_without_created_at_gets_no_partition_key_and_so_goes_to_errors() -> None:
+@pytest.mark.parametrize("created_at", [None, "2026-03-01T20:15:00+08:00", "2026-02-30T00:00:00Z", 1772367300])
+def test_a_record_without_a_stream_timestamp_fails_the_partition_query_and_so_goes_to_errors(created_at: Any) -> None:
     s3 = firehose(run_stack("dev"))["extendedS3Configuration"]
-    # A null key fails Firehose's partitioning, which writes the record under the error prefix.
-    assert "None" in _deployed_partition(s3, {"eventId": "e-1", "action": "viewDoc"})
+    # A failed query fails Firehose's partitioning, which writes the record under the error prefix
+    # (rather than filing `+08:00` under the wrong UTC hour, or a day that does not exist).
+    record = {"eventId": "e-1", "action": "viewDoc", "createdAt": created_at}
+    with pytest.raises(ValueError, match=r"createdAt: not a stream timestamp \(UTC as YYYY-MM-DDTHH:MM:SS"):
+        _deployed_partition(s3, record)
 
 
 def test_firehose_converts_json_to_parquet_against_the_glue_table() -> None:

@@ -47,7 +47,10 @@ def test_both_stacks_carry_the_tier_and_export_its_addresses(run: StackRun) -> N
     assert live.parent == run.component("uba:platform:Platform").urn
     site = run.one(type_token(aws.cloudfront.Distribution), "site-distribution")
     http_api, push_api = run.one(API, "realtime-api"), run.one(API, "push-api")
-    assert run.outputs["live_dashboard_url"] == f"https://{site.state['domainName']}"
+    # Prod serves the page under its own name (its policy config refuses CloudFront's default certificate).
+    own_name = (site.inputs.get("aliases") or [site.state["domainName"]])[0]
+    assert run.outputs["live_dashboard_url"] == f"https://{own_name}"
+    assert bool(site.inputs.get("aliases")) == (run.stack == "prod")
     assert run.outputs["live_api_url"] == http_api.state["apiEndpoint"]
     assert run.outputs["live_push_url"] == f"{push_api.state['apiEndpoint']}/live"
     assert run.outputs["live_user_pool_id"] == run.one(POOL).state["id"]
@@ -206,6 +209,39 @@ def test_the_page_is_private_behind_cloudfront_with_a_strict_policy(run: StackRu
     assert key.inputs["enableKeyRotation"] is True
     encryption = run.one(type_token(aws.s3.BucketServerSideEncryptionConfiguration), "live-site-encryption")
     assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key.state["arn"]
+
+
+def test_every_request_to_the_page_is_logged_to_a_bucket_only_this_stacks_delivery_writes(run: StackRun) -> None:
+    distribution = run.one(type_token(aws.cloudfront.Distribution), "site-distribution")
+    source = run.one(type_token(aws.cloudwatch.LogDeliverySource), "site-log-source")
+    destination = run.one(type_token(aws.cloudwatch.LogDeliveryDestination), "site-log-destination")
+    delivery = run.one(type_token(aws.cloudwatch.LogDelivery), "site-log-delivery")
+    logs = run.one(type_token(aws.s3.Bucket), "live-site-logs-bucket")
+    # CloudFront's delivery sources live in us-east-1 whatever the stack's region.
+    assert {r.inputs["region"] for r in (source, destination, delivery)} == {"us-east-1"}
+    assert source.inputs["logType"] == "ACCESS_LOGS" and source.inputs["resourceArn"] == distribution.state["arn"]
+    assert destination.inputs["deliveryDestinationConfiguration"] == {"destinationResourceArn": logs.state["arn"]}
+    assert delivery.inputs["deliverySourceName"] == source.inputs["name"]
+    assert delivery.inputs["deliveryDestinationArn"] == destination.state["arn"]
+    only_this_source = {"aws:SourceArn": source.state["arn"]}
+    writes = [s for s in run.policy(run.one(type_token(aws.s3.BucketPolicy), "live-site-logs-policy"))["Statement"]
+              if s.get("Principal") == {"Service": "delivery.logs.amazonaws.com"}]  # fmt: skip
+    assert {s["Sid"] for s in writes} == {"LogDeliveryChecksTheBucket", "LogDeliveryWritesTheDashboardsAccessLogs"}
+    assert all(s["Condition"]["ArnLike"] == only_this_source for s in writes)
+    assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012" for s in writes)
+    key = run.one(type_token(aws.kms.Key), "site-key")
+    (encrypts,) = [s for s in run.policy(key)["Statement"] if s["Sid"] == "LogDeliveryEncryptsTheAccessLogs"]
+    assert encrypts["Condition"]["ArnLike"] == only_this_source
+    rules = run.one(type_token(aws.s3.BucketLifecycleConfiguration), "live-site-logs-lifecycle").inputs["rules"]
+    assert [r["expiration"]["days"] for r in rules if r["id"] == "access-logs"] == [90]
+
+
+def test_the_page_shares_the_edges_web_acl_where_the_edge_has_one(run: StackRun) -> None:
+    distribution = run.one(type_token(aws.cloudfront.Distribution), "site-distribution").inputs
+    acls = run.of_type(type_token(aws.wafv2.WebAcl))
+    assert distribution.get("webAclId") == (acls[0].state["arn"] if acls else None)
+    if run.stack == "prod":
+        assert acls, "prod's policy config requires a web ACL in front of every distribution"
 
 
 def test_the_pages_files_and_its_config_are_written_by_the_program(run: StackRun) -> None:

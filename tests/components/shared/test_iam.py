@@ -47,6 +47,11 @@ TRUST_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         "Amazon Data Firehose Developer Guide, 'Controlling access': the trust policy pins sts:ExternalId to "
         "the account ID",
     ),
+    "cloudfront.amazonaws.com": (
+        frozenset(),
+        "CloudFront Developer Guide, 'Real-time logs', IAM role: the role CloudFront writes real-time logs with "
+        "trusts cloudfront.amazonaws.com, no condition",
+    ),
     "redshift.amazonaws.com": (
         frozenset(),
         "Amazon Redshift Management Guide, 'Authorizing Amazon Redshift to access AWS services': the Spectrum "
@@ -87,6 +92,11 @@ RESOURCE_POLICY_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"AWS:SourceArn"}),
         "CloudFront Developer Guide, 'Restrict access to an Amazon S3 origin': the bucket policy and, for SSE-KMS "
         "objects, the key policy let cloudfront.amazonaws.com in only with AWS:SourceArn naming the distribution",
+    ),
+    "delivery.logs.amazonaws.com": (
+        frozenset({"aws:SourceAccount", "aws:SourceArn"}),
+        "CloudWatch Logs User Guide, 'Logs sent to Amazon S3' and 'Amazon S3 bucket server-side encryption': the "
+        "bucket policy and the key policy let log delivery in only for the account's delivery sources",
     ),
     "costalerts.amazonaws.com": (
         frozenset({"aws:SourceAccount"}),

@@ -749,7 +749,7 @@ def test_a_dropped_schedule_invocation_alarms_the_ops_topic(dev: StackRun) -> No
 def test_every_warehouse_resource_is_tagged_and_parented_under_the_warehouse(dev: StackRun) -> None:
     warehouse = dev.one(WAREHOUSE)
     descendants = {r.urn for r in dev.children(warehouse, recursive=True)}
-    tags = json.loads(dev.one("pulumi:providers:aws").inputs["defaultTags"])["tags"]
+    tags = json.loads(dev.one("pulumi:providers:aws", "aws").inputs["defaultTags"])["tags"]
     assert len(descendants) > 20
     for resource in dev.custom():
         if resource.urn not in descendants:
