@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access import Access, AccessArgs, AccessTargets
+from components.bi import Bi, BiArgs, LakeSource, WarehouseNetwork, WarehouseSource
 from components.core import Core, CoreArgs
 from components.cost import Cost, CostArgs, ops_topic_publishers
 from components.edge import Edge, EdgeArgs
@@ -28,6 +29,7 @@ from components.shared.dashboard import Widget
 from components.shared.tier import Tier, merge_declarations
 from components.streaming import Streaming, StreamingArgs
 from components.warehouse import Warehouse, WarehouseArgs
+from components.warehouse.network import REDSHIFT_PORT
 from settings import Settings
 
 
@@ -58,6 +60,7 @@ class Platform(pulumi.ComponentResource):
     streaming: Streaming | None = None
     lake: Lake | None = None
     warehouse: Warehouse | None = None
+    bi: Bi | None = None
     observability: Observability | None = None
     cost: Cost | None = None
     access: Access | None = None
@@ -115,6 +118,9 @@ class Platform(pulumi.ComponentResource):
                 streaming.results_index_name, _given(args.jwt_layer), settings.platform.kms_deletion_window_days,
                 self.edge.edge.web_acl.arn if self.edge and self.edge.edge.web_acl else None,
             ))  # fmt: skip
+        if settings.bi.enabled:
+            self.bi = self._tier(Bi, "bi", _bi_args(settings, context, _upstream(self.warehouse, "warehouse"),
+                                                    _upstream(self.lake, "lake")))  # fmt: skip
         # After every tier with alarms and widgets: the dashboard shows all of them.
         if settings.observability.dashboard:
             widgets = self._widgets()
@@ -156,6 +162,37 @@ _Upstream = TypeVar("_Upstream")
 def _upstream(tier: _Upstream | None, name: str) -> _Upstream:
     assert tier is not None, f"settings refuse a tier that reads the {name} tier while it is switched off"
     return tier
+
+
+def _bi_args(settings: Settings, context: StackContext, warehouse: Warehouse, lake: Lake) -> BiArgs:
+    """What QuickSight reads: the warehouse (privately) and the lake, as those tiers built them."""
+    refresh = settings.warehouse.refresh
+    return BiArgs(
+        settings=settings.bi,
+        context=context,
+        tags=settings.platform.tags,
+        warehouse=WarehouseSource(
+            host=warehouse.endpoint.apply(lambda endpoint: endpoint.rsplit(":", 1)[0]),
+            port=REDSHIFT_PORT,
+            database=warehouse.database_name,
+            admin_secret_arn=warehouse.admin_secret_arn,
+            cluster_identifier=warehouse.cluster_identifier,
+        ),
+        network=WarehouseNetwork(
+            vpc_id=warehouse.vpc_id,
+            subnet_ids=warehouse.subnet_ids,
+            security_group_id=warehouse.security_group_id,
+            port=REDSHIFT_PORT,
+        ),
+        lake=LakeSource(
+            bucket_arn=lake.lake_bucket.arn,
+            results_bucket_name=lake.results_bucket.name,
+            results_bucket_arn=lake.results_bucket.arn,
+            glue_database_name=lake.glue_database.name,
+            bytes_scanned_cutoff=settings.lake.athena_bytes_scanned_cutoff,
+        ),
+        conversion_actions=(refresh.conversion_from_action, refresh.conversion_to_action),
+    )
 
 
 _Given = TypeVar("_Given")

@@ -36,6 +36,7 @@ from settings.base import (
     TierSettings,
     VpcId,
 )
+from settings.bi import BiSettings
 from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
 from settings.edge import EdgeSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
@@ -49,6 +50,7 @@ __all__ = [
     "PROJECT",
     "TIER_KEYS",
     "AnomalyDetectionSettings",
+    "BiSettings",
     "BudgetSettings",
     "CostSettings",
     "DevAccess",
@@ -62,7 +64,19 @@ __all__ = [
     "overlapping_prefixes",
 ]
 
-TIER_KEYS = ("platform", "ingest", "edge", "streaming", "lake", "warehouse", "access", "observability", "cost", "live")
+TIER_KEYS = (
+    "platform",
+    "ingest",
+    "edge",
+    "streaming",
+    "lake",
+    "warehouse",
+    "bi",
+    "access",
+    "observability",
+    "cost",
+    "live",
+)
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
 
@@ -587,6 +601,7 @@ class Settings(Model):
     warehouse: WarehouseSettings
     access: AccessSettings
     observability: ObservabilitySettings = ObservabilitySettings()
+    bi: BiSettings = Field(default_factory=lambda: BiSettings.model_validate({"enabled": False}))
     cost: CostSettings = Field(default_factory=lambda: CostSettings.model_validate({"enabled": False}))
     """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
     live: LiveSettings = LiveSettings()
@@ -606,6 +621,8 @@ class Settings(Model):
                 raise ValueError("access.staff: a production stack must name at least one admin")
             if self.access.dev_access != "read_only":
                 raise ValueError("access.dev_access: must be read_only in a production stack")
+        if self.bi.enabled:
+            self._check_bi()
         tags = self.platform.tags
         if self.cost.enabled and self.cost.allocation_tag not in tags:
             raise ValueError(
@@ -634,6 +651,32 @@ class Settings(Model):
             if address in seen:
                 raise ValueError(f"access.staff: {member.user} and {seen[address]} share the email {member.email}")
             seen[address] = member.user
+
+    def _check_bi(self) -> None:
+        for tier in ("warehouse", "lake"):
+            if not getattr(self, tier).enabled:
+                raise ValueError(f"bi.enabled: needs the {tier} tier (the dashboards read it), but {tier} is off")
+        if not self.access.enabled:
+            return  # the people's IAM users are then managed elsewhere
+        staff = {member.user.lower(): member for member in self.access.staff}
+        for person in self.bi.people:
+            member = staff.get(person.user.lower())
+            if member is None:
+                raise ValueError(
+                    f"bi.people: {person.user} is not in access.staff; QuickSight registers IAM users the stack "
+                    f"file lists there"
+                )
+            allowed = BI_GROUPS[person.role]
+            if not set(member.groups) & set(allowed):
+                raise ValueError(
+                    f"bi.people: {person.user} is a BI {person.role}, so must be in access.staff group "
+                    f"{' or '.join(allowed)}, but is in {', '.join(member.groups)}"
+                )
+
+
+# The staff groups whose members may be BI readers or authors: the bizUser group opens the dashboard
+# (components/access/policies.py, `open_bi_dashboard`); authors may also be developers.
+BI_GROUPS: dict[str, tuple[Persona, ...]] = {"reader": ("bizUser",), "author": ("bizUser", "dev")}
 
 
 def load_settings(raw: Mapping[str, Any], stack: str = "?") -> Settings:

@@ -50,7 +50,8 @@ def placeholder_reason(path: str, value: str) -> str | None:
     host = reserved_domain(value)
     if host is not None:
         return f"at {host}, a domain reserved for examples that delivers nowhere: replace it with a real address"
-    if re.search(r"(^|\.)staff\[\d+\]\.user$", path) and value in EXAMPLE_STAFF:
+    # Staff, the BI tier's people, and the QuickSight admin it names, are all people of the access roster.
+    if re.search(r"(^|\.)(staff|people)\[\d+\]\.user$|(^|\.)quicksight\.admin$", path) and value in EXAMPLE_STAFF:
         return "one of the example people the stack files ship with: replace it with your staff, or remove the entry"
     return None
 

@@ -15,6 +15,7 @@ import pulumi
 import pytest
 
 from components.access import Access
+from components.bi import Bi
 from components.core import Core
 from components.edge import Edge
 from components.ingest import Ingest
@@ -25,7 +26,7 @@ from components.streaming import Streaming
 from components.warehouse import Warehouse
 from tools.engine.mocks import PROJECT_DIR
 
-TIERS = (Core, Ingest, Edge, Streaming, Lake, Warehouse, Observability, Access)
+TIERS = (Core, Ingest, Edge, Streaming, Lake, Warehouse, Bi, Observability, Access)
 CONFIG = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())
 PACKAGES = tuple(CONFIG["tool"]["importlinter"]["root_packages"])  # what the import graph is built from
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
@@ -37,7 +38,7 @@ def test_every_tier_is_a_component_that_keeps_the_tier_contract(tier: type) -> N
     assert issubclass(tier, Tier), f"{tier.__name__} lacks stack_outputs, dashboard_widgets or access_targets"
 
 
-@pytest.mark.parametrize("package", ["edge", "streaming", "lake", "warehouse", "access"])
+@pytest.mark.parametrize("package", ["edge", "streaming", "lake", "warehouse", "bi", "access"])
 def test_a_tier_package_exports_its_component_and_its_args(package: str) -> None:
     module = importlib.import_module(f"components.{package}")
     exported = set(module.__all__)

@@ -38,6 +38,7 @@ def test_the_variants_cover_each_tier_switch_and_both_warehouse_modes(runs: dict
     assert "aws:redshift/cluster:Cluster" in {r.type for r in runs["dev with a provisioned warehouse"].resources}
     assert "aws:ec2/vpc:Vpc" not in {r.type for r in runs["dev in an existing VPC"].resources}
     assert "aws:apigateway/apiKey:ApiKey" not in {r.type for r in runs["dev with IAM ingest auth"].resources}
+    assert "aws-native:quicksight:Dashboard" in {r.type for r in runs["dev with BI on"].resources}
     switched_off = {
         "dev with streaming off": "aws:kinesisanalyticsv2/application:Application",
         "dev with the lake and warehouse off": "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",

@@ -30,7 +30,7 @@ from matplotlib import dates as mdates
 from matplotlib import ticker
 from matplotlib.figure import Figure
 
-ChartKind = Literal["line", "bar", "barh"]
+ChartKind = Literal["line", "bar", "barh", "heatmap"]
 PALETTE = ("#2b6cb0", "#dd6b20", "#38a169", "#805ad5", "#d53f8c", "#718096")
 # Typed loosely: matplotlib types rcParams keys as one long Literal.
 _RC: Any = {
@@ -97,21 +97,52 @@ def _figure(chart: Chart) -> Figure:
         figure = Figure(figsize=chart.size, layout="constrained")
         axes = figure.subplots()
         _draw(axes, chart)
-        if chart.kind != "line":  # grid lines across the bars' length only
+        if chart.kind == "heatmap":
+            axes.grid(False)
+        elif chart.kind != "line":  # grid lines across the bars' length only
             axes.grid(False)
             axes.grid(True, axis="y" if chart.kind == "bar" else "x")
         axes.set_title(chart.title, loc="left", fontsize=10, fontweight="bold")
         axes.set_xlabel(chart.x_label)
         axes.set_ylabel(chart.y_label)
-        if chart.percent:
+        if chart.percent and chart.kind != "heatmap":
             target = axes.xaxis if chart.kind == "barh" else axes.yaxis
             target.set_major_formatter(ticker.PercentFormatter(xmax=1.0, decimals=0))
-        if len(chart.series) > 1:
+        if len(chart.series) > 1 and chart.kind != "heatmap":
             axes.legend(frameon=False, loc="best")
     return figure
 
 
+def _cell_value(value: float | int | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _draw_heatmap(axes: Any, chart: Chart) -> None:
+    """One column per series (its name labels it), one row per x value; each cell shows its value."""
+    rows = [str(value) for value in chart.series[0].x]
+    for series in chart.series:
+        if [str(value) for value in series.x] != rows:
+            raise ValueError(f"chart {chart.title!r}: heat map series must share their x values")
+    cells = [[_cell_value(s.y[row]) for s in chart.series] for row in range(len(rows))]
+    image = axes.imshow(cells, aspect="auto", cmap="Blues", vmin=0, interpolation="nearest")
+    axes.set_xticks(range(len(chart.series)), [series.name for series in chart.series])
+    axes.set_yticks(range(len(rows)), rows)
+    known = [value for row in cells for value in row if value == value]
+    middle = (max(known) / 2) if known else 0
+    for row_index, row in enumerate(cells):
+        for column_index, value in enumerate(row):
+            if value == value:  # not NaN: a cell with a value
+                text = f"{value:.0%}" if chart.percent else f"{value:g}"
+                color = "white" if value > middle else "#1a202c"
+                axes.text(column_index, row_index, text, ha="center", va="center", fontsize=7, color=color)
+    formatter = ticker.PercentFormatter(xmax=1.0, decimals=0) if chart.percent else None
+    axes.figure.colorbar(image, ax=axes, format=formatter, shrink=0.8)
+
+
 def _draw(axes: Any, chart: Chart) -> None:
+    if chart.kind == "heatmap":
+        _draw_heatmap(axes, chart)
+        return
     if chart.kind == "line":
         for index, series in enumerate(chart.series):
             x = list(series.x) if _is_dates(series.x) else [str(value) for value in series.x]

@@ -224,6 +224,11 @@ class AccessTargets(Generic[V]):
     site_distribution_arn: V | None = None
     site_headers_policy_arn: V | None = None  # the page's Content-Security-Policy and other headers
     site_key_arn: V | None = None  # encrypts the page's files; CloudFront may decrypt
+    # bi
+    bi_dashboard_arn: V | None = None  # the QuickSight dashboard
+    bi_namespace: V | None = None  # the QuickSight namespace its users live in
+    bi_identity_region: V | None = None  # the account's QuickSight identity region (users' ARNs)
+    bi_athena_workgroup_arn: V | None = None  # QuickSight's own workgroup (no staff group queries in it)
     # cost
     budget_arn: V | None = None  # the stack's AWS Budgets budget
     # every tier: each alarm and log group of the stack, by exact ARN
@@ -644,7 +649,11 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
         deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [t.delivery_stream_arn]),
-        deny("DenyChangingTheWorkgroup", WORKGROUP_GUARDRAIL_ACTIONS, athena_workgroup_arns(t).values()),
+        deny(
+            "DenyChangingTheWorkgroup",
+            WORKGROUP_GUARDRAIL_ACTIONS,
+            [*athena_workgroup_arns(t).values(), t.bi_athena_workgroup_arn],
+        ),
         deny("DenyChangingTheRealtimeTable", TABLE_GUARDRAIL_ACTIONS, [t.results_table_arn]),
         deny("DenyChangingTheServerlessWarehouse", SERVERLESS_GUARDRAIL_ACTIONS, [serverless]),
         deny("DenyChangingTheCluster", CLUSTER_GUARDRAIL_ACTIONS, [cluster]),
@@ -686,6 +695,28 @@ def dev_build(t: AccessTargets[str]) -> list[Statement]:
         allow("UseTheKeyForDevData", ["kms:Decrypt", "kms:GenerateDataKey"],
               [t.kms_key_arn if streams(t) or lake or t.results_table_arn else None],
               condition=_via(t, "kinesis", "s3", "dynamodb", *(["sqs"] if t.edge_invalid_events_queue_arn else []))),
+    )  # fmt: skip
+
+
+def quicksight_user_arn(t: AccessTargets[str], user: str) -> str | None:
+    """A QuickSight user of the stack's namespace (IAM users register under their IAM user name)."""
+    if t.bi_identity_region is None or t.bi_namespace is None:
+        return None
+    return f"arn:{PARTITION}:quicksight:{t.bi_identity_region}:{t.account_id}:user/{t.bi_namespace}/{user}"
+
+
+def open_bi_dashboard(t: AccessTargets[str]) -> list[Statement]:
+    """Business users open the QuickSight dashboard, in the console or through an embed URL of their own.
+
+    What they then see is QuickSight's business: the dashboard's permissions (the BI readers and
+    authors groups) and the datasets' row-level security by business line. No QuickSight
+    administration, user or group action is granted to any staff group.
+    """
+    return statements(
+        allow("OpenTheBiDashboard", ["quicksight:DescribeDashboard", "quicksight:ListDashboardVersions"],
+              [t.bi_dashboard_arn]),
+        allow("EmbedTheBiDashboardAsOneself", ["quicksight:GenerateEmbedUrlForRegisteredUser"],
+              [quicksight_user_arn(t, "${aws:username}") if t.bi_dashboard_arn else None]),
     )  # fmt: skip
 
 
@@ -740,6 +771,7 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
                    op_guardrails(t)),
         PolicySpec("bizuser", "Realtime results, dashboards and warehouse connections for analysts",
                    ("bizUser",), [*realtime_read(t), *dashboards_read(t), *query_warehouse(t)]),
+        PolicySpec("bizuser-bi", "Open the QuickSight dashboard", ("bizUser",), open_bi_dashboard(t)),
     ]  # fmt: skip
     if dev_access == "builder":
         specs.append(PolicySpec("dev-build", "Send test events, ship Lambda code, read and write dev data",

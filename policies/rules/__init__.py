@@ -16,6 +16,7 @@ from . import (
     network,
     notifications,
     protection,
+    quicksight,
     storage,
     streaming,
     tagging,
@@ -38,6 +39,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *tagging.POLICIES,
     *ingress.POLICIES,
     *web.POLICIES,
+    *quicksight.POLICIES,
     *notifications.POLICIES,
     *cost.POLICIES,
 ]

@@ -20,6 +20,8 @@ DISTSTYLE ALL;
 --   'event'  event days whose events changed (dwd_events, dwm_user_daily)
 --   'kpi'    days whose dws_daily_kpis row was recomputed
 --   'cohort' cohort days whose dws_retention rows were recomputed
+--   'line'   days whose dwm_user_biz_daily rows were recomputed
+--   'line_cohort'  cohort days whose dws_biz_retention rows were recomputed
 CREATE TABLE IF NOT EXISTS etl_refresh_days (
     scope VARCHAR(16) NOT NULL,
     affected_day DATE NOT NULL

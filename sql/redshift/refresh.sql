@@ -261,5 +261,112 @@ WHERE u.first_seen_day IN (SELECT affected_day FROM etl_refresh_days WHERE scope
     AND DATEADD(DAY, offsets.days_after, u.first_seen_day) <= CAST(s.watermark AS DATE)
 GROUP BY u.first_seen_day, offsets.days_after;
 
--- 15. Stamp the run.
+-- 15. Line days to rebuild in dwm_user_biz_daily: the event days, and any day of the warehouse
+--     the line model has no row for (it was added to a warehouse that already held days: the
+--     first refresh after that upgrade backfills them once, and finds none missing afterwards).
+INSERT INTO etl_refresh_days (scope, affected_day)
+SELECT 'line', r.affected_day
+FROM etl_refresh_days AS r
+WHERE r.scope = 'event'
+UNION
+SELECT 'line', k.event_day
+FROM dws_daily_kpis AS k
+WHERE NOT EXISTS (SELECT 1 FROM dwm_user_biz_daily AS b WHERE b.event_day = k.event_day);
+
+-- 16. DWM by business line for the line days, from dwd_events and dim_user (rebuilt above).
+DELETE FROM dwm_user_biz_daily
+WHERE event_day IN (SELECT affected_day FROM etl_refresh_days WHERE scope = 'line');
+
+INSERT INTO dwm_user_biz_daily (
+    event_day, biz_id, user_id, events, error_events, conversion_started, converted, new_user
+)
+SELECT
+    activity.event_day,
+    activity.biz_id,
+    activity.user_id,
+    activity.events,
+    activity.error_events,
+    CASE WHEN started.user_id IS NULL THEN 0 ELSE 1 END,
+    COALESCE(started.converted, 0),
+    CASE WHEN u.first_seen_day = activity.event_day THEN 1 ELSE 0 END
+FROM (
+    SELECT
+        d.event_day,
+        d.biz_id,
+        d.user_id,
+        COUNT(*) AS events,
+        SUM(CASE WHEN d.is_error THEN 1 ELSE 0 END) AS error_events
+    FROM dwd_events AS d
+    WHERE d.event_day IN (SELECT affected_day FROM etl_refresh_days WHERE scope = 'line')
+    GROUP BY d.event_day, d.biz_id, d.user_id
+) AS activity
+INNER JOIN dim_user AS u ON u.user_id = activity.user_id
+LEFT JOIN (
+    SELECT
+        first_step.event_day,
+        first_step.biz_id,
+        first_step.user_id,
+        MAX(CASE WHEN second_step.event_id IS NULL THEN 0 ELSE 1 END) AS converted
+    FROM (
+        SELECT d.event_day, d.biz_id, d.user_id, MIN(d.created_at) AS first_at
+        FROM dwd_events AS d
+        WHERE d.action = '{{conversion_from_action}}'
+            AND d.event_day IN (SELECT affected_day FROM etl_refresh_days WHERE scope = 'line')
+        GROUP BY d.event_day, d.biz_id, d.user_id
+    ) AS first_step
+    LEFT JOIN dwd_events AS second_step
+        ON second_step.user_id = first_step.user_id
+        AND second_step.event_day = first_step.event_day
+        AND second_step.biz_id = first_step.biz_id
+        AND second_step.action = '{{conversion_to_action}}'
+        AND second_step.created_at >= first_step.first_at
+    GROUP BY first_step.event_day, first_step.biz_id, first_step.user_id
+) AS started
+    ON started.event_day = activity.event_day
+    AND started.biz_id = activity.biz_id
+    AND started.user_id = activity.user_id;
+
+-- 17. A changed user's first day may have moved to or from a day not rebuilt above.
+UPDATE dwm_user_biz_daily
+SET new_user = CASE WHEN dwm_user_biz_daily.event_day = u.first_seen_day THEN 1 ELSE 0 END
+FROM dim_user AS u
+WHERE u.user_id = dwm_user_biz_daily.user_id
+    AND u.user_id IN (SELECT user_id FROM etl_changed_users);
+
+-- 18. Line cohorts to rebuild: the cohorts of step 14, and any cohort the line model lacks
+--     (backfilled once after an upgrade, as in step 15).
+INSERT INTO etl_refresh_days (scope, affected_day)
+SELECT 'line_cohort', r.affected_day
+FROM etl_refresh_days AS r
+WHERE r.scope = 'cohort'
+UNION
+SELECT 'line_cohort', kept.cohort_day
+FROM dws_retention AS kept
+WHERE NOT EXISTS (SELECT 1 FROM dws_biz_retention AS b WHERE b.cohort_day = kept.cohort_day);
+
+-- 19. DWS retention by business line: the new users of each line on cohort_day (new_user = 1),
+--     and who of them was active in the same line days_after later.
+DELETE FROM dws_biz_retention
+WHERE cohort_day IN (SELECT affected_day FROM etl_refresh_days WHERE scope = 'line_cohort');
+
+INSERT INTO dws_biz_retention (cohort_day, biz_id, days_after, cohort_users, retained_users)
+SELECT
+    first_day.event_day,
+    first_day.biz_id,
+    offsets.days_after,
+    COUNT(*),
+    COUNT(returned.user_id)
+FROM dwm_user_biz_daily AS first_day
+CROSS JOIN (SELECT 1 AS days_after UNION ALL SELECT 7 UNION ALL SELECT 30) AS offsets
+CROSS JOIN etl_refresh_state AS s
+LEFT JOIN dwm_user_biz_daily AS returned
+    ON returned.user_id = first_day.user_id
+    AND returned.biz_id = first_day.biz_id
+    AND returned.event_day = DATEADD(DAY, offsets.days_after, first_day.event_day)
+WHERE first_day.new_user = 1
+    AND first_day.event_day IN (SELECT affected_day FROM etl_refresh_days WHERE scope = 'line_cohort')
+    AND DATEADD(DAY, offsets.days_after, first_day.event_day) <= CAST(s.watermark AS DATE)
+GROUP BY first_day.event_day, first_day.biz_id, offsets.days_after;
+
+-- 20. Stamp the run.
 UPDATE etl_refresh_state SET refreshed_at = GETDATE();

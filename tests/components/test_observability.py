@@ -26,18 +26,36 @@ REQUIRED_DIMENSIONS: dict[str, set[str]] = {
     "AWS/Scheduler": {"ScheduleGroup"},
     "AWS/States": {"StateMachineArn"},
     "AWS/CloudFront": {"Region"},  # CloudFront's metrics are global: Region=Global, in us-east-1
+    # QuickSight reports per dashboard (DashboardId) and per SPICE dataset (DatasetId): one of them, always.
+    "AWS/QuickSight": set(),
 }
 # Where each namespace's metrics are: CloudFront publishes to us-east-1 only, everything else is the stack's region.
 METRICS_REGION = {"AWS/CloudFront": "us-east-1"}
 # The platform's own metrics (Powertools, one namespace per stack) name the function's service.
 CUSTOM_DIMENSIONS = {"service"}
+# Namespaces whose metrics each carry one of several identifying dimensions.
+# API Gateway names a REST API's metrics by ApiName, an HTTP or WebSocket API's by ApiId.
+ONE_OF_DIMENSIONS: dict[str, set[str]] = {
+    "AWS/QuickSight": {"DashboardId", "DatasetId"},
+    "AWS/ApiGateway": {"ApiName", "ApiId"},
+}
 
 
 def physical_names(run: StackRun) -> set[str]:
     """Every name a resource is known by in AWS (what a dimension value must match)."""
     names: set[str] = {"Global"}  # the Region of every CloudFront metric
     for resource in run.custom():
-        for key in ("name", "stageName", "workgroupName", "clusterIdentifier", "dashboardName", "bucket", "groupName"):
+        for key in (
+            "name",
+            "stageName",
+            "workgroupName",
+            "clusterIdentifier",
+            "dashboardName",
+            "bucket",
+            "groupName",
+            "dataSetId",
+            "dashboardId",
+        ):
             value = resource.state.get(key)
             if isinstance(value, str):
                 names.add(value)
@@ -49,10 +67,6 @@ def physical_names(run: StackRun) -> set[str]:
         if isinstance(service, str):
             names.add(service)
     return names
-
-
-def identifies_the_api(namespace: str, dimensions: set[str]) -> bool:
-    return namespace != "AWS/ApiGateway" or bool({"ApiName", "ApiId"} & dimensions)
 
 
 def region_of(arn: str) -> str:
@@ -86,7 +100,7 @@ def test_every_alarm_has_its_metric_dimensions_pointing_at_real_resources_and_no
         for metric in metrics:
             required = REQUIRED_DIMENSIONS.get(metric["namespace"], CUSTOM_DIMENSIONS)
             assert required <= set(metric["dimensions"]), f"{alarm.name}: {metric['dimensions']} lacks {required}"
-            assert identifies_the_api(metric["namespace"], set(metric["dimensions"])), alarm.name
+            assert set(metric["dimensions"]) & ONE_OF_DIMENSIONS.get(metric["namespace"], set(metric["dimensions"]))
             for key, value in metric["dimensions"].items():
                 assert value in names, f"{alarm.name}: dimension {key}={value} names no resource of the stack"
 
@@ -115,7 +129,7 @@ def test_dashboard_metric_widgets_watch_the_real_resources() -> None:
             namespace, _metric, *dimensions = line
             pairs = dict(zip(dimensions[::2], dimensions[1::2], strict=True))
             assert REQUIRED_DIMENSIONS.get(namespace, CUSTOM_DIMENSIONS) <= set(pairs), line
-            assert identifies_the_api(namespace, set(pairs)), line
+            assert set(pairs) & ONE_OF_DIMENSIONS.get(namespace, set(pairs)), line
             assert all(value in names for value in pairs.values()), line
 
 

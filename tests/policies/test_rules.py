@@ -147,6 +147,12 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "cloudfront-security-headers": ({"bad-distribution", "bad-headers"}, "components.live"),
     "apigatewayv2-route-authorized": ({"bad-open-route", "bad-connect-route"}, "authorization_type='JWT'"),
     "apigatewayv2-jwt-authorizer-audience": ({"bad-jwt-authorizer"}, "audiences=[the app client's id]"),
+    "quicksight-data-source-private": ({"bad-public-password-source"}, "vpc_connection_properties="),
+    "quicksight-data-source-no-password": ({"bad-public-password-source"}, "secret_arn="),
+    "quicksight-data-source-tls": ({"bad-public-password-source"}, "disable_ssl=False"),
+    "quicksight-dataset-row-level-security": ({"bad-open-dataset", "bad-disabled-rls-dataset"}, "status='ENABLED'"),
+    "quicksight-no-admin": ({"bad-admin"}, "user_role='READER' or 'AUTHOR'"),
+    "quicksight-not-public": ({"bad-public-password-source"}, "never '*'"),
     # A notification AWS would drop: the topic policy or the key policy does not admit the publishing service.
     "sns-topic-publishers-allowed": (
         {"bad-budget-closed-topic", "bad-alarm-managed-key", "bad-anomaly-subscription"},
@@ -284,6 +290,12 @@ ON_REAL_STACKS = [
             "cloudfront-web-acl",
         )
     ),
+    ("quicksight-data-source-private", type_token(aws.quicksight.DataSource)),
+    ("quicksight-data-source-no-password", type_token(aws.quicksight.DataSource)),
+    ("quicksight-data-source-tls", type_token(aws.quicksight.DataSource)),
+    ("quicksight-dataset-row-level-security", type_token(aws.quicksight.DataSet)),
+    ("quicksight-no-admin", type_token(aws.quicksight.User)),
+    ("quicksight-not-public", "aws-native:quicksight:Dashboard"),
     ("sns-topic-publishers-allowed", type_token(aws.cloudwatch.MetricAlarm)),
     ("sns-topic-publishers-allowed", type_token(aws.costexplorer.AnomalySubscription)),
     ("budget-notifies", type_token(aws.budgets.Budget)),

@@ -46,7 +46,7 @@ def test_an_extra_tag_may_mark_the_stacks_costs() -> None:
          "actual_alert_percent, forecast_alert_percent"),
         ({"cst": {"budget": {"monthly_usd": 5}}},
          "uba:cst: unknown section; did you mean uba:cost? Sections: uba:platform, uba:ingest, uba:edge, "
-         "uba:streaming, uba:lake, uba:warehouse, uba:access, uba:observability, uba:cost, uba:live"),
+         "uba:streaming, uba:lake, uba:warehouse, uba:access, uba:observability, uba:bi, uba:cost, uba:live"),
         # Switched off, the tier needs nothing else, but what is left in place is still checked.
         ({"cost": {"enabled": False, "budget": {"monthly_usd": 0}}}, "cost.budget.monthly_usd: must be > 0.0, got 0"),
         ({"cost.anomaly_detection.alert_above_usd": -1},

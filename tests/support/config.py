@@ -56,3 +56,8 @@ def provisioned_warehouse() -> dict[str, Any]:
     warehouse = {k: v for k, v in load_stack_config("dev")["uba:warehouse"].items() if k != "serverless"}
     warehouse |= {"mode": "provisioned", "provisioned": {"node_type": "ra3.large", "number_of_nodes": 1}}
     return {"uba:warehouse": warehouse}
+
+
+def bi_on(stack: str = "dev") -> dict[str, Any]:
+    """The stack's BI section switched on (dev keeps it off: QuickSight costs per user and needs a subscription)."""
+    return {"uba:bi": {**copy.deepcopy(load_stack_config(stack)["uba:bi"]), "enabled": True}}

@@ -391,6 +391,71 @@ for rule_name, cidr in (("good-office-ingress", "203.0.113.0/24"), ("good-vpn-in
         rule_name, security_group_id=clients_group.id, ip_protocol="tcp", from_port=5439, to_port=5439,
         cidr_ipv4=cidr, opts=plain,
     )  # fmt: skip
+# --- QuickSight (quicksight-*) ---------------------------------------------------------------------------
+QS = f"arn:aws:quicksight:{REGION}:{ACCOUNT}"
+SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:redshift!uba-test-admin-AbCdEf"
+redshift_parameters = aws.quicksight.DataSourceParametersArgs(
+    redshift=aws.quicksight.DataSourceParametersRedshiftArgs(database="analytics", host="wh.example", port=5439)
+)
+aws.quicksight.DataSource(
+    "good-warehouse-source", data_source_id="good-warehouse", name="good", type="REDSHIFT",
+    parameters=redshift_parameters, credentials=aws.quicksight.DataSourceCredentialsArgs(secret_arn=SECRET),
+    vpc_connection_properties=aws.quicksight.DataSourceVpcConnectionPropertiesArgs(
+        vpc_connection_arn=f"{QS}:vpcConnection/uba-test-bi"),
+    ssl_properties=aws.quicksight.DataSourceSslPropertiesArgs(disable_ssl=False), opts=plain,
+)  # fmt: skip
+aws.quicksight.DataSource(
+    "bad-public-password-source", data_source_id="bad-warehouse", name="bad", type="REDSHIFT",
+    parameters=redshift_parameters,
+    credentials=aws.quicksight.DataSourceCredentialsArgs(
+        credential_pair=aws.quicksight.DataSourceCredentialsCredentialPairArgs(username="admin", password="hunter2")),
+    ssl_properties=aws.quicksight.DataSourceSslPropertiesArgs(disable_ssl=True),
+    permissions=[aws.quicksight.DataSourcePermissionArgs(principal="*", actions=["quicksight:DescribeDataSource"])],
+    opts=plain,
+)  # fmt: skip
+aws.quicksight.DataSource(
+    "good-athena-source", data_source_id="good-athena", name="athena", type="ATHENA",
+    parameters=aws.quicksight.DataSourceParametersArgs(
+        athena=aws.quicksight.DataSourceParametersAthenaArgs(work_group="uba-test-analytics-bi")),
+    opts=plain,
+)  # fmt: skip
+probe_table = aws.quicksight.DataSetPhysicalTableMapArgs(
+    physical_table_map_id="t",
+    relational_table=aws.quicksight.DataSetPhysicalTableMapRelationalTableArgs(
+        data_source_arn=f"{QS}:datasource/good-warehouse", name="dwm_user_biz_daily",
+        input_columns=[aws.quicksight.DataSetPhysicalTableMapRelationalTableInputColumnArgs(name="biz_id",
+                                                                                           type="STRING")]),
+)  # fmt: skip
+aws.quicksight.DataSet(
+    "good-rules-dataset", data_set_id="good-rules", name="rules", import_mode="DIRECT_QUERY", use_as="RLS_RULES",
+    physical_table_maps=[probe_table], opts=plain,
+)  # fmt: skip
+aws.quicksight.DataSet(
+    "good-secured-dataset", data_set_id="good-secured", name="secured", import_mode="SPICE",
+    physical_table_maps=[probe_table],
+    row_level_permission_data_set=aws.quicksight.DataSetRowLevelPermissionDataSetArgs(
+        arn=f"{QS}:dataset/good-rules", permission_policy="GRANT_ACCESS", status="ENABLED"),
+    opts=plain,
+)  # fmt: skip
+aws.quicksight.DataSet(
+    "bad-open-dataset", data_set_id="bad-open", name="open", import_mode="SPICE", physical_table_maps=[probe_table],
+    opts=plain,
+)  # fmt: skip
+aws.quicksight.DataSet(
+    "bad-disabled-rls-dataset", data_set_id="bad-disabled", name="disabled", import_mode="SPICE",
+    physical_table_maps=[probe_table],
+    row_level_permission_data_set=aws.quicksight.DataSetRowLevelPermissionDataSetArgs(
+        arn=f"{QS}:dataset/good-rules", permission_policy="GRANT_ACCESS", status="DISABLED"),
+    opts=plain,
+)  # fmt: skip
+aws.quicksight.User(
+    "good-reader", email="reader@example.com", identity_type="IAM", user_role="READER",
+    iam_arn=f"arn:aws:iam::{ACCOUNT}:user/reader", opts=plain,
+)  # fmt: skip
+aws.quicksight.User(
+    "bad-admin", email="admin@example.com", identity_type="IAM", user_role="ADMIN",
+    iam_arn=f"arn:aws:iam::{ACCOUNT}:user/admin", opts=plain,
+)  # fmt: skip
 
 # --- CloudFront (cloudfront-*) -------------------------------------------------------------------------------
 edge_settings = EdgeSettings.model_validate(

@@ -2,9 +2,9 @@
 
 The variants are built exactly as the tests that use them build them (so in a full run each is
 the same cached `run_stack` run): a provisioned warehouse, IAM ingest auth, an existing VPC, tiers
-switched off. Whatever must hold of every configuration the program can be deployed in (its inputs
-match pulumi-aws's types, its deploy policy covers every type it creates, every type it creates has a
-price entry) is checked over these.
+switched off, the BI tier switched on. Whatever must hold of every configuration the program can be
+deployed in (its inputs match pulumi-aws's types, its deploy policy covers every type it creates, every
+type it creates has a price entry) is checked over these.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.support.config import provisioned_warehouse
+from tests.support.config import bi_on, provisioned_warehouse
 from tests.support.harness import StackRun, run_stack
 from tools.engine.mocks import available_stacks, load_stack_config
 
@@ -82,6 +82,8 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "dev with the live page on its own domain, open sign-up and threat protection": ("dev", _live_variant()),
     "dev with the lake and warehouse off": ("dev", _lake_and_warehouse_off()),
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
+    # BI is off in dev; on, its QuickSight dashboard's definition is checked against pulumi-aws-native's types.
+    "dev with BI on": ("dev", bi_on()),
     "dev without the cost tier": ("dev", {"uba:cost": {"enabled": False}}),
 }
 

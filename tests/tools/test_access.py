@@ -23,7 +23,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import COST, EDGE, INGEST, LAKE, LIVE, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import BI, COST, EDGE, INGEST, LAKE, LIVE, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -95,6 +95,10 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "live.site-key-decrypt": "A", "live.connections-read": ("AOD", "AO"), "live.push-dlq": "AO",
         "live.disconnect-page": "AO", "live.push-as-pusher": ("AD", "A"),
     },
+    # Business users open the dashboard, embedded as themselves only; what they see is row-level security's.
+    # Nobody but admin changes, shares or administers QuickSight, or reads QuickSight's unfiltered results.
+    "bi": {"bi.open": "AB", "bi.embed-self": "AB", "bi.embed-other": "A", "bi.edit": "A", "bi.share": "A",
+           "bi.register-admin": "A", "bi.query": "A", "bi.results": "A"},
     # The groups that watch the platform see what it may cost; only admin (and the deployment) changes it.
     "cost": {"budget.view": "AOD", "budget.change": "A"},
 }  # fmt: skip
@@ -102,9 +106,9 @@ EXPECTED: dict[str, dict[str, Expected]] = {
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
                "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
                "athena.query@op", "athena.query@dev", "athena.query@bizuser", "catalog.read",
-               "warehouse.connect", "live.pool-read", "budget.view"]  # fmt: skip
+               "warehouse.connect", "live.pool-read", "bi.open", "budget.view"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "edge": EDGE, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE, "live": LIVE, "cost": COST}  # fmt: skip
+                   "warehouse": WAREHOUSE, "bi": BI, "live": LIVE, "cost": COST}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 

@@ -156,7 +156,12 @@ def test_every_type_and_data_source_of_every_variant_has_its_actions(runs: dict[
 
 
 def test_the_table_has_no_entry_for_something_the_program_never_creates(runs: dict[str, StackRun]) -> None:
-    created = {r.type for run in runs.values() for r in run.resources if r.custom and r.type.startswith("aws:")}
+    created = {
+        r.type
+        for run in runs.values()
+        for r in run.resources
+        if r.custom and r.type.startswith(("aws:", "aws-native:"))
+    }
     called = {i for run in runs.values() for i in run.snapshot.invokes}
     assert set(TYPES) - created == set(), "stale entries in tools/deploy/actions.py TYPES"
     assert set(INVOKES) - called == set(), "stale entries in tools/deploy/actions.py INVOKES"
@@ -279,6 +284,10 @@ def request_arns(resource: RegisteredResource, snapshot: Snapshot) -> list[str]:
             *(group_arn(snapshot, group) for group in i["groups"]),
         ],
         "aws:lambda/permission:Permission": lambda: [f"arn:aws:lambda:{region}:{account}:function:{i['function']}"],
+        # A membership's own ARN is its member's; the calls authorise on the group.
+        "aws:quicksight/groupMembership:GroupMembership": lambda: [
+            f"arn:aws:quicksight:{i.get('region') or region}:{account}:group/{i['namespace']}/{i['groupName']}"
+        ],
         "aws:redshift/logging:Logging": lambda: [
             f"arn:aws:redshift:{region}:{account}:cluster:{i['clusterIdentifier']}"
         ],
@@ -343,7 +352,9 @@ def warehouse_arns(snapshot: Snapshot) -> list[str]:
 
 
 def scope_region(snapshot: Snapshot) -> str:
-    return str(next(r.inputs["region"] for r in snapshot.resources if r.type == "pulumi:providers:aws"))
+    return str(
+        next(r.inputs["region"] for r in snapshot.resources if r.type == "pulumi:providers:aws" and r.name == "aws")
+    )
 
 
 def name_scoped(token: str) -> bool:

@@ -23,6 +23,7 @@ from tools import preflight
 from tools.engine.mocks import PROJECT_DIR, load_stack_config, stack_settings
 
 SDK = preflight.pinned_sdk_version()
+BI_EXAMPLES = 3  # dev's uba:bi: the QuickSight admin, bo.analyst and bo.analyst@example.com
 
 
 @pytest.fixture
@@ -41,6 +42,9 @@ def real_values(project: Path, stack: str = "dev") -> None:
     config["uba:platform"]["ops_alarm_emails"] = ["platform-oncall@acme-analytics.io"]
     config["uba:streaming"]["sink"]["business_alert_emails"] = ["growth@acme-analytics.io"]
     config["uba:access"]["staff"] = [{"user": "jane.doe", "groups": ["admin"]}]
+    # The BI tier's people are staff too (its QuickSight admin, its readers and authors).
+    config["uba:bi"]["quicksight"]["admin"] = "jane.doe"
+    config["uba:bi"]["people"] = []
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
@@ -57,12 +61,15 @@ def test_the_shipped_stack_file_is_refused_with_every_example_value_on_its_line(
     assert code == 1
     lines = (project / "Pulumi.dev.yaml").read_text().splitlines()
     problems = [line for line in out.splitlines() if line.startswith("problem: Pulumi.dev.yaml:")]
-    assert len(problems) == 2 + len(EXAMPLE_STAFF)  # two addresses, four people
+    # two addresses and four people in the platform's tiers; the BI tier's admin, reader and reader's address
+    assert len(problems) == 2 + len(EXAMPLE_STAFF) + BI_EXAMPLES
     for problem in problems:
         number, value = int(problem.split(":")[2]), problem.split("'")[1]
         assert value in lines[number - 1], problem
     assert "uba:platform.ops_alarm_emails[0] is 'uba-dev-alarms@example.com', at example.com" in out
     assert "uba:access.staff[2].user is 'dana.dev', one of the example people" in out
+    assert "uba:bi.people[0].user is 'bo.analyst', one of the example people" in out
+    assert "uba:bi.quicksight.admin is 'alice.admin', one of the example people" in out
     assert "the stack runs streaming, and the Kinesis connector JAR is missing" in out
     assert "python -m streaming.fetch_connector" in out
     assert out.rstrip().endswith("fix them before `pulumi up -s dev`")
@@ -182,7 +189,7 @@ def test_the_program_warns_of_every_example_value_on_every_preview(monkeypatch: 
     monkeypatch.setattr(pulumi, "warn", warned.append)
     monkeypatch.setattr(pulumi, "get_stack", lambda: "dev")
     entry_point["warn_of_placeholders"](stack_settings("dev"))
-    assert len(warned) == 2 + len(EXAMPLE_STAFF)
+    assert len(warned) == 2 + len(EXAMPLE_STAFF) + BI_EXAMPLES
     assert warned[0] == (
         "uba:platform.ops_alarm_emails[0] is 'uba-dev-alarms@example.com', at example.com, a domain reserved for "
         "examples that delivers nowhere: replace it with a real address (`python -m tools.preflight dev` lists "

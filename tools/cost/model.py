@@ -241,7 +241,8 @@ class Program:
                 value = r.state.get(key)
                 if isinstance(value, str) and value:
                     self._by_identity.setdefault((r.type, value), r)
-        provider = next((r for r in snapshot.resources if r.type == "pulumi:providers:aws"), None)
+        # The program's own provider; the edge tier adds a second one in us-east-1.
+        provider = next((r for r in snapshot.resources if r.type == "pulumi:providers:aws" and r.name == "aws"), None)
         self.region = str(provider.inputs.get("region")) if provider is not None else ""
 
     def of_type(self, type_token: str) -> list[RegisteredResource]:

@@ -879,14 +879,63 @@ def bucket_object(ctx: Context, obj: RegisteredResource) -> Iterator[Term]:
     yield ctx.term(obj, "s3.standard_gb_month", size / GB, "fixed", basis)
 
 
+def _quicksight_workgroups(ctx: Context) -> set[str]:
+    """Workgroups a QuickSight data source queries in: QuickSight's refreshes, not people's analyses."""
+    sources = ctx.program.of_type("aws:quicksight/dataSource:DataSource")
+    return {str(s.inputs.get("parameters", {}).get("athena", {}).get("workGroup")) for s in sources} - {"None"}
+
+
+# SPICE refreshes a month at each interval QuickSight offers (RefreshFrequency.Interval).
+REFRESHES_PER_MONTH = {"MINUTE15": 4 * HOURS_PER_MONTH, "MINUTE30": 2 * HOURS_PER_MONTH, "HOURLY": HOURS_PER_MONTH,
+                       "DAILY": DAYS_PER_MONTH, "WEEKLY": DAYS_PER_MONTH / 7}  # fmt: skip
+_WINDOW = re.compile(r"date_add\('day', -(\d+), current_date\)")
+
+
+def _quicksight_refreshes(ctx: Context, workgroup: RegisteredResource, per_day: float) -> Iterator[Term]:
+    """A SPICE dataset on the lake re-reads its window on every refresh; direct query reads per view."""
+    sources = {
+        str(s.state.get("arn"))
+        for s in ctx.program.of_type("aws:quicksight/dataSource:DataSource")
+        if s.inputs.get("parameters", {}).get("athena", {}).get("workGroup") == workgroup.inputs.get("name")
+    }
+    schedules = {str(r.inputs.get("dataSetId")): r for r in ctx.program.of_type(
+        "aws:quicksight/refreshSchedule:RefreshSchedule")}  # fmt: skip
+    for dataset in ctx.program.of_type("aws:quicksight/dataSet:DataSet"):
+        for table in dataset.inputs.get("physicalTableMaps", []):
+            custom = table.get("customSql") or {}
+            if str(custom.get("dataSourceArn")) not in sources:
+                continue
+            schedule = schedules.get(str(dataset.inputs.get("dataSetId")))
+            if schedule is None:
+                ctx.warn(workgroup, f"dataset '{dataset.name}' queries the lake per dashboard view: not priced")
+                continue
+            interval = str(schedule.inputs.get("schedule", {}).get("scheduleFrequency", {}).get("interval"))
+            window = _WINDOW.search(str(custom.get("sqlQuery", "")))
+            days = int(window.group(1)) + 1 if window else ctx.assumptions["athena_days_per_query"]
+            refreshes = REFRESHES_PER_MONTH.get(interval, HOURS_PER_MONTH)
+            per_query = max(per_day * days, 10 * MB)
+            # Athena bills 10 MB a query at least: refreshes of an idle lake cost that, whatever the traffic.
+            driver: Driver = "traffic" if per_day * days > 10 * MB else "fixed"
+            yield ctx.term(
+                workgroup, "athena.scanned_tb", refreshes * per_query / 2**40, driver,
+                f"{refreshes:,.0f} SPICE refreshes a month ({interval}) of dataset '{dataset.name}', each reading "
+                f"{days} days of Parquet ({per_query / MB:,.0f} MB; 10 MB at least)",
+            )  # fmt: skip
+
+
 @rule("aws:athena/workgroup:Workgroup")
 def athena_workgroup(ctx: Context, workgroup: RegisteredResource) -> Iterator[Term]:
-    workgroups = ctx.program.of_type("aws:athena/workgroup:Workgroup")
+    quicksight = _quicksight_workgroups(ctx)
     deliveries = [
         delivery_of(ctx, f) for f in ctx.program.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
     ]
-    queries = ctx.assumptions["athena_queries_per_day"] * DAYS_PER_MONTH / len(workgroups)
     scanned = sum(_athena_reads(ctx, d)[0] for d in deliveries)
+    if workgroup.inputs.get("name") in quicksight:
+        yield from _quicksight_refreshes(ctx, workgroup, scanned / ctx.assumptions["athena_days_per_query"])
+        return
+    workgroups = [w for w in ctx.program.of_type("aws:athena/workgroup:Workgroup")
+                  if w.inputs.get("name") not in quicksight]  # fmt: skip
+    queries = ctx.assumptions["athena_queries_per_day"] * DAYS_PER_MONTH / len(workgroups)
     cutoff = _number(workgroup.inputs.get("configuration", {}).get("bytesScannedCutoffPerQuery"), math.inf)
     per_query = min(max(scanned, 10 * MB), cutoff)
     yield ctx.term(
@@ -1213,3 +1262,14 @@ def user_pool(ctx: Context, pool: RegisteredResource) -> Iterator[Term]:
     price = "cognito.plus_mau" if plus else "cognito.essentials_mau"
     plan = "Plus" if plus else "Essentials"
     yield ctx.term(pool, price, users, "fixed", f"{users} invited staff signing in each month ({plan} plan)")
+
+
+# --- QuickSight ----------------------------------------------------------------------------------------------
+
+
+@rule("aws:quicksight/user:User")
+def quicksight_user(ctx: Context, user: RegisteredResource) -> Iterator[Term]:
+    """A registered reader or author: a flat monthly fee whatever the traffic (Enterprise edition)."""
+    role = str(user.inputs.get("userRole"))
+    price = "quicksight.author_month" if role.startswith("AUTHOR") else "quicksight.reader_month"
+    yield ctx.term(user, price, 1, "people", f"one QuickSight {role.lower()} registered by the stack")

@@ -1,6 +1,7 @@
 """The IAM actions Pulumi needs to create, read, update and delete each resource type the program creates.
 
-One entry per pulumi-aws type token (`TYPES`) and per data source the program calls (`INVOKES`).
+One entry per pulumi-aws type token (and the one pulumi-aws-native type, the BI dashboard) (`TYPES`) and
+per data source the program calls (`INVOKES`).
 `tools.deploy.policy` turns the entries a stack needs into the deploying identity's policy, with
 every `{placeholder}` in a resource pattern filled from that stack (see `Scope`).
 
@@ -110,6 +111,8 @@ lambda_ = _service("lambda")
 logs = _service("logs")
 redshift = _service("redshift")
 redshift_data = _service("redshift-data")
+quicksight = _service("quicksight")
+cloudformation = _service("cloudformation")
 redshift_serverless = _service("redshift-serverless")
 route53 = _service("route53")
 s3 = _service("s3")
@@ -242,6 +245,22 @@ HOSTED_ZONES = ("arn:{partition}:route53:::hostedzone/*",)  # the stack file nam
 ROUTE53_CHANGES = ("arn:{partition}:route53:::change/*",)
 QUEUES = (_arn("sqs", "{prefix}-*"),)
 # Public parameters have no account in their ARN; `*` matches the empty field.
+# QuickSight (the BI tier). Users and groups live in the account's identity region, which may be another than
+# the stack's; users are people's IAM user names (not prefixed), like the staff's IAM users.
+QS_DATA_SOURCES = (_arn("quicksight", "datasource/{prefix}-*"),)
+QS_DATA_SETS = (_arn("quicksight", "dataset/{prefix}-*"),)
+QS_REFRESH_SCHEDULES = (_arn("quicksight", "dataset/{prefix}-*/refresh-schedule/{prefix}-*"),)
+QS_VPC_CONNECTIONS = (_arn("quicksight", "vpcConnection/{prefix}-*"),)
+QS_DASHBOARDS = (_arn("quicksight", "dashboard/{prefix}-*"),)
+QS_GROUPS = ("arn:{partition}:quicksight:*:{account}:group/*/{prefix}-*",)
+QS_USERS = ("arn:{partition}:quicksight:*:{account}:user/*",)
+# The account's role QuickSight reads Secrets Manager with (`uba:bi.quicksight.secrets_role`, this name by
+# default; QuickSight creates it under service-role/): the BI tier puts one inline policy on it. A stack
+# naming another role there needs the same grant on that role.
+QUICKSIGHT_SECRETS_ROLE = (
+    _arn("iam", "role/aws-quicksight-secretsmanager-role-v0", region=False),
+    _arn("iam", "role/service-role/aws-quicksight-secretsmanager-role-v0", region=False),
+)
 POWERTOOLS_PARAMETERS = ("arn:{partition}:ssm:{region}:*:parameter/aws/service/powertools/*",)
 
 # The AWS-managed and stack policies the program attaches (iam:PolicyARN bounds what may be attached).
@@ -748,6 +767,13 @@ TYPES: dict[str, TypeActions] = {
             update=iam("PutRolePolicy"),
             delete=iam("DeleteRolePolicy"),
         ),
+        Grant(
+            QUICKSIGHT_SECRETS_ROLE,
+            create=iam("PutRolePolicy"),
+            read=iam("GetRolePolicy"),
+            update=iam("PutRolePolicy"),
+            delete=iam("DeleteRolePolicy"),
+        ),
     ),
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": TypeActions(
         Grant(
@@ -1052,6 +1078,123 @@ TYPES: dict[str, TypeActions] = {
         Grant(REDSHIFT_ADMIN_SECRETS, create=secretsmanager("GetSecretValue")),
         key_used_via=("secretsmanager",),
     ),
+    # --- QuickSight (the BI tier) ------------------------------------------------------------------------------
+    "aws:quicksight/vpcConnection:VpcConnection": TypeActions(
+        Grant(
+            QS_VPC_CONNECTIONS,
+            create=quicksight("DescribeVPCConnection", "TagResource"),
+            read=quicksight("DescribeVPCConnection", "ListTagsForResource"),
+            update=quicksight("UpdateVPCConnection", "TagResource", "UntagResource"),
+            delete=quicksight("DeleteVPCConnection", "DescribeVPCConnection"),
+        ),
+        Grant((ANY,), create=quicksight("CreateVPCConnection")),
+        passes_role_to=("quicksight.amazonaws.com",),
+    ),
+    "aws:quicksight/dataSource:DataSource": TypeActions(
+        Grant(
+            QS_DATA_SOURCES,
+            create=quicksight("DescribeDataSource", "TagResource"),
+            read=quicksight("DescribeDataSource", "DescribeDataSourcePermissions", "ListTagsForResource"),
+            update=quicksight("UpdateDataSource", "UpdateDataSourcePermissions", "TagResource", "UntagResource"),
+            delete=quicksight("DeleteDataSource"),
+        ),
+        Grant((ANY,), create=quicksight("CreateDataSource")),
+        # QuickSight checks the caller's own access to a data source's secret when it is created or updated.
+        Grant(REDSHIFT_ADMIN_SECRETS, create=secretsmanager("GetSecretValue"), update=secretsmanager("GetSecretValue")),
+        passes_role_to=("quicksight.amazonaws.com",),
+        key_used_via=("secretsmanager",),
+    ),
+    "aws:quicksight/dataSet:DataSet": TypeActions(
+        Grant(
+            QS_DATA_SETS,
+            create=quicksight("DescribeDataSet", "TagResource", "PassDataSet"),
+            read=quicksight(
+                "DescribeDataSet",
+                "DescribeDataSetPermissions",
+                "DescribeDataSetRefreshProperties",
+                "ListTagsForResource",
+            ),
+            update=quicksight(
+                "UpdateDataSet", "UpdateDataSetPermissions", "TagResource", "UntagResource", "PassDataSet"
+            ),
+            delete=quicksight("DeleteDataSet"),
+        ),
+        # A dataset names its data source (CreateDataSet authorises on it) and its row-level security rules.
+        Grant(
+            QS_DATA_SOURCES,
+            create=quicksight("CreateDataSet", "PassDataSource"),
+            update=quicksight("UpdateDataSet", "PassDataSource"),
+        ),
+    ),
+    "aws:quicksight/refreshSchedule:RefreshSchedule": TypeActions(
+        Grant(
+            QS_REFRESH_SCHEDULES,
+            create=quicksight("CreateRefreshSchedule", "DescribeRefreshSchedule"),
+            read=quicksight("DescribeRefreshSchedule"),
+            update=quicksight("UpdateRefreshSchedule"),
+            delete=quicksight("DeleteRefreshSchedule"),
+        )
+    ),
+    "aws:quicksight/group:Group": TypeActions(
+        Grant(
+            QS_GROUPS,
+            create=quicksight("CreateGroup", "DescribeGroup"),
+            read=quicksight("DescribeGroup"),
+            update=quicksight("UpdateGroup"),
+            delete=quicksight("DeleteGroup"),
+        )
+    ),
+    "aws:quicksight/groupMembership:GroupMembership": TypeActions(
+        Grant(
+            QS_GROUPS,
+            create=quicksight("CreateGroupMembership", "DescribeGroupMembership"),
+            read=quicksight("DescribeGroupMembership"),
+            delete=quicksight("DeleteGroupMembership"),
+        )
+    ),
+    "aws:quicksight/user:User": TypeActions(
+        Grant(
+            QS_USERS,
+            create=quicksight("RegisterUser", "DescribeUser"),
+            read=quicksight("DescribeUser"),
+            update=quicksight("UpdateUser"),
+            delete=quicksight("DeleteUser"),
+        )
+    ),
+    # The dashboard comes through the Cloud Control provider (pulumi-aws-native): Cloud Control's calls on
+    # no resource, then QuickSight's with the deployer's credentials.
+    "aws-native:quicksight:Dashboard": TypeActions(
+        Grant(
+            QS_DASHBOARDS,
+            create=quicksight(
+                "CreateDashboard",
+                "DescribeDashboard",
+                "DescribeDashboardPermissions",
+                "TagResource",
+                "ListTagsForResource",
+            ),
+            read=quicksight(
+                "DescribeDashboard", "DescribeDashboardPermissions", "ListDashboardVersions", "ListTagsForResource"
+            ),
+            update=quicksight(
+                "UpdateDashboard",
+                "UpdateDashboardPermissions",
+                "UpdateDashboardPublishedVersion",
+                "ListDashboardVersions",
+                "TagResource",
+                "UntagResource",
+            ),
+            delete=quicksight("DeleteDashboard"),
+        ),
+        Grant(QS_DATA_SETS, create=quicksight("PassDataSet"), update=quicksight("PassDataSet")),
+        Grant(
+            (ANY,),
+            create=cloudformation("CreateResource", "GetResourceRequestStatus"),
+            read=cloudformation("GetResource"),
+            update=cloudformation("UpdateResource", "GetResourceRequestStatus"),
+            delete=cloudformation("DeleteResource", "GetResourceRequestStatus"),
+        ),
+    ),
     # --- S3: buckets and their settings, the Flink code object ------------------------------------------------
     "aws:s3/bucket:Bucket": TypeActions(
         Grant(
@@ -1292,6 +1435,8 @@ INVOKES: dict[str, InvokeActions] = {
     "aws:ec2/getVpc:getVpc": InvokeActions((ANY,), ec2("DescribeVpcs")),
     # The Powertools layer's ARN, published by AWS as a public parameter.
     "aws:ssm/getParameter:getParameter": InvokeActions(POWERTOOLS_PARAMETERS, ssm("GetParameter")),
+    # The BI tier looks its QuickSight admin up: proof that the account is subscribed.
+    "aws:quicksight/getQuicksightUser:getQuicksightUser": InvokeActions(QS_USERS, quicksight("DescribeUser")),
 }
 
 # The provider checks its credentials when it starts (`skip_credentials_validation` is off).

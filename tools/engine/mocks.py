@@ -384,6 +384,19 @@ def _cloudfront_named(kind: str) -> Callable[[_Ctx], dict[str, Any]]:
     return state
 
 
+def _quicksight_region(ctx: _Ctx) -> str:
+    """QuickSight users and groups live in the account's identity region (the resource's `region` input)."""
+    return str(ctx.inputs.get("region") or ctx.region)
+
+
+def _quicksight_arn(kind: str, id_property: str) -> Callable[[_Ctx], dict[str, Any]]:
+    def state(ctx: _Ctx) -> dict[str, Any]:
+        resource_id = str(ctx.inputs.get(id_property) or ctx.name)
+        return {"arn": ctx.arn("quicksight", f"{kind}/{resource_id}"), "id": f"{ACCOUNT_ID},{resource_id}"}
+
+    return state
+
+
 def _uuid_id(ctx: _Ctx) -> dict[str, Any]:
     return {"id": _uuid(ctx.urn), "etag": _short_hash(ctx.urn, "etag", length=14).upper()}
 
@@ -419,6 +432,33 @@ def _record_state(ctx: _Ctx) -> dict[str, Any]:
 def _response_headers_policy_state(ctx: _Ctx) -> dict[str, Any]:
     state = _uuid_id(ctx)
     return {**state, "arn": ctx.arn("cloudfront", f"response-headers-policy/{state['id']}", region=False)}
+
+
+def _quicksight_group_state(ctx: _Ctx) -> dict[str, Any]:
+    namespace = str(ctx.inputs.get("namespace") or "default")
+    group = str(ctx.inputs.get("groupName") or ctx.name)
+    arn = f"arn:{PARTITION}:quicksight:{_quicksight_region(ctx)}:{ACCOUNT_ID}:group/{namespace}/{group}"
+    return {"arn": arn, "id": f"{ACCOUNT_ID}/{namespace}/{group}", "awsAccountId": ACCOUNT_ID}
+
+
+def _quicksight_user_state(ctx: _Ctx) -> dict[str, Any]:
+    # An IAM identity registers under its IAM user name.
+    namespace = str(ctx.inputs.get("namespace") or "default")
+    user = str(ctx.inputs.get("userName") or str(ctx.inputs.get("iamArn") or ctx.name).rsplit("/", 1)[-1])
+    arn = f"arn:{PARTITION}:quicksight:{_quicksight_region(ctx)}:{ACCOUNT_ID}:user/{namespace}/{user}"
+    return {"arn": arn, "id": f"{ACCOUNT_ID}/{namespace}/{user}", "userName": user, "awsAccountId": ACCOUNT_ID}
+
+
+def _quicksight_membership_state(ctx: _Ctx) -> dict[str, Any]:
+    namespace = str(ctx.inputs.get("namespace") or "default")
+    group, member = ctx.inputs.get("groupName"), ctx.inputs.get("memberName")
+    arn = f"arn:{PARTITION}:quicksight:{_quicksight_region(ctx)}:{ACCOUNT_ID}:user/{namespace}/{member}"
+    return {"arn": arn, "id": f"{ACCOUNT_ID}/{namespace}/{group}/{member}"}
+
+
+def _quicksight_refresh_schedule_state(ctx: _Ctx) -> dict[str, Any]:
+    data_set, schedule = ctx.inputs.get("dataSetId"), ctx.inputs.get("scheduleId")
+    return {"arn": ctx.arn("quicksight", f"dataset/{data_set}/refresh-schedule/{schedule}")}
 
 
 _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
@@ -503,6 +543,14 @@ _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2_state("sgr", "security-group-rule"),
     "aws:cloudwatch/logStream:LogStream": _log_stream_state,
     "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object_state,
+    "aws:quicksight/dataSource:DataSource": _quicksight_arn("datasource", "dataSourceId"),
+    "aws:quicksight/dataSet:DataSet": _quicksight_arn("dataset", "dataSetId"),
+    "aws:quicksight/vpcConnection:VpcConnection": _quicksight_arn("vpcConnection", "vpcConnectionId"),
+    "aws:quicksight/group:Group": _quicksight_group_state,
+    "aws:quicksight/user:User": _quicksight_user_state,
+    "aws:quicksight/groupMembership:GroupMembership": _quicksight_membership_state,
+    "aws:quicksight/refreshSchedule:RefreshSchedule": _quicksight_refresh_schedule_state,
+    "aws-native:quicksight:Dashboard": _quicksight_arn("dashboard", "dashboardId"),
     # Budgets and Cost Explorer are global: their ARNs carry no region.
     "aws:budgets/budget:Budget": _named_arn("budgets", "budget/{name}", region=False),
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": _uuid_arn_global("ce", "anomalymonitor"),
@@ -526,6 +574,7 @@ _NAME_PROPERTIES: dict[str, str] = {
     "aws:cognito/userPoolDomain:UserPoolDomain": "domain",
     "aws:cognito/user:User": "username",
     "aws:kinesisanalyticsv2/application:Application": "name",
+    "aws:quicksight/group:Group": "groupName",
 }
 
 
@@ -776,6 +825,24 @@ def _invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any]:
         prefix_list_id = f"pl-{_short_hash(str(args.get('name')), length=8)}"
         return {"id": prefix_list_id, "prefixListId": prefix_list_id, "name": args.get("name"),
                 "cidrBlocks": ["52.218.0.0/17"]}  # fmt: skip
+    if token == "aws:quicksight/getQuicksightUser:getQuicksightUser":
+        # The account's QuickSight admin, as an account subscribed to QuickSight answers.
+        namespace, user = str(args.get("namespace") or "default"), str(args["userName"])
+        user_region = str(args.get("region") or region)
+        arn = f"arn:{PARTITION}:quicksight:{user_region}:{ACCOUNT_ID}:user/{namespace}/{user}"
+        return {
+            "arn": arn,
+            "userName": user,
+            "userRole": "ADMIN",
+            "active": True,
+            "identityType": "IAM",
+            "email": f"{user}@example.com",
+            "namespace": namespace,
+            "principalId": f"federated/iam/{user}",
+            "awsAccountId": ACCOUNT_ID,
+            "region": user_region,
+            "id": f"{ACCOUNT_ID}/{namespace}/{user}",
+        }
     if token == "aws:ec2/getVpc:getVpc":
         vpc_id = str(args["id"])
         arn = f"arn:{PARTITION}:ec2:{region}:{ACCOUNT_ID}:vpc/{vpc_id}"

@@ -1,4 +1,4 @@
-"""Check what the program registered against the input types of the installed pulumi-aws SDK.
+"""Check what the program registered against the input types of the installed pulumi-aws SDKs.
 
 Mocks accept any property map; the provider does not. This walks every custom resource's
 recorded inputs (the wire form the mocks see: camelCase names, numbers as floats, assets in
@@ -66,26 +66,33 @@ class Problem:
 # --- from type token to the SDK's input type ------------------------------------------------------------
 
 
+# The SDKs whose resources the program registers: pulumi-aws, and the Cloud Control provider for the one
+# resource the classic provider cannot express (the BI tier's QuickSight dashboard definition).
+SDK_PACKAGES = {"aws": "pulumi_aws", "aws-native": "pulumi_aws_native"}
+
+
 @functools.cache
 def _resource_classes() -> dict[str, tuple[str, str]]:
-    """Type token -> (Python module, class name), from pulumi-aws's registration of its resource modules."""
-    import pulumi_aws  # noqa: F401  (importing the package registers its modules)
+    """Type token -> (Python module, class name), from each SDK's registration of its resource modules."""
     from pulumi.runtime import rpc
 
+    for package in SDK_PACKAGES.values():
+        importlib.import_module(package)  # importing the package registers its modules
     classes: dict[str, tuple[str, str]] = {}
     for modules in rpc._RESOURCE_MODULES.values():
         for module in modules:
             info = getattr(module, "mod_info", None)
-            if info and info.get("pkg") == "aws":
+            if info and info.get("pkg") in SDK_PACKAGES:
                 for token, class_name in info["classes"].items():
                     classes[token] = (info["fqn"], class_name)
-    classes[f"{PROVIDER_PREFIX}aws"] = ("pulumi_aws.provider", "Provider")
+    for pkg, package in SDK_PACKAGES.items():
+        classes[f"{PROVIDER_PREFIX}{pkg}"] = (f"{package}.provider", "Provider")
     return classes
 
 
 @functools.cache
 def args_class(type_token: str) -> type:
-    """The `<Resource>Args` input type of a pulumi-aws type token."""
+    """The `<Resource>Args` input type of a pulumi-aws (or pulumi-aws-native) type token."""
     try:
         module_name, class_name = _resource_classes()[type_token]
     except KeyError:

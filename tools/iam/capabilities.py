@@ -16,6 +16,7 @@ from components.access.policies import (
     ACCESS_LOG_DESTINATION_KEY,
     ACCESS_LOG_FORMAT_KEY,
     athena_workgroup_arns,
+    quicksight_user_arn,
     results_prefix,
 )
 from settings import Persona
@@ -381,6 +382,28 @@ def _live(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     )
 
 
+def _bi(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    """The QuickSight dashboard: business users open it (as themselves); nobody but admin changes or shares it."""
+    t = stack.targets
+    dashboard = t.bi_dashboard_arn
+    own, other = quicksight_user_arn(t, "bo.analyst"), quicksight_user_arn(t, "omar.ops")
+    as_bo = {"aws:username": "bo.analyst"}
+    yield cap("bi.open", "open the BI dashboard", "quicksight:DescribeDashboard", dashboard)
+    yield cap("bi.embed-self", "get an embed URL of the BI dashboard as oneself",
+              "quicksight:GenerateEmbedUrlForRegisteredUser", own if dashboard else None, **as_bo)  # fmt: skip
+    yield cap("bi.embed-other", "get an embed URL as another QuickSight user",
+              "quicksight:GenerateEmbedUrlForRegisteredUser", other if dashboard else None, **as_bo)  # fmt: skip
+    yield cap("bi.edit", "change the BI dashboard", "quicksight:UpdateDashboard", dashboard)
+    yield cap("bi.share", "share the BI dashboard", "quicksight:UpdateDashboardPermissions", dashboard)
+    yield cap("bi.register-admin", "make a QuickSight user an admin", "quicksight:RegisterUser",
+              other if dashboard else None)  # fmt: skip
+    yield cap("bi.query", "run a query in QuickSight's Athena workgroup", "athena:StartQueryExecution",
+              t.bi_athena_workgroup_arn)  # fmt: skip
+    results = _object(t.results_bucket_arn, "results/bi/0b5c8a3e.csv") if dashboard else None
+    yield cap("bi.results", "download QuickSight's query results (every line, before row-level security)",
+              "s3:GetObject", results)  # fmt: skip
+
+
 def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     t = stack.targets
     yield cap("budget.view", "view the stack's budget", "budgets:ViewBudget", t.budget_arn)
@@ -389,7 +412,7 @@ def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
 
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _edge, _streaming, _lake, _warehouse_capabilities, _cost, _live):
+    for tier in (_core, _ingest, _edge, _streaming, _lake, _warehouse_capabilities, _bi, _cost, _live):
         yield from tier(stack, cap)
 
 
@@ -429,6 +452,7 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)
     yield cap("live.pool-read", "read the user pool's configuration", "cognito-idp:DescribeUserPool", t.user_pool_arn)
+    yield cap("bi.open", "open the BI dashboard", "quicksight:DescribeDashboard", t.bi_dashboard_arn)
     yield cap("budget.view", "view the budget", "budgets:ViewBudget", t.budget_arn)
 
 

@@ -108,6 +108,22 @@ def _warehouse(snapshot: Snapshot) -> dict[str, str | None]:
     return {}
 
 
+def _bi(snapshot: Snapshot) -> dict[str, str | None]:
+    """The BI tier's dashboard, and where its QuickSight users live (from its groups)."""
+    dashboard = find(snapshot, "aws-native:quicksight:Dashboard")
+    groups = of_type(snapshot, "aws:quicksight/group:Group")
+    if dashboard is None or not groups:
+        return {}
+    provider = find(snapshot, "pulumi:providers:aws", "aws")  # the program's own, not the edge's us-east-1 one
+    region = groups[0].inputs.get("region") or (None if provider is None else provider.inputs["region"])
+    return {
+        "bi_dashboard_arn": str(dashboard.state["arn"]),
+        "bi_namespace": str(groups[0].inputs.get("namespace") or "default"),
+        "bi_identity_region": None if region is None else str(region),
+        "bi_athena_workgroup_arn": arn_of(snapshot, ATHENA_WORKGROUP, "bi-athena-workgroup"),
+    }
+
+
 def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
     """The stack's resources as the access tier names them, read back from what the program registered."""
     platform = find(snapshot, "uba:platform:Platform")
@@ -154,6 +170,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         edge_distribution_arn=arn_of(snapshot, "aws:cloudfront/distribution:Distribution", "edge-distribution"),
         **_warehouse(snapshot),
         **_live(snapshot),
+        **_bi(snapshot),
         budget_arn=arn_of(snapshot, "aws:budgets/budget:Budget"),
         alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),
         log_group_arns=tuple(str(g.state["arn"]) for g in of_type(snapshot, "aws:cloudwatch/logGroup:LogGroup")),

@@ -90,6 +90,8 @@ def test_policies_attach_by_concern_and_developers_build_only_where_the_stack_sa
         if lake:  # the lake tier brings Athena analysis to op, dev and bizUser, each in its own workgroup
             for group in ("op", "dev", "bizuser"):
                 expected[f"uba-{stack}-{group}"] |= {f"uba-{stack}-analyse", f"uba-{stack}-analyse-{group}"}
+        if run_stack(stack).of_type("aws-native:quicksight:Dashboard"):  # the BI tier: bizUser opens its dashboard
+            expected[f"uba-{stack}-bizuser"] |= {f"uba-{stack}-bizuser-bi"}
         assert attached(run_stack(stack)) == expected
 
 
@@ -255,10 +257,12 @@ def _stack_markers(run: StackRun) -> list[str]:
     return markers
 
 
-# Grants that name no stack resource by design: the caller's own IAM user, new MFA devices, and
-# Athena's view of the account's Glue catalog (Glue grants decide what is visible in it).
+# Grants that name no stack resource by design: the caller's own IAM user (and QuickSight user, to embed
+# the BI dashboard as oneself), new MFA devices, and Athena's view of the account's Glue catalog (Glue
+# grants decide what is visible in it).
 SELF_SERVICE_RESOURCES = {
     f"arn:aws:iam::{ACCOUNT_ID}:user/${{aws:username}}",
+    f"arn:aws:quicksight:eu-west-1:{ACCOUNT_ID}:user/default/${{aws:username}}",
     f"arn:aws:iam::{ACCOUNT_ID}:user/*/${{aws:username}}",
     f"arn:aws:iam::{ACCOUNT_ID}:mfa/*",
     f"arn:aws:athena:eu-west-1:{ACCOUNT_ID}:datacatalog/AwsDataCatalog",

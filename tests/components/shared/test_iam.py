@@ -52,6 +52,11 @@ TRUST_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         "CloudFront Developer Guide, 'Real-time logs', IAM role: the role CloudFront writes real-time logs with "
         "trusts cloudfront.amazonaws.com, no condition",
     ),
+    "quicksight.amazonaws.com": (
+        frozenset(),
+        "Amazon QuickSight User Guide, 'Configuring the VPC connection' and 'Passing IAM roles to Amazon "
+        "QuickSight': the role trusts quicksight.amazonaws.com; the BI tier's roles carry no condition",
+    ),
     "redshift.amazonaws.com": (
         frozenset(),
         "Amazon Redshift Management Guide, 'Authorizing Amazon Redshift to access AWS services': the Spectrum "
