@@ -385,10 +385,19 @@ def streams(t: AccessTargets[str]) -> list[str]:
     return _present([t.events_stream_arn, t.edge_logs_stream_arn, t.alerts_stream_arn])
 
 
+def pipeline_functions(t: AccessTargets[str]) -> list[str]:
+    """The functions on the events' way: ingest, the edge's log reader, the alert sink."""
+    return _present([t.ingest_function_arn, t.edge_function_arn, t.sink_function_arn])
+
+
+def live_functions(t: AccessTargets[str]) -> list[str]:
+    """The live dashboard's functions: its API, the WebSocket authorizer and connections, the pusher."""
+    return _present([t.live_api_function_arn, t.live_authorizer_function_arn, t.live_connections_function_arn,
+                     t.live_push_function_arn])  # fmt: skip
+
+
 def functions(t: AccessTargets[str]) -> list[str]:
-    live = [t.live_api_function_arn, t.live_authorizer_function_arn, t.live_connections_function_arn,
-            t.live_push_function_arn]  # fmt: skip
-    return _present([t.ingest_function_arn, t.edge_function_arn, t.sink_function_arn, *live])
+    return [*pipeline_functions(t), *live_functions(t)]
 
 
 def dead_letter_queues(t: AccessTargets[str]) -> list[str]:
@@ -433,31 +442,44 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadMetricsAccountWide", account_wide, ["*"]),
         allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
         allow("ReadDashboards", ["cloudwatch:GetDashboard"], dashboard_arns(t)),
-        allow("ReadKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.kms_key_arn, t.site_key_arn]),
+        allow("ReadKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.kms_key_arn]),
         allow("ReadTopicConfiguration", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
               [t.ops_topic_arn, t.business_topic_arn]),
         allow("ReadStreamConfiguration", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], streams(t)),
         allow("ReadFunctionConfiguration", ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
-                                            "lambda:GetFunctionConcurrency"], functions(t)),
-        allow("ReadApiConfiguration", ["apigateway:GET"], [*rest_api_arns(t), *http_api_arns(t)]),
+                                            "lambda:GetFunctionConcurrency"], pipeline_functions(t)),
+        allow("ReadApiConfiguration", ["apigateway:GET"], rest_api_arns(t)),
         allow("ReadFlinkConfiguration", ["kinesisanalytics:DescribeApplication",
                                          "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
-                                         "dynamodb:DescribeContinuousBackups"],
-              [t.results_table_arn, t.live_connections_table_arn]),
+                                         "dynamodb:DescribeContinuousBackups"], [t.results_table_arn]),
         allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], dead_letter_queues(t)),
-        # Not DescribeUserPoolClient: it returns a client's secret (parliament: CREDENTIALS_EXPOSURE).
-        allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:ListUserPoolClients",
-                                          "cognito-idp:ListGroups", "cognito-idp:GetUserPoolMfaConfig"],
-              [t.user_pool_arn]),
-        allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
-              [t.edge_distribution_arn, t.site_distribution_arn]),
         allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.delivery_stream_arn]),
         allow("ReadBucketConfiguration", ["s3:GetBucketLocation", "s3:GetLifecycleConfiguration",
                                           "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration"], buckets),
         allow("ReadWarehouseConfiguration", ["redshift-serverless:GetWorkgroup"],
               [t.warehouse_arn if t.warehouse_mode == "serverless" else None]),
         allow("ReadBudget", ["budgets:ViewBudget"], [t.budget_arn]),
+    )  # fmt: skip
+
+
+def observe_web(t: AccessTargets[str]) -> list[Statement]:
+    """What browsers reach, read only: distributions, the HTTP and WebSocket APIs and the dashboard's functions,
+    connections and key, sign-in (a policy of its own: `observe` would outgrow IAM's 6,144 characters)."""
+    return statements(
+        allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
+              [t.edge_distribution_arn, t.site_distribution_arn]),
+        allow("ReadHttpApiConfiguration", ["apigateway:GET"], http_api_arns(t)),
+        allow("ReadDashboardFunctionConfiguration", ["lambda:GetFunction", "lambda:GetFunctionConfiguration",
+                                                     "lambda:GetFunctionConcurrency"], live_functions(t)),
+        allow("ReadConnectionsTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
+                                                    "dynamodb:DescribeContinuousBackups"],
+              [t.live_connections_table_arn]),
+        allow("ReadSiteKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.site_key_arn]),
+        # Not DescribeUserPoolClient: it returns a client's secret (parliament: CREDENTIALS_EXPOSURE).
+        allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:ListUserPoolClients",
+                                          "cognito-idp:ListGroups", "cognito-idp:GetUserPoolMfaConfig"],
+              [t.user_pool_arn]),
     )  # fmt: skip
 
 
@@ -644,7 +666,7 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
     cluster = t.warehouse_arn if t.warehouse_mode == "provisioned" else None
     return statements(
         deny("DenyIdentityAndPolicyManagement", IAM_ADMINISTRATION_ACTIONS, ["*"]),
-        deny("DenyDisablingOrDeletingThePlatformKey", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn]),
+        deny("DenyDisablingOrDeletingTheKeys", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn, t.site_key_arn]),
         deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
         deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, functions(t)),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
@@ -666,7 +688,6 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny(
             "DenyShippingTheDashboardPage", PAGE_SHIPPING_ACTIONS, [t.site_bucket_arn, _under(t.site_bucket_arn, "/*")]
         ),
-        deny("DenyDisablingOrDeletingTheSiteKey", KEY_DESTRUCTION_ACTIONS, [t.site_key_arn]),
         *_access_logs_kept(t),
     )
 
@@ -759,6 +780,8 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
         # A policy's description cannot change in place (IAM replaces the policy): these stay as first written.
         PolicySpec("observe", "Read logs, metrics, alarms, dashboards and configuration", observers, observe(t)),
         PolicySpec("observe-logs", "Read the stack's own log groups", observers, observe_logs(t)),
+        PolicySpec("observe-web", "Read the configuration of distributions, HTTP APIs and sign-in", observers,
+                   observe_web(t)),
         # "analyse" now holds what the three share; each group's workgroup and results are its own policy.
         PolicySpec("analyse", "Athena queries in the platform workgroup and their results",
                    ("op", "dev", "bizUser"), analyse(t)),

@@ -76,13 +76,13 @@ def test_four_groups_per_stack_named_from_the_prefix_under_the_platform_path(sta
 def test_policies_attach_by_concern_and_developers_build_only_where_the_stack_says() -> None:
     expected_common = {
         "uba-{s}-admin": {ADMINISTRATOR_ACCESS_ARN, "uba-{s}-require-mfa"},
-        "uba-{s}-op": {"uba-{s}-observe", "uba-{s}-observe-logs", "uba-{s}-op-data", "uba-{s}-op-operate",
-                       "uba-{s}-op-guardrails", "uba-{s}-require-mfa"},
+        "uba-{s}-op": {"uba-{s}-observe", "uba-{s}-observe-logs", "uba-{s}-observe-web", "uba-{s}-op-data",
+                       "uba-{s}-op-operate", "uba-{s}-op-guardrails", "uba-{s}-require-mfa"},
         "uba-{s}-bizuser": {"uba-{s}-bizuser", "uba-{s}-require-mfa"},
     }  # fmt: skip
     for stack, dev_policies in (
-        ("dev", {"observe", "observe-logs", "dev-build", "require-mfa"}),
-        ("prod", {"observe", "observe-logs", "require-mfa"}),
+        ("dev", {"observe", "observe-logs", "observe-web", "dev-build", "require-mfa"}),
+        ("prod", {"observe", "observe-logs", "observe-web", "require-mfa"}),
     ):
         expected = {g.format(s=stack): {p.format(s=stack) for p in ps} for g, ps in expected_common.items()}
         expected[f"uba-{stack}-dev"] = {f"uba-{stack}-{p}" for p in dev_policies}
@@ -294,7 +294,7 @@ def test_policies_exist_only_for_concerns_whose_resources_exist() -> None:
     granted = {a for s in specs.values() for st in s.statements if st["Effect"] == "Allow" for a in st["Action"]}
     assert {a.split(":")[0] for a in granted} == {"logs", "cloudwatch", "kms", "sns", "iam"}
     guardrails = {st["Sid"] for st in specs["op-guardrails"].statements}
-    assert guardrails == {"DenyIdentityAndPolicyManagement", "DenyDisablingOrDeletingThePlatformKey"}
+    assert guardrails == {"DenyIdentityAndPolicyManagement", "DenyDisablingOrDeletingTheKeys"}
 
 
 def test_ingest_off_removes_every_ingest_grant_from_the_program() -> None:
