@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Final
 
 from pulumi_policy import (
@@ -53,6 +54,12 @@ PASSWORD_CONFIG: Final = schema(
         "description": "Shortest password a user pool may accept.",
     }
 )
+
+
+def _sequence(value: Any) -> list[Any]:
+    """A list field as a list (the policy engine hands lists over as read-only proxies: sequences, not lists);
+    nothing when it is absent or unknown."""
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else []
 
 
 # --- user pools --------------------------------------------------------------------------------------------
@@ -109,13 +116,11 @@ def check_invite_only(args: ResourceValidationArgs, report: ReportViolation) -> 
 @for_types(USER_POOL_CLIENT)
 def check_app_client(args: ResourceValidationArgs, report: ReportViolation) -> None:
     problems = []
-    flows = lookup(args.props, "allowedOauthFlows")
-    if isinstance(flows, list | tuple) and "implicit" in flows:
+    flows = _sequence(lookup(args.props, "allowedOauthFlows"))
+    if "implicit" in flows:
         problems.append("the implicit grant hands tokens over in the URL: use the code grant with PKCE")
-    auth_flows = lookup(args.props, "explicitAuthFlows")
-    if isinstance(auth_flows, list | tuple) and any(
-        f in auth_flows for f in ("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH")
-    ):
+    auth_flows = _sequence(lookup(args.props, "explicitAuthFlows"))
+    if any(f in auth_flows for f in ("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH")):
         problems.append("USER_PASSWORD_AUTH sends passwords in the clear to Cognito's API: drop it")
     if lookup(args.props, "preventUserExistenceErrors") not in ("ENABLED", UNKNOWN):
         problems.append("sign-in errors reveal which users exist: set prevent_user_existence_errors='ENABLED'")
@@ -130,9 +135,8 @@ def check_app_client(args: ResourceValidationArgs, report: ReportViolation) -> N
 
 def _behaviors(props: Any) -> list[tuple[str, Any]]:
     behaviors = [("default_cache_behavior", lookup(props, "defaultCacheBehavior"))]
-    ordered = lookup(props, "orderedCacheBehaviors")
-    if isinstance(ordered, list | tuple):
-        behaviors += [(f"ordered_cache_behaviors[{i}]", lookup(ordered, i)) for i in range(len(ordered))]
+    ordered = _sequence(lookup(props, "orderedCacheBehaviors"))
+    behaviors += [(f"ordered_cache_behaviors[{i}]", behavior) for i, behavior in enumerate(ordered)]
     return [(where, behavior) for where, behavior in behaviors if behavior is not None]
 
 
@@ -141,20 +145,13 @@ S3_ORIGIN: Final = re.compile(r"\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com$")
 
 def _s3_origins(props: Any) -> list[str]:
     """The S3 domains a distribution reads: an S3 origin serves files (pages), a custom origin an API or a collector."""
-    origins = lookup(props, "origins")
-    if not isinstance(origins, list | tuple):
-        return []
-    domains = [lookup(origins, index, "domainName") for index in range(len(origins))]
+    domains = [lookup(origin, "domainName") for origin in _sequence(lookup(props, "origins"))]
     return [domain for domain in domains if isinstance(domain, str) and S3_ORIGIN.search(domain)]
 
 
 @for_types(DISTRIBUTION)
 def check_origin_access(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    origins = lookup(args.props, "origins")
-    if not isinstance(origins, list | tuple):
-        return
-    for index in range(len(origins)):
-        origin = lookup(origins, index)
+    for origin in _sequence(lookup(args.props, "origins")):
         domain = lookup(origin, "domainName")
         if domain in _s3_origins(args.props) and not is_set(lookup(origin, "originAccessControlId")):
             report(

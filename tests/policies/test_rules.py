@@ -113,7 +113,10 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     ),
     "cloudfront-origin-https": ({"bad-plain-distribution"}, "origin_protocol_policy='https-only'"),
     "cloudfront-logging": ({"bad-plain-distribution", "bad-distribution"}, "realtime_log_config_arn"),
-    "cloudfront-web-acl": ({"bad-plain-distribution", "bad-default-cert-distribution"}, "web_acl_id"),
+    "cloudfront-web-acl": (
+        {"bad-plain-distribution", "bad-default-cert-distribution", "bad-distribution"},
+        "web_acl_id",
+    ),
     "iam-no-wildcard-outside-admin": (
         {
             "bad-dev-everything",
@@ -335,9 +338,9 @@ def test_prod_config_turns_an_advisory_rule_mandatory_and_the_dev_key_would_fail
         v.enforcement for v in evaluate(dev, stack_policy_config("dev")) if v.policy == "kms-key-deletion-window"
     } == {"advisory"}
     under_prod_rules = [v for v in evaluate(dev, stack_policy_config("prod")) if v.policy == "kms-key-deletion-window"]
-    # The platform key and the edge's us-east-1 alarm key both take the stack's deletion window.
+    # The platform key, the edge's us-east-1 alarm key and the live dashboard's key take the stack's deletion window.
     assert sorted((v.enforcement, resource_name(v)) for v in under_prod_rules) == [
-        ("mandatory", "edge-alarms-key"), ("mandatory", "platform-key")]  # fmt: skip
+        ("mandatory", "edge-alarms-key"), ("mandatory", "platform-key"), ("mandatory", "site-key")]  # fmt: skip
     assert all("7 days" in v.message for v in under_prod_rules)
 
 

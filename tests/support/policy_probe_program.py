@@ -569,19 +569,18 @@ no_geo = aws.cloudfront.DistributionRestrictionsArgs(
 )
 
 
-def distribution(name: str, protocol: str, headers: Any, access_control: Any, tls: str | None, logged: bool) -> None:
-    certificate = (
-        aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True)
-        if tls is None
-        else aws.cloudfront.DistributionViewerCertificateArgs(
-            acm_certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
-            ssl_support_method="sni-only", minimum_protocol_version=tls,
-        )
+def distribution(name: str, protocol: str, headers: Any, access_control: Any, tls: str, good: bool) -> None:
+    """A page's distribution over S3; a good one is logged and behind a web ACL, as the probe's config asks."""
+    certificate = aws.cloudfront.DistributionViewerCertificateArgs(
+        acm_certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        ssl_support_method="sni-only", minimum_protocol_version=tls,
     )  # fmt: skip
     aws.cloudfront.Distribution(
         name, enabled=True, restrictions=no_geo, viewer_certificate=certificate,
         logging_config=aws.cloudfront.DistributionLoggingConfigArgs(bucket="uba-test-logs.s3.amazonaws.com")
-        if logged else None,
+        if good else None,
+        web_acl_id=f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/probe/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        if good else None,
         origins=[aws.cloudfront.DistributionOriginArgs(
             origin_id="site", domain_name="uba-test-site.s3.eu-west-1.amazonaws.com",
             origin_access_control_id=access_control,
@@ -598,9 +597,9 @@ def distribution(name: str, protocol: str, headers: Any, access_control: Any, tl
 oac = aws.cloudfront.OriginAccessControl(
     "good-oac", origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=plain
 )
-distribution("good-distribution", "redirect-to-https", strict_headers.id, oac.id, "TLSv1.2_2021", logged=True)
-distribution("good-default-certificate-distribution", "https-only", strict_headers.id, oac.id, None, logged=True)
-distribution("bad-distribution", "allow-all", None, None, "TLSv1", logged=False)
+distribution("good-distribution", "redirect-to-https", strict_headers.id, oac.id, "TLSv1.2_2021", good=True)
+distribution("good-https-only-distribution", "https-only", strict_headers.id, oac.id, "TLSv1.2_2021", good=True)
+distribution("bad-distribution", "allow-all", None, None, "TLSv1", good=False)
 
 http_api = aws.apigatewayv2.Api("probe-http-api", protocol_type="HTTP", opts=plain)
 good_jwt = aws.apigatewayv2.Authorizer(
