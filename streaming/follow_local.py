@@ -59,7 +59,9 @@ def follow(input_dir: Path, properties: dict[str, str], monitor_ms: int, out: Te
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="python -m streaming.follow_local", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
     parser.add_argument("--input", type=Path, required=True, help="directory new JSON-lines event files arrive in")
     parser.add_argument("--threshold", type=int, help="warn.threshold")
     parser.add_argument("--window-seconds", type=int, help="window.seconds")
