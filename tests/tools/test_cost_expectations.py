@@ -45,7 +45,8 @@ ASSUMED = {
     "athena_days_per_query": 7, "athena_result_mb": 1, "lake_age_months": 12, "refresh_overhead_seconds": 30,
     "refresh_rpu_seconds_per_gb": 60, "warehouse_query_hours_per_day": 0, "warehouse_bytes_per_event": 60,
     "firehose_jq_hours_per_gb": 0.01, "s3_access_log_bytes_per_request": 350, "kms_requests_per_month": 100_000,
-    "ops_notifications_per_month": 30,
+    "ops_notifications_per_month": 30, "live_open_pages": 3, "live_page_loads_per_day": 40, "live_page_kb": 40,
+    "live_ms_per_invocation": 50,
 }  # fmt: skip
 
 

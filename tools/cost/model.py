@@ -144,6 +144,9 @@ ASSUMPTIONS: dict[str, Assumption] = {
     "live_open_pages": Assumption(3, "pages", "live dashboard pages open at any time (each holds a WebSocket)"),
     "live_page_loads_per_day": Assumption(40, "loads", "times a day someone opens the live dashboard"),
     "live_page_kb": Assumption(40, "KB", "what one page load downloads (HTML, script, style, config)"),
+    "live_ms_per_invocation": Assumption(
+        50, "ms", "billed duration of a live dashboard function (an API query, an authorizer, a connection, a push)"
+    ),
 }
 
 
