@@ -564,8 +564,10 @@ TYPES: dict[str, TypeActions] = {
             create=logs("PutDeliverySource", "GetDeliverySource", "TagResource"),
             read=logs("GetDeliverySource", "ListTagsForResource"),
             update=logs("PutDeliverySource", "TagResource", "UntagResource"),
-            delete=logs("DeleteDeliverySource", "GetDeliverySource"),
+            delete=logs("GetDeliverySource"),
         ),
+        # The Service Authorization Reference authorises DeleteDeliverySource on delivery destinations.
+        Grant(LOG_DELIVERY_DESTINATIONS, delete=logs("DeleteDeliverySource")),
         # CloudFront lets CloudWatch Logs deliver a distribution's logs with the caller's permission.
         Grant(
             DISTRIBUTIONS,
