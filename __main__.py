@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components.platform import Platform, PlatformArgs
 from components.streaming import flink_code_archive
+from layers.build import LayerError, built_jwt_layer
 from settings import Settings, SettingsError, from_pulumi_config
 from settings.placeholders import placeholders
 from streaming.fetch_connector import CONNECTOR_SHA256, DEFAULT_JAR_PATH, ConnectorError
@@ -47,14 +48,25 @@ def built_flink_application(
         raise pulumi.RunError(f"cannot package the Flink application: {error}") from None
 
 
-def main(flink_application: Mapping[str, Path] | None = None) -> Platform:
-    """Build the stack; `flink_application` (zip entry -> file) defaults to the build step's verified files."""
+def built_jwt_layer_dir() -> Path:
+    """The live tier's layer build step; pip failing (no network, a changed wheel) stops the program before planning."""
+    try:
+        return built_jwt_layer()
+    except LayerError as error:
+        raise pulumi.RunError(f"cannot build the JWT layer: {error}") from None
+
+
+def main(flink_application: Mapping[str, Path] | None = None, jwt_layer: Path | None = None) -> Platform:
+    """Build the stack; `flink_application` (zip entry -> file) defaults to the build step's verified files,
+    `jwt_layer` to the layer build step's directory."""
     settings = load_settings()
     warn_of_placeholders(settings)
     flink_code = None
     if settings.streaming.enabled:
         files = flink_application if flink_application is not None else built_flink_application()
         flink_code = flink_code_archive(files, PROJECT_DIR)
+    if settings.live.enabled and jwt_layer is None:
+        jwt_layer = built_jwt_layer_dir()
     # Every taggable resource inherits the platform's tags from this provider.
     provider = aws.Provider(
         "aws",
@@ -63,7 +75,7 @@ def main(flink_application: Mapping[str, Path] | None = None) -> Platform:
     )
     platform = Platform(
         settings.platform.prefix,
-        PlatformArgs(settings=settings, flink_code=flink_code),
+        PlatformArgs(settings=settings, flink_code=flink_code, jwt_layer=jwt_layer if settings.live.enabled else None),
         opts=pulumi.ResourceOptions(providers={"aws": provider}),
     )
     for key, value in platform.outputs().items():

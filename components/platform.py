@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
@@ -22,6 +23,7 @@ from components.cost import Cost, CostArgs, ops_topic_publishers
 from components.edge import Edge, EdgeArgs
 from components.ingest import Ingest, IngestArgs
 from components.lake import Lake, LakeArgs
+from components.live import Live, LiveArgs
 from components.observability import Observability, ObservabilityArgs
 from components.search import Search, SearchArgs, SearchVpc
 from components.shared.context import StackContext
@@ -38,12 +40,16 @@ class PlatformArgs:
     settings: Settings
     flink_code: pulumi.Archive | None = None
     """The packaged Flink application (`components.streaming.flink_code_archive`); required with streaming on."""
+    jwt_layer: Path | None = None
+    """The built JWT layer of the live tier's WebSocket authorizer (`layers.build`); required with live on."""
 
     def __post_init__(self) -> None:
         if self.settings.streaming.enabled and self.flink_code is None:
             raise ValueError(
                 "streaming is on, but PlatformArgs.flink_code is empty: pass the packaged Flink application"
             )
+        if self.settings.live.enabled and self.jwt_layer is None:
+            raise ValueError("live is on, but PlatformArgs.jwt_layer is empty: pass the built JWT layer")
 
 
 class Platform(pulumi.ComponentResource):
@@ -62,6 +68,7 @@ class Platform(pulumi.ComponentResource):
     cost: Cost | None = None
     access: Access | None = None
     search: Search | None = None
+    live: Live | None = None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("uba:platform:Platform", name, None, opts)
@@ -125,6 +132,13 @@ class Platform(pulumi.ComponentResource):
             )
         if settings.search.enabled:
             self.search = self._tier(Search, "search", _search_args(settings, context, self.streaming, self.warehouse))
+        if settings.live.enabled:
+            streaming = _upstream(self.streaming, "streaming")
+            self.live = self._tier(Live, "live", LiveArgs(
+                settings.live, context, powertools, settings.access.staff, streaming.results_table,
+                streaming.results_index_name, _given(args.jwt_layer), settings.platform.kms_deletion_window_days,
+                self.edge.edge.web_acl.arn if self.edge and self.edge.edge.web_acl else None,
+            ))  # fmt: skip
         if settings.bi.enabled:
             self.bi = self._tier(Bi, "bi", _bi_args(settings, context, _upstream(self.warehouse, "warehouse"),
                                                     _upstream(self.lake, "lake")))  # fmt: skip
@@ -217,6 +231,9 @@ def _bi_args(settings: Settings, context: StackContext, warehouse: Warehouse, la
     )
 
 
-def _given(flink_code: pulumi.Archive | None) -> pulumi.Archive:
-    assert flink_code is not None, "PlatformArgs refuses streaming without the Flink application"
-    return flink_code
+_Given = TypeVar("_Given")
+
+
+def _given(built: _Given | None) -> _Given:
+    assert built is not None, "PlatformArgs refuses a tier without its built artifact"
+    return built

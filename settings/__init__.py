@@ -41,6 +41,7 @@ from settings.cdc import CdcSettings, ReplicatedTable
 from settings.cost import AnomalyDetectionSettings, BudgetSettings, CostSettings
 from settings.edge import EdgeSettings
 from settings.formats import TAGS_PER_RESOURCE, admits_the_internet, tag_text_problem
+from settings.live import LiveSettings
 from settings.problems import SettingsError, describe
 from settings.search import SearchSettings
 
@@ -56,6 +57,7 @@ __all__ = [
     "CdcSettings",
     "CostSettings",
     "DevAccess",
+    "LiveSettings",
     "Persona",
     "ReplicatedTable",
     "SearchSettings",
@@ -80,6 +82,7 @@ TIER_KEYS = (
     "observability",
     "cost",
     "search",
+    "live",
 )
 # Tags the platform sets itself on every resource (see PlatformSettings.tags).
 PLATFORM_TAGS = ("Project", "Environment", "Owner", "CostCenter")
@@ -532,6 +535,11 @@ class StaffMember(Model):
         description="Create the IAM user (no password, no keys), or only manage its groups; an existing user "
         "must exist before `pulumi up` (`.venv/bin/python -m tools.access check-users <stack>` checks).",
     )
+    email: Email | None = Field(
+        default=None,
+        description="Email address; with the live tier on, a person in an invited group is invited to the "
+        "dashboard page with it (`uba:live.sign_in.invited_personas`).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -608,6 +616,7 @@ class Settings(Model):
     cost: CostSettings = Field(default_factory=lambda: CostSettings.model_validate({"enabled": False}))
     """Budget and cost alerts; off (and the policy pack warns) when the stack file has no `uba:cost`."""
     search: SearchSettings = SearchSettings()
+    live: LiveSettings = LiveSettings()
 
     @model_validator(mode="after")
     def _check_dependencies(self) -> Self:
@@ -619,6 +628,8 @@ class Settings(Model):
             raise ValueError("warehouse.enabled: needs the lake tier (Spectrum reads the lake), but lake is off")
         if self.cdc.enabled and not self.lake.enabled:
             raise ValueError("cdc.enabled: needs the lake tier (the entity tables live in it), but lake is off")
+        if self.live.enabled:
+            self._check_live()
         if self.platform.production:
             if self.access.enabled and not any("admin" in m.groups for m in self.access.staff):
                 raise ValueError("access.staff: a production stack must name at least one admin")
@@ -645,6 +656,28 @@ class Settings(Model):
                 f"search.enabled: mode {self.search.mode} with network.access {self.search.network.access} lives "
                 "in the warehouse VPC, but warehouse is off; use mode serverless with network.access public"
             )
+
+    def _check_live(self) -> None:
+        if not self.streaming.enabled:
+            raise ValueError(
+                "live.enabled: needs the streaming tier (it reads the realtime table), but streaming is off"
+            )
+        # The hosted sign-in domain is `<prefix>-live-<account>`, and Cognito refuses a domain prefix naming AWS.
+        reserved = [word for word in ("aws", "amazon", "cognito") if word in self.platform.prefix]
+        if reserved:
+            raise ValueError(
+                f"platform.prefix: the live tier's sign-in domain starts with the prefix, and Cognito refuses "
+                f"one containing {reserved[0]!r}; choose another prefix, got {self.platform.prefix!r}"
+            )
+        # Emails are the user pool's usernames: one person, one address.
+        seen: dict[str, str] = {}
+        for member in self.access.staff:
+            if member.email is None:
+                continue
+            address = member.email.lower()
+            if address in seen:
+                raise ValueError(f"access.staff: {member.user} and {seen[address]} share the email {member.email}")
+            seen[address] = member.user
 
     def _check_bi(self) -> None:
         for tier in ("warehouse", "lake"):

@@ -175,13 +175,18 @@ def kinesis_sink_options(settings: JobSettings) -> dict[str, str]:
     }
 
 
-def file_source_options(events_file: Path) -> dict[str, str]:
-    return {
+def file_source_options(events_file: Path, monitor_interval_ms: int | None = None) -> dict[str, str]:
+    """A JSON-lines file or directory; with `monitor_interval_ms`, an unbounded source that keeps picking up
+    new files in the directory (the filesystem connector's `source.monitor-interval`)."""
+    options = {
         "connector": "filesystem",
         "path": str(events_file.resolve()),
         "format": "json",
         "json.ignore-parse-errors": "true",
     }
+    if monitor_interval_ms is not None:
+        options["source.monitor-interval"] = f"{monitor_interval_ms} ms"
+    return options
 
 
 def kinesis_search_sink_options(settings: JobSettings) -> dict[str, str]:
@@ -220,15 +225,21 @@ def kinesis_statements(settings: JobSettings) -> list[str]:
 
 
 def local_statements(
-    settings: JobSettings, events_file: Path, changes_file: Path | None = None, search: bool = False
+    settings: JobSettings,
+    events_file: Path,
+    changes_file: Path | None = None,
+    *,
+    search: bool = False,
+    monitor_interval_ms: int | None = None,
 ) -> list[str]:
-    """DDL and views over JSON-lines files; the local runner collects `records_view(settings)`, or with
-    `search` also defines the `search_documents` view, to collect the search feed."""
-    statements = _shared_statements(settings, file_source_options(events_file))
+    """DDL and views over JSON-lines files (or a watched directory of them, with `monitor_interval_ms`);
+    the local runners collect `records_view(settings)`, or with `search` also the `search_documents` view."""
+    statements = _shared_statements(settings, file_source_options(events_file, monitor_interval_ms))
     if settings.enrichment:
         if changes_file is None:
             raise RenderError("enrichment.entities names tables, but no file of changes was given")
-        statements = [*statements, *enrichment_statements(settings, file_source_options(changes_file))]
+        changes = file_source_options(changes_file, monitor_interval_ms)
+        statements = [*statements, *enrichment_statements(settings, changes)]
     return [*statements, render(SEARCH_VIEW, query_values(settings))] if search else statements
 
 

@@ -137,6 +137,29 @@ CLUSTER_GUARDRAIL_ACTIONS = (
     "redshift:DisableLogging",
     "redshift:DeleteCluster",
 )  # parameter group (require_ssl), audit logging
+# Sign-in and the dashboard page: who may sign in and how (MFA, threat protection, the app client's flows and
+# callbacks) is stack configuration; the page's files and headers are code that runs with viewers' tokens.
+SIGN_IN_GUARDRAIL_ACTIONS = (
+    "cognito-idp:UpdateUserPool", "cognito-idp:DeleteUserPool", "cognito-idp:SetUserPoolMfaConfig",
+    "cognito-idp:SetRiskConfiguration", "cognito-idp:CreateUserPoolClient", "cognito-idp:UpdateUserPoolClient",
+    "cognito-idp:DeleteUserPoolClient", "cognito-idp:CreateUserPoolDomain", "cognito-idp:UpdateUserPoolDomain",
+    "cognito-idp:DeleteUserPoolDomain", "cognito-idp:UpdateResourceServer", "cognito-idp:DeleteResourceServer",
+    "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:CreateGroup", "cognito-idp:UpdateGroup",
+)  # fmt: skip
+PAGE_GUARDRAIL_ACTIONS = (
+    "cloudfront:UpdateDistribution",
+    "cloudfront:DeleteDistribution",
+    "cloudfront:UpdateResponseHeadersPolicy",
+    "cloudfront:DeleteResponseHeadersPolicy",
+)
+PAGE_SHIPPING_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
+# What op does to a viewer in an incident: look them up, sign them out everywhere, lock or unlock them.
+VIEWER_INCIDENT_ACTIONS = (
+    "cognito-idp:AdminGetUser", "cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup",
+    "cognito-idp:AdminListGroupsForUser", "cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+)  # fmt: skip
 # API Gateway does have keys for the stage's access logging (Service Authorization Reference, Amazon API
 # Gateway Management: apigateway:Request/AccessLoggingDestination and .../AccessLoggingFormat on PATCH).
 ACCESS_LOG_DESTINATION_KEY = "apigateway:Request/AccessLoggingDestination"
@@ -211,6 +234,20 @@ class AccessTargets(Generic[V]):
     search_dead_letter_bucket_arn: V | None = None
     search_admin_function_arn: V | None = None  # a domain's master user: its code is admin's alone
     bizuser_search_arn: V | None = None  # the collection or domain again, only with `search.bizuser_search`
+    # live
+    live_api_id: V | None = None  # the realtime HTTP API
+    live_push_api_id: V | None = None  # the WebSocket API
+    live_api_function_arn: V | None = None
+    live_authorizer_function_arn: V | None = None
+    live_connections_function_arn: V | None = None
+    live_push_function_arn: V | None = None
+    live_connections_table_arn: V | None = None
+    live_dead_letter_queue_arn: V | None = None
+    user_pool_arn: V | None = None
+    site_bucket_arn: V | None = None  # the dashboard page's files
+    site_distribution_arn: V | None = None
+    site_headers_policy_arn: V | None = None  # the page's Content-Security-Policy and other headers
+    site_key_arn: V | None = None  # encrypts the page's files; CloudFront may decrypt
     # bi
     bi_dashboard_arn: V | None = None  # the QuickSight dashboard
     bi_namespace: V | None = None  # the QuickSight namespace its users live in
@@ -380,7 +417,8 @@ def streams(t: AccessTargets[str]) -> list[str]:
     )
 
 
-def functions(t: AccessTargets[str]) -> list[str]:
+def pipeline_functions(t: AccessTargets[str]) -> list[str]:
+    """The functions on the data's way: ingest, the edge's log reader, the alert sink, the change processor."""
     return _present([t.ingest_function_arn, t.edge_function_arn, t.sink_function_arn, t.change_processor_arn])
 
 
@@ -388,9 +426,35 @@ def delivery_streams(t: AccessTargets[str]) -> list[str]:
     return _present([t.delivery_stream_arn, t.changes_delivery_stream_arn])
 
 
+def live_functions(t: AccessTargets[str]) -> list[str]:
+    """The live dashboard's functions: its API, the WebSocket authorizer and connections, the pusher."""
+    return _present([t.live_api_function_arn, t.live_authorizer_function_arn, t.live_connections_function_arn,
+                     t.live_push_function_arn])  # fmt: skip
+
+
+def functions(t: AccessTargets[str]) -> list[str]:
+    return [*pipeline_functions(t), *live_functions(t)]
+
+
 def dead_letter_queues(t: AccessTargets[str]) -> list[str]:
-    """Where the platform keeps what it could not process: the alert sink's and the edge's queues."""
-    return _present([t.dead_letter_queue_arn, t.edge_invalid_events_queue_arn, t.edge_failed_batches_queue_arn])
+    """Where the platform keeps what it could not process: the alert sink's, the edge's and the pusher's queues."""
+    return _present([t.dead_letter_queue_arn, t.edge_invalid_events_queue_arn, t.edge_failed_batches_queue_arn,
+                     t.live_dead_letter_queue_arn])  # fmt: skip
+
+
+def http_api_arns(t: AccessTargets[str]) -> list[str]:
+    """The live tier's HTTP and WebSocket APIs as API Gateway's management API names them (v2: /apis/...)."""
+    apis = [
+        f"arn:{PARTITION}:apigateway:{t.region}::/apis/{api}" for api in _present([t.live_api_id, t.live_push_api_id])
+    ]
+    return [arn for api in apis for arn in (api, f"{api}/*")]
+
+
+def push_connections_arn(t: AccessTargets[str], method: str) -> str | None:
+    """`execute-api:ManageConnections` on the WebSocket stage's connections, for one HTTP method."""
+    if t.live_push_api_id is None:
+        return None
+    return f"arn:{PARTITION}:execute-api:{t.region}:{t.account_id}:{t.live_push_api_id}/live/{method}/@connections/*"
 
 
 def collection_dashboards_arn(t: AccessTargets[str]) -> str | None:
@@ -434,24 +498,21 @@ def observe(t: AccessTargets[str]) -> list[Statement]:
                     "cloudwatch:ListDashboards", "logs:DescribeLogGroups"]  # fmt: skip
     if t.warehouse_mode == "provisioned":
         account_wide.append("redshift:DescribeClusters")
-    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn])
+    buckets = _present([t.lake_bucket_arn, t.results_bucket_arn, t.log_bucket_arn, t.site_bucket_arn])
     return statements(
         allow("ReadMetricsAccountWide", account_wide, ["*"]),
-        allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
         allow("ReadDashboards", ["cloudwatch:GetDashboard"], dashboard_arns(t)),
         allow("ReadKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.kms_key_arn]),
         allow("ReadTopicConfiguration", ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
               [t.ops_topic_arn, t.business_topic_arn]),
         allow("ReadStreamConfiguration", ["kinesis:DescribeStreamSummary", "kinesis:ListShards"], streams(t)),
-        allow("ReadFunctionConfiguration", FUNCTION_CONFIGURATION_ACTIONS, functions(t)),
+        allow("ReadFunctionConfiguration", FUNCTION_CONFIGURATION_ACTIONS, pipeline_functions(t)),
         allow("ReadApiConfiguration", ["apigateway:GET"], rest_api_arns(t)),
         allow("ReadFlinkConfiguration", ["kinesisanalytics:DescribeApplication",
                                          "kinesisanalytics:ListApplicationSnapshots"], [t.flink_application_arn]),
         allow("ReadTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
                                          "dynamodb:DescribeContinuousBackups"], [t.results_table_arn]),
         allow("ReadQueueConfiguration", ["sqs:GetQueueAttributes"], dead_letter_queues(t)),
-        allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
-              [t.edge_distribution_arn]),
         allow("ReadDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], delivery_streams(t)),
         allow("ReadReplications", ["dms:DescribeReplications", "dms:DescribeReplicationConfigs"],
               ["*"] if t.replication_config_arn else []),
@@ -473,6 +534,34 @@ def observe_search(t: AccessTargets[str]) -> list[Statement]:
               [t.search_domain_arn]),
         allow("ReadSearchDeliveryConfiguration", ["firehose:DescribeDeliveryStream"], [t.search_delivery_stream_arn]),
         allow("ReadSearchBucketConfiguration", BUCKET_CONFIGURATION_ACTIONS, [t.search_dead_letter_bucket_arn]),
+    )  # fmt: skip
+
+
+def observe_alarms(t: AccessTargets[str]) -> list[Statement]:
+    """The stack's alarms and their history, by exact ARN: a policy of its own, since every tier adds alarms
+    and their ARNs alone fill half of what IAM allows a managed policy (6,144 characters)."""
+    return statements(
+        allow("ReadAlarms", ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"], alarm_arns(t)),
+    )
+
+
+def observe_web(t: AccessTargets[str]) -> list[Statement]:
+    """What browsers reach, read only: distributions, the HTTP and WebSocket APIs and the dashboard's functions,
+    connections and key, sign-in (a policy of its own: `observe` would outgrow IAM's 6,144 characters)."""
+    return statements(
+        allow("ReadDistributionConfiguration", ["cloudfront:GetDistribution", "cloudfront:GetDistributionConfig"],
+              [t.edge_distribution_arn, t.site_distribution_arn]),
+        allow("ReadHttpApiConfiguration", ["apigateway:GET"], http_api_arns(t)),
+        allow("ReadDashboardFunctionConfiguration", FUNCTION_CONFIGURATION_ACTIONS,
+              live_functions(t)),
+        allow("ReadConnectionsTableConfiguration", ["dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive",
+                                                    "dynamodb:DescribeContinuousBackups"],
+              [t.live_connections_table_arn]),
+        allow("ReadSiteKeyConfiguration", ["kms:DescribeKey", "kms:GetKeyRotationStatus"], [t.site_key_arn]),
+        # Not DescribeUserPoolClient: it returns a client's secret (parliament: CREDENTIALS_EXPOSURE).
+        allow("ReadSignInConfiguration", ["cognito-idp:DescribeUserPool", "cognito-idp:ListUserPoolClients",
+                                          "cognito-idp:ListGroups", "cognito-idp:GetUserPoolMfaConfig"],
+              [t.user_pool_arn]),
     )  # fmt: skip
 
 
@@ -591,7 +680,9 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
     """Op reads every piece of data the platform holds, directly."""
     buckets = _present([t.lake_bucket_arn, t.log_bucket_arn, t.search_dead_letter_bucket_arn])
     services = ["s3", "kinesis", "dynamodb", "sqs"]
-    stores = _present([*streams(t), *buckets, t.results_table_arn, *dead_letter_queues(t)])
+    stores = _present(
+        [*streams(t), *buckets, t.results_table_arn, *dead_letter_queues(t), t.live_connections_table_arn]
+    )
     return statements(
         allow("ReadStreams", ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary",
                               "kinesis:ListShards"], streams(t)),
@@ -601,6 +692,7 @@ def op_data(t: AccessTargets[str]) -> list[Statement]:
         allow("ReadRealtimeResults", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                                       "dynamodb:Scan"], table_arns(t)),
         allow("InspectDeadLetters", ["sqs:ReceiveMessage", "sqs:GetQueueAttributes"], dead_letter_queues(t)),
+        allow("SeeWhoIsConnected", ["dynamodb:GetItem", "dynamodb:Scan"], [t.live_connections_table_arn]),
         allow("UseTheKeyToReadPlatformData", ["kms:Decrypt"], [t.kms_key_arn if stores else None],
               condition=_via(t, *services)),
         *query_warehouse(t),
@@ -632,6 +724,9 @@ def op_operate(t: AccessTargets[str]) -> list[Statement]:
               [t.warehouse_arn if t.warehouse_mode == "provisioned" else None]),
         allow("RunTheReplication", ["dms:StartReplication", "dms:StopReplication", "dms:ReloadReplicationTables"],
               [t.replication_config_arn]),
+        allow("HandleViewersInAnIncident", VIEWER_INCIDENT_ACTIONS, [t.user_pool_arn]),
+        allow("DisconnectPages", ["execute-api:ManageConnections"],
+              [push_connections_arn(t, "GET"), push_connections_arn(t, "DELETE")]),
     )  # fmt: skip
 
 
@@ -656,19 +751,12 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
     cluster = t.warehouse_arn if t.warehouse_mode == "provisioned" else None
     return statements(
         deny("DenyIdentityAndPolicyManagement", IAM_ADMINISTRATION_ACTIONS, ["*"]),
-        deny("DenyDisablingOrDeletingThePlatformKey", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn]),
+        deny("DenyDisablingOrDeletingTheKeys", KEY_DESTRUCTION_ACTIONS, [t.kms_key_arn, t.site_key_arn]),
         deny("DenyDeletingLakeObjects", LAKE_DELETION_ACTIONS, [lake, _under(lake, "/*")]),
         deny("DenyShippingFunctionCode", FUNCTION_CODE_ACTIONS, [*functions(t), t.search_admin_function_arn]),
         deny("DenyShippingFlinkCode", FLINK_CODE_ACTIONS, [t.flink_application_arn]),
         deny("DenyChangingDelivery", DELIVERY_GUARDRAIL_ACTIONS, [*delivery_streams(t), t.search_delivery_stream_arn]),
         deny("DenyChangingTheReplication", REPLICATION_GUARDRAIL_ACTIONS, [t.replication_config_arn]),
-        deny("DenyChangingTheSearchCollection", SEARCH_COLLECTION_GUARDRAIL_ACTIONS, [t.search_collection_arn]),
-        deny("DenyChangingTheSearchDomain", SEARCH_DOMAIN_GUARDRAIL_ACTIONS, [t.search_domain_arn]),
-        deny(
-            "DenyDeletingSearchDeadLetters",
-            LAKE_DELETION_ACTIONS,
-            [t.search_dead_letter_bucket_arn, _under(t.search_dead_letter_bucket_arn, "/*")],
-        ),
         deny(
             "DenyChangingTheWorkgroup",
             WORKGROUP_GUARDRAIL_ACTIONS,
@@ -678,6 +766,36 @@ def op_guardrails(t: AccessTargets[str]) -> list[Statement]:
         deny("DenyChangingTheServerlessWarehouse", SERVERLESS_GUARDRAIL_ACTIONS, [serverless]),
         deny("DenyChangingTheCluster", CLUSTER_GUARDRAIL_ACTIONS, [cluster]),
         *_access_logs_kept(t),
+    )
+
+
+# The search and dashboard tiers' guardrails are policies of their own: with every tier on, one policy
+# of all of op's denies outgrows IAM's 6,144 characters.
+def op_guardrails_search(t: AccessTargets[str]) -> list[Statement]:
+    """The search collection or domain and the documents it refused: op never changes or deletes them."""
+    return statements(
+        deny("DenyChangingTheSearchCollection", SEARCH_COLLECTION_GUARDRAIL_ACTIONS, [t.search_collection_arn]),
+        deny("DenyChangingTheSearchDomain", SEARCH_DOMAIN_GUARDRAIL_ACTIONS, [t.search_domain_arn]),
+        deny(
+            "DenyDeletingSearchDeadLetters",
+            LAKE_DELETION_ACTIONS,
+            [t.search_dead_letter_bucket_arn, _under(t.search_dead_letter_bucket_arn, "/*")],
+        ),
+    )
+
+
+def op_guardrails_web(t: AccessTargets[str]) -> list[Statement]:
+    """The dashboard's sign-in, distribution and page change only through the stack file, never by op's hand."""
+    return statements(
+        deny("DenyChangingSignIn", SIGN_IN_GUARDRAIL_ACTIONS, [t.user_pool_arn]),
+        deny(
+            "DenyChangingTheDashboardDistribution",
+            PAGE_GUARDRAIL_ACTIONS,
+            [t.site_distribution_arn, t.site_headers_policy_arn],
+        ),
+        deny(
+            "DenyShippingTheDashboardPage", PAGE_SHIPPING_ACTIONS, [t.site_bucket_arn, _under(t.site_bucket_arn, "/*")]
+        ),
     )
 
 
@@ -769,6 +887,9 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
         # A policy's description cannot change in place (IAM replaces the policy): these stay as first written.
         PolicySpec("observe", "Read logs, metrics, alarms, dashboards and configuration", observers, observe(t)),
         PolicySpec("observe-logs", "Read the stack's own log groups", observers, observe_logs(t)),
+        PolicySpec("observe-alarms", "Read the stack's alarms and their history", observers, observe_alarms(t)),
+        PolicySpec("observe-web", "Read the configuration of distributions, HTTP APIs and sign-in", observers,
+                   observe_web(t)),
         # "analyse" now holds what the three share; each group's workgroup and results are its own policy.
         PolicySpec("analyse", "Athena queries in the platform workgroup and their results",
                    ("op", "dev", "bizUser"), analyse(t)),
@@ -779,6 +900,10 @@ def group_policies(t: AccessTargets[str], dev_access: DevAccess, mfa: bool) -> l
                    ("op",), op_operate(t)),
         PolicySpec("op-guardrails", "Never manage IAM, destroy the key or delete lake objects", ("op",),
                    op_guardrails(t)),
+        PolicySpec("op-guardrails-search", "Never change the search store or delete its refused documents", ("op",),
+                   op_guardrails_search(t)),
+        PolicySpec("op-guardrails-web", "Never change the dashboard's sign-in, distribution or page by hand", ("op",),
+                   op_guardrails_web(t)),
         PolicySpec("bizuser", "Realtime results, dashboards and warehouse connections for analysts",
                    ("bizUser",), [*realtime_read(t), *dashboards_read(t), *query_warehouse(t)]),
         PolicySpec("search", "Search the log index and read the search tier's configuration", observers,

@@ -18,6 +18,8 @@ from components.shared.context import StackContext, child
 
 Comparison = Literal["GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold"]
 Statistic = Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"]
+# Percentiles are CloudWatch's extended statistics (`p95`): latency is judged by its tail, not its mean.
+Percentile = Literal["p90", "p95", "p99"]
 MissingData = Literal["notBreaching", "breaching", "ignore", "missing"]
 
 
@@ -30,7 +32,7 @@ class AlarmSpec:
     namespace: str
     metric: str
     dimensions: Mapping[str, pulumi.Input[str]]
-    statistic: Statistic
+    statistic: Statistic | Percentile
     period: int
     threshold: float
     comparison: Comparison
@@ -63,7 +65,8 @@ def metric_alarm(
         namespace=spec.namespace,
         metric_name=spec.metric,
         dimensions=spec.dimensions,
-        statistic=spec.statistic,
+        statistic=None if spec.statistic.startswith("p") else spec.statistic,
+        extended_statistic=spec.statistic if spec.statistic.startswith("p") else None,
         period=spec.period,
         evaluation_periods=spec.evaluation_periods,
         threshold=spec.threshold,

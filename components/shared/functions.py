@@ -73,6 +73,9 @@ class PythonFunctionArgs:
     tracing: bool = False
     reserved_concurrency: int | None = None
     vpc: FunctionVpc | None = None
+    extra_layers: Sequence[
+        pulumi.Input[str]
+    ] = ()  # layer version ARNs after Powertools' (e.g. the live tier's JWT layer)
 
 
 class PythonFunction(pulumi.ComponentResource):
@@ -128,7 +131,10 @@ class PythonFunction(pulumi.ComponentResource):
             handler=args.handler,
             code=code_archive(),
             role=self.role.arn,
-            layers=[powertools_layer_arn(args.powertools_version, pulumi.InvokeOutputOptions(parent=self))],
+            layers=[
+                powertools_layer_arn(args.powertools_version, pulumi.InvokeOutputOptions(parent=self)),
+                *args.extra_layers,
+            ],
             memory_size=args.memory_mb,
             timeout=args.timeout_seconds,
             reserved_concurrent_executions=args.reserved_concurrency,

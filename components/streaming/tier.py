@@ -30,6 +30,9 @@ SORT_KEY = "sk"
 TTL_ATTRIBUTE = "expiresAt"
 BY_TYPE_INDEX = "byType"
 ALERT_TYPE = "alertType"
+# The table publishes every change of an item, old and new image, for whoever reads it (the live tier's
+# pusher). Enabling a stream is free and an in-place update of the table; Lambda's reads of it are free too.
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Streaming(pulumi.ComponentResource):
 
     alerts_stream: aws.kinesis.Stream
     results_table: aws.dynamodb.Table
+    results_index_name: str  # the index of the latest items per alert type (hash alertType, range sk)
     business_topic: aws.sns.Topic
     dead_letter_queue: aws.sqs.Queue
     sink_function: PythonFunction
@@ -66,6 +70,7 @@ class Streaming(pulumi.ComponentResource):
         if args.search_feed is not None:
             self.search_feed_stream = kinesis_stream(self, context, "search-feed-stream", args.search_feed)
         self.results_table = self._results_table(args)
+        self.results_index_name = BY_TYPE_INDEX
         self.business_topic = self._business_topic(args)
         sink = build_alert_sink(
             self,
@@ -133,6 +138,8 @@ class Streaming(pulumi.ComponentResource):
                 )
             ],
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=TTL_ATTRIBUTE, enabled=True),
+            stream_enabled=True,
+            stream_view_type=STREAM_VIEW_TYPE,
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=sink.point_in_time_recovery),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
                 enabled=True, kms_key_arn=context.kms_key_arn

@@ -23,6 +23,7 @@ from . import (
     streaming,
     tagging,
     warehouse,
+    web,
 )
 
 PACK_NAME: Final = "uba-guardrails"
@@ -40,6 +41,7 @@ ALL_POLICIES: Final[list[Policy]] = [
     *iam.POLICIES,
     *tagging.POLICIES,
     *ingress.POLICIES,
+    *web.POLICIES,
     *quicksight.POLICIES,
     *search.POLICIES,
     *notifications.POLICIES,

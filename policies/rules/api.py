@@ -17,6 +17,7 @@ from .common import ADVISORY, MANDATORY, UNKNOWN, for_types, is_set, label_of, l
 from .remedies import TRACING_SETTINGS, remedy
 
 STAGE: Final = "aws:apigateway/stage:Stage"
+STAGE_V2: Final = "aws:apigatewayv2/stage:Stage"  # HTTP and WebSocket APIs
 METHOD_SETTINGS: Final = "aws:apigateway/methodSettings:MethodSettings"
 USAGE_PLAN: Final = "aws:apigateway/usagePlan:UsagePlan"
 
@@ -57,7 +58,19 @@ def _throttled_by_usage_plan(args: StackValidationArgs, stage: PolicyResource) -
     return False
 
 
+def _throttled_by_route_settings(stage: PolicyResource) -> bool:
+    limits = lookup(stage.props, "defaultRouteSettings")
+    return all(_positive(lookup(limits, key)) for key in ("throttlingRateLimit", "throttlingBurstLimit"))
+
+
 def check_throttled(args: StackValidationArgs, report: ReportViolation) -> None:
+    for stage in of_type(args, STAGE_V2):
+        if not _throttled_by_route_settings(stage):
+            report(
+                f"API Gateway v2 stage {label_of(stage)} is not throttled: set default_route_settings with positive "
+                f"throttling_rate_limit and throttling_burst_limit (`uba:live.api.rate_limit_rps`, `burst_limit`).",
+                stage.urn,
+            )
     for stage in of_type(args, STAGE):
         if _throttled_by_method_settings(args, stage) or _throttled_by_usage_plan(args, stage):
             continue
@@ -70,7 +83,7 @@ def check_throttled(args: StackValidationArgs, report: ReportViolation) -> None:
         )
 
 
-@for_types(STAGE)
+@for_types(STAGE, STAGE_V2)
 def check_access_logged(args: ResourceValidationArgs, report: ReportViolation) -> None:
     settings = lookup(args.props, "accessLogSettings")
     if is_set(lookup(settings, "destinationArn")) and is_set(lookup(settings, "format")):

@@ -4,8 +4,9 @@ Viewers: every cache behavior refuses plain HTTP (`https-only`, or `redirect-to-
 a custom certificate serves TLS 1.2 or later (`TLSv1.2_*`). CloudFront's default
 `*.cloudfront.net` certificate cannot be held to TLS 1.2 (CloudFront accepts TLS 1.0 on it),
 so a stack whose policy config sets `cloudfront-viewer-tls.requireCustomCertificate` must use
-its own domain. Origins: custom origins only over HTTPS with TLS 1.2. Logging: standard logs
-or a real-time log configuration on every behavior, so no request path goes unrecorded.
+its own domain. Origins: custom origins only over HTTPS with TLS 1.2. Logging: standard logs (legacy,
+or v2 through a CloudWatch Logs delivery) or a real-time log configuration on every behavior, so no
+request path goes unrecorded.
 WAF: a stack whose policy config sets `cloudfront-web-acl.requireWebAcl` puts a web ACL in front.
 """
 
@@ -13,12 +14,21 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
-from .common import MANDATORY, UNKNOWN, as_list, for_types, is_set, label_of, lookup, schema, setting, truthy
+from .common import MANDATORY, UNKNOWN, as_list, for_types, is_set, label_of, lookup, of_type, schema, setting, truthy
 from .remedies import WEB_ACL_SETTINGS, remedy
 
 DISTRIBUTION: Final = "aws:cloudfront/distribution:Distribution"
+LOG_SOURCE: Final = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+LOG_DELIVERY: Final = "aws:cloudwatch/logDelivery:LogDelivery"
 VIEWER_HTTPS: Final = ("https-only", "redirect-to-https")
 WEAK_ORIGIN_PROTOCOLS: Final = ("SSLv3", "TLSv1", "TLSv1.1")
 TLS_CONFIG: Final = schema(
@@ -103,18 +113,31 @@ def check_origin_https(args: ResourceValidationArgs, report: ReportViolation) ->
             )
 
 
-@for_types(DISTRIBUTION)
-def check_logged(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if is_set(lookup(args.props, "loggingConfig", "bucket")):
-        return
-    unlogged = [path for path, behavior in _behaviors(args.props)
-                if not is_set(lookup(behavior, "realtimeLogConfigArn"))]  # fmt: skip
-    if unlogged:
-        report(
-            f"CloudFront distribution {label_of(args)} does not log requests to {unlogged}: attach a real-time log "
-            "configuration (realtime_log_config_arn) to every cache behavior, or set logging_config.",
-            None,
-        )
+def _delivers_access_logs(distribution: PolicyResource, resources: list[PolicyResource]) -> bool:
+    """Standard logging (v2): an ACCESS_LOGS delivery source on the distribution, and a delivery from it."""
+    sources = [
+        r.urn for r in resources
+        if r.resource_type == LOG_SOURCE and lookup(r.props, "logType") == "ACCESS_LOGS"
+        and distribution.urn in {d.urn for d in r.dependencies}
+    ]  # fmt: skip
+    return any(r.resource_type == LOG_DELIVERY and {d.urn for d in r.dependencies} & set(sources) for r in resources)
+
+
+def check_logged(args: StackValidationArgs, report: ReportViolation) -> None:
+    for distribution in of_type(args, DISTRIBUTION):
+        props = distribution.props
+        if is_set(lookup(props, "loggingConfig", "bucket")) or _delivers_access_logs(distribution, args.resources):
+            continue
+        unlogged = [path for path, behavior in _behaviors(props)
+                    if not is_set(lookup(behavior, "realtimeLogConfigArn"))]  # fmt: skip
+        if unlogged:
+            report(
+                f"CloudFront distribution {label_of(distribution)} does not log requests to {unlogged}: attach a "
+                "real-time log configuration (realtime_log_config_arn) to every cache behavior, set logging_config, "
+                "or deliver its ACCESS_LOGS with standard logging v2 (aws.cloudwatch.LogDeliverySource on the "
+                "distribution and an aws.cloudwatch.LogDelivery, as components.live.site does).",
+                distribution.urn,
+            )
 
 
 @for_types(DISTRIBUTION)
@@ -149,9 +172,9 @@ POLICIES: Final = [
         enforcement_level=MANDATORY,
         validate=check_origin_https,
     ),
-    ResourceValidationPolicy(
+    StackValidationPolicy(
         name="cloudfront-logging",
-        description="CloudFront distributions log every request path (standard or real-time logs).",
+        description="CloudFront distributions log every request path (standard logs, v1 or v2, or real-time logs).",
         enforcement_level=MANDATORY,
         validate=check_logged,
     ),

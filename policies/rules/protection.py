@@ -26,6 +26,7 @@ STATEFUL_TYPES: Final = (
     "aws:kms/key:Key",
     "aws:opensearch/serverlessCollection:ServerlessCollection",
     "aws:opensearch/domain:Domain",
+    "aws:cognito/userPool:UserPool",  # its users, their passwords and MFA devices exist nowhere else
 )
 
 PROTECTION_CONFIG: Final = schema(

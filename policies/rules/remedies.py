@@ -28,6 +28,10 @@ TRACING_SETTINGS: Final[Mapping[str, str]] = {
     "search-admin-function": "uba:search.tracing",
     "edge-logs-function": "uba:edge.function.tracing",
     "change-processor-function": "uba:cdc.processor_tracing",
+    "live-api-function": "uba:live.api.tracing",
+    "live-authorizer-function": "uba:live.api.tracing",
+    "live-connections-function": "uba:live.api.tracing",
+    "live-push-function": "uba:live.api.tracing",
 }
 # Point-in-time recovery of DynamoDB tables.
 RECOVERY_SETTINGS: Final[Mapping[str, str]] = {
@@ -41,8 +45,15 @@ VERSIONING_SETTINGS: Final[Mapping[str, str]] = {
 }
 # OpenSearch Serverless network policies that admit public networks: the search tier's network access.
 NETWORK_ACCESS_SETTINGS: Final[Mapping[str, str]] = {"search-network-policy": "uba:search.network.access"}
+# Sign-in of the live dashboard: the user pool's MFA and sign-up.
+MFA_SETTINGS: Final[Mapping[str, str]] = {"user-pool": "uba:live.sign_in.mfa"}
+SIGN_UP_SETTINGS: Final[Mapping[str, str]] = {"user-pool": "uba:live.sign_in.self_sign_up"}
 # An AWS WAF web ACL in front of CloudFront distributions.
-WEB_ACL_SETTINGS: Final[Mapping[str, str]] = {"edge-distribution": "uba:edge.waf.enabled"}
+# The live dashboard's distribution shares the edge's web ACL (components.live.site).
+WEB_ACL_SETTINGS: Final[Mapping[str, str]] = {
+    "edge-distribution": "uba:edge.waf.enabled",
+    "site-distribution": "uba:edge.waf.enabled",
+}
 # Snapshots of Flink applications.
 SNAPSHOT_SETTINGS: Final[Mapping[str, str]] = {"flink-app": "uba:streaming.flink.snapshots"}
 # Stack-wide settings that every resource of a kind takes.

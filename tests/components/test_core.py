@@ -15,7 +15,7 @@ def test_kms_key_rotates_and_has_an_alias_from_the_prefix(stack: str) -> None:
     run = run_stack(stack)
     key = run.one(type_token(aws.kms.Key), "platform-key")
     assert key.inputs["enableKeyRotation"] is True
-    alias = run.one(type_token(aws.kms.Alias))
+    alias = run.one(type_token(aws.kms.Alias), "platform-key-alias")
     assert alias.inputs["name"] == f"alias/uba-{stack}"
     assert alias.inputs["targetKeyId"] == key.state["keyId"]
 

@@ -10,9 +10,10 @@ import pytest
 from tests.support.harness import StackRun, run_stack
 from tests.support.tokens import type_token
 
-# What CloudWatch needs to find each namespace's metrics for one resource.
+# What CloudWatch needs to find each namespace's metrics for one resource. API Gateway names a REST API's
+# metrics by ApiName, an HTTP or WebSocket API's by ApiId (API Gateway Developer Guide, "metrics").
 REQUIRED_DIMENSIONS: dict[str, set[str]] = {
-    "AWS/ApiGateway": {"ApiName", "Stage"},
+    "AWS/ApiGateway": {"Stage"},
     "AWS/Lambda": {"FunctionName"},
     "AWS/Kinesis": {"StreamName"},
     "AWS/KinesisAnalytics": {"Application"},
@@ -33,7 +34,11 @@ METRICS_REGION = {"AWS/CloudFront": "us-east-1"}
 # The platform's own metrics (Powertools, one namespace per stack) name the function's service.
 CUSTOM_DIMENSIONS = {"service"}
 # Namespaces whose metrics each carry one of several identifying dimensions.
-ONE_OF_DIMENSIONS: dict[str, set[str]] = {"AWS/QuickSight": {"DashboardId", "DatasetId"}}
+# API Gateway names a REST API's metrics by ApiName, an HTTP or WebSocket API's by ApiId.
+ONE_OF_DIMENSIONS: dict[str, set[str]] = {
+    "AWS/QuickSight": {"DashboardId", "DatasetId"},
+    "AWS/ApiGateway": {"ApiName", "ApiId"},
+}
 
 
 def physical_names(run: StackRun) -> set[str]:
@@ -54,6 +59,8 @@ def physical_names(run: StackRun) -> set[str]:
             value = resource.state.get(key)
             if isinstance(value, str):
                 names.add(value)
+        if resource.type == "aws:apigatewayv2/api:Api":
+            names.add(str(resource.state["id"]))  # HTTP and WebSocket APIs are dimensioned by id
         if resource.type == type_token(aws.cloudfront.Distribution):
             names.add(resource.state["id"])
         service = ((resource.inputs.get("environment") or {}).get("variables") or {}).get("POWERTOOLS_SERVICE_NAME")

@@ -100,14 +100,23 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "athena-bytes-scanned-cutoff": ({"bad-athena", "bad-big-scan-athena"}, "bytes_scanned_cutoff_per_query"),
     "stream-consumer-failure-handling": ({"bad-mapping"}, "bisect_batch_on_function_error=True"),
     "flink-snapshots": ({"bad-flink"}, "snapshots_enabled=True"),
-    "apigateway-stage-throttled": ({"bad-stage"}, "throttling_rate_limit"),
-    "apigateway-stage-access-logging": ({"bad-stage"}, "access_log_settings"),
+    "apigateway-stage-throttled": ({"bad-stage", "bad-v2-stage"}, "throttling_rate_limit"),
+    "apigateway-stage-access-logging": ({"bad-stage", "bad-v2-stage"}, "access_log_settings"),
     "xray-tracing": ({"bad-stage"}, "xray_tracing_enabled=True"),
-    "cloudfront-viewer-https": ({"bad-plain-distribution"}, "viewer_protocol_policy to 'https-only'"),
-    "cloudfront-viewer-tls": ({"bad-plain-distribution", "bad-default-cert-distribution"}, "TLSv1.2_2021"),
+    "cloudfront-viewer-https": (
+        {"bad-plain-distribution", "bad-distribution"},
+        "viewer_protocol_policy to 'https-only'",
+    ),
+    "cloudfront-viewer-tls": (
+        {"bad-plain-distribution", "bad-default-cert-distribution", "bad-distribution"},
+        "TLSv1.2_2021",
+    ),
     "cloudfront-origin-https": ({"bad-plain-distribution"}, "origin_protocol_policy='https-only'"),
-    "cloudfront-logging": ({"bad-plain-distribution"}, "realtime_log_config_arn"),
-    "cloudfront-web-acl": ({"bad-plain-distribution", "bad-default-cert-distribution"}, "web_acl_id"),
+    "cloudfront-logging": ({"bad-plain-distribution", "bad-distribution"}, "realtime_log_config_arn"),
+    "cloudfront-web-acl": (
+        {"bad-plain-distribution", "bad-default-cert-distribution", "bad-distribution"},
+        "web_acl_id",
+    ),
     "iam-no-wildcard-outside-admin": (
         {
             "bad-dev-everything",
@@ -143,6 +152,14 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "opensearch-collection-network-private": ({"bad-public-network"}, "AllowFromPublic false"),
     "opensearch-domain-secure": ({"bad-domain"}, "node_to_node_encryption enabled"),
     "firehose-opensearch-failures-kept": ({"bad-search-firehose"}, "s3_configuration.kms_key_arn"),
+    "cognito-password-policy": ({"bad-pool"}, "minimum_length >= 12"),
+    "cognito-mfa": ({"bad-pool"}, "mfa_configuration='ON'"),
+    "cognito-invite-only": ({"bad-pool"}, "allow_admin_create_user_only=True"),
+    "cognito-app-client-flows": ({"bad-client"}, "code grant with PKCE"),
+    "cloudfront-s3-origin-access-control": ({"bad-distribution"}, "origin_access_control_id"),
+    "cloudfront-security-headers": ({"bad-distribution", "bad-headers"}, "components.live"),
+    "apigatewayv2-route-authorized": ({"bad-open-route", "bad-connect-route"}, "authorization_type='JWT'"),
+    "apigatewayv2-jwt-authorizer-audience": ({"bad-jwt-authorizer"}, "audiences=[the app client's id]"),
     "quicksight-data-source-private": ({"bad-public-password-source"}, "vpc_connection_properties="),
     "quicksight-data-source-no-password": ({"bad-public-password-source"}, "secret_arn="),
     "quicksight-data-source-tls": ({"bad-public-password-source"}, "disable_ssl=False"),
@@ -164,6 +181,8 @@ ADVISORY = {
     "xray-tracing",
     "stack-has-budget",
     "opensearch-collection-network-private",
+    "cognito-mfa",
+    "cognito-invite-only",
 }
 
 
@@ -239,6 +258,7 @@ DELIBERATE_EXCEPTIONS = {
     "xray-tracing": lambda raw: raw["ingest"]["api"].get("tracing") is False,
     "flink-snapshots": lambda raw: raw["streaming"].get("flink", {}).get("snapshots") is False,
     "kms-key-deletion-window": lambda raw: raw["platform"].get("kms_deletion_window_days", 30) < 30,
+    "cognito-mfa": lambda raw: raw.get("live", {}).get("sign_in", {}).get("mfa", "required") != "required",
     "stack-has-budget": lambda raw: not raw.get("cost", {"enabled": False}).get("enabled", True),
 }
 
@@ -274,6 +294,17 @@ ON_REAL_STACKS = [
     ("opensearch-collection-network-private", type_token(aws.opensearch.ServerlessSecurityPolicy)),
     ("firehose-opensearch-failures-kept", type_token(aws.kinesis.FirehoseDeliveryStream)),
     ("require-protection", type_token(aws.opensearch.ServerlessCollection)),
+    ("apigateway-stage-throttled", type_token(aws.apigatewayv2.Stage)),
+    ("apigateway-stage-access-logging", type_token(aws.apigatewayv2.Stage)),
+    ("require-protection", type_token(aws.cognito.UserPool)),
+    ("cognito-password-policy", type_token(aws.cognito.UserPool)),
+    ("cognito-mfa", type_token(aws.cognito.UserPool)),
+    ("cognito-invite-only", type_token(aws.cognito.UserPool)),
+    ("cognito-app-client-flows", type_token(aws.cognito.UserPoolClient)),
+    ("cloudfront-s3-origin-access-control", type_token(aws.cloudfront.Distribution)),
+    ("cloudfront-security-headers", type_token(aws.cloudfront.ResponseHeadersPolicy)),
+    ("apigatewayv2-route-authorized", type_token(aws.apigatewayv2.Route)),
+    ("apigatewayv2-jwt-authorizer-audience", type_token(aws.apigatewayv2.Authorizer)),
     *(
         (policy, type_token(aws.cloudfront.Distribution))
         for policy in (
@@ -329,9 +360,9 @@ def test_prod_config_turns_an_advisory_rule_mandatory_and_the_dev_key_would_fail
         v.enforcement for v in evaluate(dev, stack_policy_config("dev")) if v.policy == "kms-key-deletion-window"
     } == {"advisory"}
     under_prod_rules = [v for v in evaluate(dev, stack_policy_config("prod")) if v.policy == "kms-key-deletion-window"]
-    # The platform key and the edge's us-east-1 alarm key both take the stack's deletion window.
+    # The platform key, the edge's us-east-1 alarm key and the live dashboard's key take the stack's deletion window.
     assert sorted((v.enforcement, resource_name(v)) for v in under_prod_rules) == [
-        ("mandatory", "edge-alarms-key"), ("mandatory", "platform-key")]  # fmt: skip
+        ("mandatory", "edge-alarms-key"), ("mandatory", "platform-key"), ("mandatory", "site-key")]  # fmt: skip
     assert all("7 days" in v.message for v in under_prod_rules)
 
 

@@ -154,7 +154,12 @@ def test_every_pattern_setting_explains_what_it_accepts() -> None:
 def test_a_tier_switched_off_needs_no_other_setting(key: str) -> None:
     raw = config_with({key: {"enabled": False}})
     # Switching a tier off may leave a tier that needs it without its input: switch those off too.
-    for dependent in {"ingest": ("edge", "streaming", "lake", "warehouse"), "lake": ("warehouse",)}.get(key, ()):
+    dependents = {
+        "ingest": ("edge", "streaming", "lake", "warehouse", "live"),
+        "lake": ("warehouse",),
+        "streaming": ("live",),
+    }
+    for dependent in dependents.get(key, ()):
         raw[dependent] = {"enabled": False}
     settings = load_settings(raw, "dev")
     assert getattr(settings, key).enabled is False
@@ -191,7 +196,7 @@ def test_tiers_write_their_cross_field_rules_where_a_switched_off_tier_skips_the
 
 
 def test_the_program_builds_a_stack_with_a_tier_switched_off_by_one_key() -> None:
-    run = run_stack("dev", overrides={"uba:streaming": {"enabled": False}})
+    run = run_stack("dev", overrides={"uba:streaming": {"enabled": False}, "uba:live": {"enabled": False}})
     assert not [r for r in run.resources if r.type == "uba:streaming:Streaming"]
 
 

@@ -17,7 +17,9 @@ def test_search_is_off_unless_a_stack_switches_it_on() -> None:
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"search": {"enabled": True}, "streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}},
+        # The live tier reads streaming too: off here, so the search tier's own message is the one given.
+        ({"search": {"enabled": True}, "live": {"enabled": False},
+          "streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}},
          "search.enabled: needs the streaming tier"),
         ({"search": {"enabled": True}, "warehouse": {"enabled": False}},
          "search.enabled: mode serverless with network.access vpc lives in the warehouse VPC, but warehouse is off"),

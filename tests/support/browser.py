@@ -2,9 +2,11 @@
 
 `browser` launches `/usr/bin/chromium` (`make setup` installs Debian's package; Playwright never
 downloads a browser of its own) with a fresh profile, headless, without the sandbox (tests run as
-root), GPU, background networking or component updates; each test opens its own context, so
-storage and cookies never leak from one test into the next. `StaticSite` serves a folder on a
-loopback port the OS picks, as the origin a page comes from.
+root), GPU, background networking or component updates (`tools.local.chromium`, shared with the
+local runners and benchmarks); each test opens its own context, so storage and cookies never leak
+from one test into the next. `StaticSite` serves a folder on a loopback port the OS picks, as the
+origin a page comes from. `ConsoleProblems` collects what a page complains about, and
+`keep_screenshot` keeps a page's screenshot in `build/test-artifacts/`.
 """
 
 from __future__ import annotations
@@ -19,15 +21,10 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from tools.local.chromium import CHROMIUM, CHROMIUM_ARGS
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "build" / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +68,23 @@ class StaticSite:
     def __exit__(self, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class ConsoleProblems:
+    """Every console error or warning and every uncaught page error, as the page reports them."""
+
+    def __init__(self, page: Any) -> None:
+        self.messages: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.messages.append(f"page error: {error}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.messages.append(f"console {message.type}: {message.text}")
+
+
+def keep_screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -552,6 +552,137 @@ aws.cloudfront.Distribution(
         geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
     opts=plain,
 )  # fmt: skip
+
+# --- user pools, distributions and API Gateway v2 (what people reach from a browser) -------------------------
+strong = aws.cognito.UserPoolPasswordPolicyArgs(
+    minimum_length=12, require_lowercase=True, require_uppercase=True, require_numbers=True, require_symbols=True
+)
+good_pool = aws.cognito.UserPool(
+    "good-pool", password_policy=strong, mfa_configuration="ON",
+    software_token_mfa_configuration=aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True),
+    admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
+    opts=kept,
+)  # fmt: skip
+aws.cognito.UserPool(
+    "bad-pool", mfa_configuration="OPTIONAL",
+    password_policy=aws.cognito.UserPoolPasswordPolicyArgs(minimum_length=8, require_symbols=False),
+    admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=False),
+    opts=kept,
+)  # fmt: skip
+aws.cognito.UserPoolClient(
+    "good-client", user_pool_id=good_pool.id, allowed_oauth_flows=["code"], allowed_oauth_flows_user_pool_client=True,
+    explicit_auth_flows=["ALLOW_REFRESH_TOKEN_AUTH"], prevent_user_existence_errors="ENABLED", opts=plain,
+)  # fmt: skip
+aws.cognito.UserPoolClient(
+    "bad-client", user_pool_id=good_pool.id, allowed_oauth_flows=["implicit"],
+    explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH"], prevent_user_existence_errors="LEGACY",
+    enable_token_revocation=False, opts=plain,
+)  # fmt: skip
+
+strict_headers = aws.cloudfront.ResponseHeadersPolicy(
+    "good-headers",
+    security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+        content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+            content_security_policy="default-src 'none'; script-src 'self'", override=True
+        ),
+        strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+            access_control_max_age_sec=63072000, override=True
+        ),
+        content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+            override=True
+        ),
+        frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+            frame_option="DENY", override=True
+        ),
+    ),
+    opts=plain,
+)
+aws.cloudfront.ResponseHeadersPolicy(
+    "bad-headers",
+    security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+        content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+            content_security_policy="default-src 'self'; script-src 'self' 'unsafe-inline'", override=True
+        ),
+        strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+            access_control_max_age_sec=3600, override=True
+        ),
+    ),
+    opts=plain,
+)
+no_geo = aws.cloudfront.DistributionRestrictionsArgs(
+    geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
+)
+
+
+def distribution(name: str, protocol: str, headers: Any, access_control: Any, tls: str, good: bool) -> None:
+    """A page's distribution over S3; a good one is logged and behind a web ACL, as the probe's config asks."""
+    certificate = aws.cloudfront.DistributionViewerCertificateArgs(
+        acm_certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        ssl_support_method="sni-only", minimum_protocol_version=tls,
+    )  # fmt: skip
+    aws.cloudfront.Distribution(
+        name, enabled=True, restrictions=no_geo, viewer_certificate=certificate,
+        logging_config=aws.cloudfront.DistributionLoggingConfigArgs(bucket="uba-test-logs.s3.amazonaws.com")
+        if good else None,
+        web_acl_id=f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/probe/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        if good else None,
+        origins=[aws.cloudfront.DistributionOriginArgs(
+            origin_id="site", domain_name="uba-test-site.s3.eu-west-1.amazonaws.com",
+            origin_access_control_id=access_control,
+        )],
+        default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+            target_origin_id="site", viewer_protocol_policy=protocol, allowed_methods=["GET", "HEAD"],
+            cached_methods=["GET", "HEAD"], response_headers_policy_id=headers,
+            cache_policy_id="658327ea-f89d-4fab-a63d-7e88639e58f6",
+        ),
+        opts=plain,
+    )  # fmt: skip
+
+
+oac = aws.cloudfront.OriginAccessControl(
+    "good-oac", origin_access_control_origin_type="s3", signing_behavior="always", signing_protocol="sigv4", opts=plain
+)
+distribution("good-distribution", "redirect-to-https", strict_headers.id, oac.id, "TLSv1.2_2021", good=True)
+distribution("good-https-only-distribution", "https-only", strict_headers.id, oac.id, "TLSv1.2_2021", good=True)
+distribution("bad-distribution", "allow-all", None, None, "TLSv1", good=False)
+
+http_api = aws.apigatewayv2.Api("probe-http-api", protocol_type="HTTP", opts=plain)
+good_jwt = aws.apigatewayv2.Authorizer(
+    "good-jwt-authorizer", api_id=http_api.id, authorizer_type="JWT",
+    identity_sources=["$request.header.Authorization"],
+    jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+        issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEfGhI", audiences=["client"]
+    ),
+    opts=plain,
+)  # fmt: skip
+aws.apigatewayv2.Authorizer(
+    "bad-jwt-authorizer", api_id=http_api.id, authorizer_type="JWT",
+    identity_sources=["$request.header.Authorization"],
+    jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+        issuer=f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_AbCdEfGhI"
+    ),
+    opts=plain,
+)  # fmt: skip
+aws.apigatewayv2.Route("good-route", api_id=http_api.id, route_key="GET /alerts", authorization_type="JWT",
+                       authorizer_id=good_jwt.id, opts=plain)  # fmt: skip
+aws.apigatewayv2.Route("good-preflight-route", api_id=http_api.id, route_key="OPTIONS /{proxy+}", opts=plain)
+aws.apigatewayv2.Route("bad-open-route", api_id=http_api.id, route_key="GET /alerts/open", opts=plain)
+ws_api = aws.apigatewayv2.Api("probe-ws-api", protocol_type="WEBSOCKET", route_selection_expression="$request.body.a",
+                              opts=plain)  # fmt: skip
+aws.apigatewayv2.Route("good-disconnect-route", api_id=ws_api.id, route_key="$disconnect", opts=plain)
+aws.apigatewayv2.Route("bad-connect-route", api_id=ws_api.id, route_key="$connect", authorization_type="NONE",
+                       opts=plain)  # fmt: skip
+aws.apigatewayv2.Stage(
+    "good-v2-stage", api_id=http_api.id, name="$default", auto_deploy=True,
+    access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+        destination_arn=KEY, format='{"r":"$context.requestId"}'
+    ),
+    default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+        throttling_rate_limit=10, throttling_burst_limit=20
+    ),
+    opts=plain,
+)  # fmt: skip
+aws.apigatewayv2.Stage("bad-v2-stage", api_id=ws_api.id, name="live", opts=plain)
 # --- notifications: who may publish to a topic (sns-topic-publishers-allowed, budget-notifies) -------------
 notify_key = aws.kms.Key(
     "probe-notify-key", enable_key_rotation=True, deletion_window_in_days=30,

@@ -53,6 +53,22 @@ def _lake_and_warehouse_off() -> dict[str, Any]:
     }
 
 
+def _live_variant() -> dict[str, Any]:
+    live = _dev("uba:live")
+    live["site"] = {
+        "domain_name": "live.example.com",
+        "price_class": "PriceClass_All",
+        "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+    }
+    live["sign_in"] = {
+        "mfa": "off",
+        "advanced_security": "audit",
+        "self_sign_up": True,
+        "invited_personas": ["bizUser"],
+    }
+    return {"uba:live": live}  # as tests/components/live/test_live_stack.py's CUSTOM_DOMAIN
+
+
 # label -> (stack, overrides): each stack file as it is, then the variants the suite runs.
 VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     **{stack: (stack, None) for stack in available_stacks()},
@@ -60,7 +76,11 @@ VARIANTS: dict[str, tuple[str, Mapping[str, Any] | None]] = {
     "prod with a two-node cluster": ("prod", _two_node_cluster_in_prod()),
     "dev with IAM ingest auth": ("dev", _iam_ingest()),
     "dev in an existing VPC": ("dev", _existing_vpc()),
-    "dev with streaming off": ("dev", {"uba:streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}}),
+    "dev with streaming off": (
+        "dev",
+        {"uba:streaming": {"enabled": False, "alerts_stream": {"mode": "on_demand"}}, "uba:live": {"enabled": False}},
+    ),
+    "dev with the live page on its own domain, open sign-up and threat protection": ("dev", _live_variant()),
     "dev with the lake and warehouse off": ("dev", _lake_and_warehouse_off()),
     "dev without the dashboard": ("dev", {"uba:observability": {"dashboard": False}}),
     # BI is off in dev; on, its QuickSight dashboard's definition is checked against pulumi-aws-native's types.

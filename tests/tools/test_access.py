@@ -23,7 +23,7 @@ from components.access.policies import ADMINISTRATOR_ACCESS_DOCUMENT
 from settings import PERSONAS, Persona
 from tests.support.config import cdc_on, provisioned_warehouse
 from tests.support.harness import run_stack
-from tests.support.tokens import BI, COST, EDGE, INGEST, LAKE, SEARCH, STREAMING, WAREHOUSE, type_token
+from tests.support.tokens import BI, COST, EDGE, INGEST, LAKE, LIVE, SEARCH, STREAMING, WAREHOUSE, type_token
 from tools.access import (
     build_report,
     cross_stack_allows,
@@ -91,6 +91,15 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     "search": {"search.read": "AOD", "search.delete": "A", "search.feed-read": ("AOD", "AO"),
                "search.dead-letters": "AO", "search.dead-letters-delete": "A", "search.delivery-change": "A",
                "search.admin-code": "A"},
+    # The page's sign-in, files and headers change only through the stack file (admin, CI); op handles viewers
+    # in an incident; a builder ships the live functions' code, so it does what the pusher's role may.
+    "live": {
+        "live.api-code": ("AD", "A"), "live.push-stop": "AO", "live.push-logs": "AOD", "live.pool-read": "AOD",
+        "live.pool-mfa-off": "A", "live.invite": "A", "live.sign-out-viewer": "AO", "live.lock-viewer": "AO",
+        "live.page-ship": "A", "live.page-read": "A", "live.csp-change": "A", "live.headers-change": "A",
+        "live.site-key-decrypt": "A", "live.connections-read": ("AOD", "AO"), "live.push-dlq": "AO",
+        "live.disconnect-page": "AO", "live.push-as-pusher": ("AD", "A"),
+    },
     # Business users open the dashboard, embedded as themselves only; what they see is row-level security's.
     # Nobody but admin changes, shares or administers QuickSight, or reads QuickSight's unfiltered results.
     "bi": {"bi.open": "AB", "bi.embed-self": "AB", "bi.embed-other": "A", "bi.edit": "A", "bi.share": "A",
@@ -109,9 +118,9 @@ EXPECTED_CDC: dict[str, Expected] = {
 CROSS_STACK = ["events.put", "events.read", "api.invoke", "ingest.code", "edge-logs.read", "edge.code",
                "ingest.logs", "alarm.change", "dashboard.view", "flink.stop", "realtime.get", "lake.read-via-athena",
                "athena.query@op", "athena.query@dev", "athena.query@bizuser", "catalog.read",
-               "warehouse.connect", "bi.open", "budget.view", "search.read"]  # fmt: skip
+               "warehouse.connect", "live.pool-read", "bi.open", "budget.view", "search.read"]  # fmt: skip
 TIER_COMPONENTS = {"ingest": INGEST, "edge": EDGE, "streaming": STREAMING, "lake": LAKE, "workgroups": LAKE,
-                   "warehouse": WAREHOUSE, "bi": BI, "cost": COST, "search": SEARCH}  # fmt: skip
+                   "warehouse": WAREHOUSE, "bi": BI, "live": LIVE, "cost": COST, "search": SEARCH}  # fmt: skip
 LETTERS = {"A": ADMIN, "O": OP, "D": DEV, "B": BIZ}
 
 

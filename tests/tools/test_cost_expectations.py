@@ -46,7 +46,8 @@ ASSUMED = {
     "refresh_rpu_seconds_per_gb": 60, "warehouse_query_hours_per_day": 0, "warehouse_bytes_per_event": 60,
     "firehose_jq_hours_per_gb": 0.01, "s3_access_log_bytes_per_request": 350, "kms_requests_per_month": 100_000,
     "ops_notifications_per_month": 30, "warning_event_fraction": 0.01, "search_document_extra_bytes": 120,
-    "scheduled_ms_per_invocation": 2000,
+    "scheduled_ms_per_invocation": 2000, "live_open_pages": 3, "live_page_loads_per_day": 40, "live_page_kb": 40,
+    "live_ms_per_invocation": 50,
 }  # fmt: skip
 
 

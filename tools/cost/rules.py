@@ -188,6 +188,9 @@ def _edge_logs_flow(ctx: Context) -> Flow:
 
 @rule("aws:cloudfront/distribution:Distribution")
 def cloudfront_distribution(ctx: Context, distribution: RegisteredResource) -> Iterator[Term]:
+    if distribution.name == DASHBOARD_DISTRIBUTION:
+        yield from dashboard_distribution(ctx, distribution)
+        return
     requests = _edge_requests(ctx)
     yield ctx.term(distribution, "cloudfront.https_requests", requests / 1e4, "traffic",
                    f"{requests:,.0f} HTTPS requests a month (every POST /events through the edge)")  # fmt: skip
@@ -356,6 +359,7 @@ class Invocations:
     per_second: float  # while events flow
     billed_ms: float
     source: str
+    driver: Driver = "traffic"  # "fixed" where people's use, not the events, makes the calls (the live dashboard)
 
 
 def _esm_invocations(ctx: Context, function_arn: str) -> Invocations | None:
@@ -410,6 +414,26 @@ def _invoked_at_deploy(ctx: Context, function: RegisteredResource) -> bool:
     return any(i.inputs.get("functionName") in names for i in ctx.program.of_type("aws:lambda/invocation:Invocation"))
 
 
+# The live dashboard's functions by logical name: invocations per page load (its API answers three
+# requests; the WebSocket's authorizer runs on connect, its connections function on connect and disconnect).
+LIVE_INVOCATIONS_PER_LOAD = {"live-api-function": 3, "live-authorizer-function": 1, "live-connections-function": 2}
+
+
+def _live_invocations(ctx: Context, function: RegisteredResource) -> Invocations | None:
+    ms = ctx.assumptions["live_ms_per_invocation"]
+    if function.name in LIVE_INVOCATIONS_PER_LOAD:
+        per_load = LIVE_INVOCATIONS_PER_LOAD[function.name]
+        per_month = _page_loads(ctx) * per_load
+        rate = per_month / ctx.workload.active_seconds
+        return Invocations(per_month, rate, ms, f"{per_load} per dashboard load", driver="fixed")
+    if function.name == "live-push-function":
+        errors, _counts, windows = alert_records(ctx)
+        per_month = errors + windows  # at most one per realtime-table change; the stream's batching only lowers it
+        rate = per_month / ctx.workload.active_seconds
+        return Invocations(per_month, rate, ms, "at most one per error alert or window's counts stored")
+    return None
+
+
 def invocations_of(ctx: Context, function: RegisteredResource) -> Invocations:
     """How often a function runs, from what invokes it in the program."""
     arn = str(function.state.get("arn"))
@@ -417,7 +441,12 @@ def invocations_of(ctx: Context, function: RegisteredResource) -> Invocations:
     if arn in _api_functions(ctx):
         ms = a["ingest_ms_per_request"] + w.events_per_request * a["ingest_ms_per_event"]
         return Invocations(w.requests, w.requests_per_second, ms, "one per API request")
-    found = _esm_invocations(ctx, arn) or _notification_invocations(ctx, arn) or _scheduled_invocations(ctx, arn)
+    found = (
+        _live_invocations(ctx, function)
+        or _esm_invocations(ctx, arn)
+        or _notification_invocations(ctx, arn)
+        or _scheduled_invocations(ctx, arn)
+    )
     if found is not None:
         return found
     if _invoked_at_deploy(ctx, function):
@@ -456,12 +485,12 @@ def lambda_function(ctx: Context, function: RegisteredResource) -> Iterator[Term
         function,
         "lambda.requests",
         calls.per_month / 1e6,
-        "traffic",
+        calls.driver,
         f"{calls.per_month:,.0f} invocations: {calls.source}",
     )
     gb_seconds = calls.per_month * calls.billed_ms / 1000 * memory_gb
     yield ctx.term(
-        function, "lambda.arm_gb_second", gb_seconds, "traffic",
+        function, "lambda.arm_gb_second", gb_seconds, calls.driver,
         f"{calls.billed_ms:g} ms x {memory_gb * 1024:.0f} MB per invocation",
     )  # fmt: skip
     traced = function.inputs.get("tracingConfig", {}).get("mode") == "Active"
@@ -469,13 +498,13 @@ def lambda_function(ctx: Context, function: RegisteredResource) -> Iterator[Term
     if traced and not behind_traced_api:
         share = traced_share(calls.per_second)
         yield ctx.term(
-            function, "xray.traces_recorded", calls.per_month * share / 1e6, "traffic",
+            function, "xray.traces_recorded", calls.per_month * share / 1e6, calls.driver,
             f"X-Ray samples {share:.1%} of {calls.per_second:,.2f} invocations/s",
         )  # fmt: skip
     metrics = emitted_metrics(function)
     if metrics:
         yield ctx.term(
-            function, "cloudwatch.custom_metric_month", metrics, "traffic",
+            function, "cloudwatch.custom_metric_month", metrics, calls.driver,
             f"{metrics} Powertools metrics its handler emits while it runs",
         )  # fmt: skip
 
@@ -767,6 +796,9 @@ def bucket(ctx: Context, bucket: RegisteredResource) -> Iterator[Term]:
         return
     if _opensearch_backup(ctx, bucket):
         return  # only documents OpenSearch refused land here: empty by design, alarmed when not
+    if _delivers_logs_to(ctx, bucket):
+        yield from _access_log_bucket(ctx, bucket)
+        return
     objects = ctx.program.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     if not any(o.inputs.get("bucket") == bucket.state.get("bucket") for o in objects):
         ctx.warn(bucket, "nothing known writes to this bucket: priced as empty")
@@ -780,6 +812,24 @@ def _opensearch_backup(ctx: Context, bucket: RegisteredResource) -> bool:
             if backup.get("bucketArn") == bucket.state.get("arn"):
                 return True
     return False
+
+
+def _delivers_logs_to(ctx: Context, bucket: RegisteredResource) -> bool:
+    """Whether a CloudWatch Logs delivery destination (CloudFront standard logging v2) names the bucket."""
+    return any(
+        (d.inputs.get("deliveryDestinationConfiguration") or {}).get("destinationResourceArn")
+        == bucket.state.get("arn")
+        for d in ctx.program.of_type("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    )
+
+
+def _access_log_bucket(ctx: Context, bucket: RegisteredResource) -> Iterator[Term]:
+    """The live dashboard's access logs: a line per request, kept until the bucket's lifecycle expires them."""
+    lines = _page_loads(ctx) * PAGE_FILES_PER_LOAD
+    held_days = _lifecycle(ctx, bucket, "").get("EXPIRE", ctx.assumptions["lake_age_months"] * DAYS_PER_MONTH)
+    stored_gb = lines * ACCESS_LOG_LINE_BYTES / GB * held_days / DAYS_PER_MONTH
+    yield ctx.term(bucket, "s3.standard_gb_month", stored_gb, "fixed",
+                   f"{lines:,.0f} access log lines a month, kept {held_days:g} days")  # fmt: skip
 
 
 # S3 lifecycle rules move no object under 128 KB to another class by default (the lifecycle configuration's
@@ -926,7 +976,8 @@ def bucket_object(ctx: Context, obj: RegisteredResource) -> Iterator[Term]:
         # The connector JAR is fetched before a deployment, not kept in the repository: assumed.
         size, basis = ctx.assumptions["flink_artifact_mb"] * MB, "the packaged Flink application"
     else:
-        measured = _asset_bytes(obj.inputs.get("source"))
+        content = obj.inputs.get("content")  # an object the program writes itself (the dashboard's config.json)
+        measured = len(content.encode()) if isinstance(content, str) else _asset_bytes(obj.inputs.get("source"))
         if measured is None:
             ctx.warn(obj, "the object's size is unknown offline: priced as empty")
             return
@@ -1005,6 +1056,9 @@ def athena_workgroup(ctx: Context, workgroup: RegisteredResource) -> Iterator[Te
 def dynamodb_table(ctx: Context, table: RegisteredResource) -> Iterator[Term]:
     if table.inputs.get("billingMode") != "PAY_PER_REQUEST":
         raise EstimateError(f"table '{table.name}' is provisioned; prices.yaml has on-demand DynamoDB prices only")
+    if table.name == "live-connections-table":
+        yield from _connections_table(ctx, table)
+        return
     if table.name != "realtime-results":
         ctx.warn(table, "no traffic model for this table: priced as empty")
         return
@@ -1025,6 +1079,19 @@ def dynamodb_table(ctx: Context, table: RegisteredResource) -> Iterator[Term]:
         )
         if table.inputs.get("pointInTimeRecovery", {}).get("enabled"):
             yield ctx.term(table, "dynamodb.pitr_gb_month", stored_gb, "traffic", "point-in-time recovery on")
+
+
+def _connections_table(ctx: Context, table: RegisteredResource) -> Iterator[Term]:
+    """The live dashboard's open pages: a put on connect and a delete on disconnect per page load; the pusher
+    reads every open connection (one Scan, eventually consistent: half a unit per item) for each push."""
+    writes = _page_loads(ctx) * 2
+    yield ctx.term(table, "dynamodb.write_request_units", writes / 1e6, "fixed",
+                   f"{writes:,.0f} connects and disconnects a month")  # fmt: skip
+    errors, _counts, windows = alert_records(ctx)
+    reads = (errors + windows) * max(1.0, ctx.assumptions["live_open_pages"] / 2)
+    if reads:
+        yield ctx.term(table, "dynamodb.read_request_units", reads / 1e6, "traffic",
+                       f"a Scan of the open pages for each of {errors + windows:,.0f} pushes")  # fmt: skip
 
 
 def _ttl_days(ctx: Context) -> float:
@@ -1077,18 +1144,19 @@ def kms_key(ctx: Context, key: RegisteredResource) -> Iterator[Term]:
 # --- observability -----------------------------------------------------------------------------------------
 
 
-def _log_producer(ctx: Context, group: RegisteredResource) -> tuple[float, str] | None:
+def _log_producer(ctx: Context, group: RegisteredResource) -> tuple[float, str, Driver] | None:
     """Bytes a month a known producer writes to the group: a Lambda function, or an API stage's access log."""
     name, arn = group.inputs.get("name"), group.state.get("arn")
     for function in ctx.program.of_type("aws:lambda/function:Function"):
         if function.inputs.get("loggingConfig", {}).get("logGroup") == name:
             calls = invocations_of(ctx, function)
             per_call = ctx.assumptions["lambda_log_bytes_per_invocation"]
-            return calls.per_month * per_call, f"{calls.per_month:,.0f} invocations of '{function.name}'"
+            return calls.per_month * per_call, f"{calls.per_month:,.0f} invocations of '{function.name}'", calls.driver
     for stage in ctx.program.of_type("aws:apigateway/stage:Stage"):
         if (stage.inputs.get("accessLogSettings") or {}).get("destinationArn") == arn:
             requests = ctx.workload.requests
-            return requests * ctx.assumptions["api_access_log_bytes_per_request"], f"{requests:,.0f} access log lines"
+            bytes_ = requests * ctx.assumptions["api_access_log_bytes_per_request"]
+            return bytes_, f"{requests:,.0f} access log lines", "traffic"
     return None
 
 
@@ -1099,7 +1167,7 @@ def log_group(ctx: Context, group: RegisteredResource) -> Iterator[Term]:
     if produced is None:
         monthly, driver, basis = ctx.assumptions["quiet_log_group_mb_per_month"] * MB, "fixed", "a quiet log group"
     else:
-        (monthly, basis), driver = produced, "traffic"
+        monthly, basis, driver = produced
     if not monthly:
         return
     yield ctx.term(group, "logs.ingestion_gb", monthly / GB, driver, basis)
@@ -1309,6 +1377,76 @@ def search_vpc_endpoint(ctx: Context, endpoint: RegisteredResource) -> Iterator[
     zones = len(endpoint.inputs.get("subnetIds") or [])
     yield ctx.term(endpoint, "vpc.interface_endpoint_az_hour", zones * HOURS_PER_MONTH, "fixed",
                    f"OpenSearch Serverless VPC endpoint in {zones} AZs")  # fmt: skip
+
+
+# --- the live dashboard ------------------------------------------------------------------------------------
+
+# What one page load asks: the page's four files from CloudFront, and three realtime API requests.
+PAGE_FILES_PER_LOAD = 4
+API_REQUESTS_PER_LOAD = LIVE_INVOCATIONS_PER_LOAD["live-api-function"]
+
+
+def _page_loads(ctx: Context) -> float:
+    return ctx.assumptions["live_page_loads_per_day"] * DAYS_PER_MONTH
+
+
+@rule("aws:apigatewayv2/stage:Stage")
+def http_or_websocket_stage(ctx: Context, stage: RegisteredResource) -> Iterator[Term]:
+    api = next((a for a in ctx.program.of_type("aws:apigatewayv2/api:Api")
+                if a.state.get("id") == stage.inputs.get("apiId")), None)  # fmt: skip
+    if api is None:
+        ctx.warn(stage, "no API for this stage: priced as idle")
+        return
+    if api.inputs.get("protocolType") == "HTTP":
+        requests = _page_loads(ctx) * API_REQUESTS_PER_LOAD
+        yield ctx.term(stage, "apigateway.http_requests", requests / 1e6, "fixed",
+                       f"{requests:,.0f} requests: {API_REQUESTS_PER_LOAD} per page load")  # fmt: skip
+        return
+    pages = ctx.assumptions["live_open_pages"]
+    minutes = pages * HOURS_PER_MONTH * 60
+    yield ctx.term(stage, "apigateway.websocket_connection_minutes", minutes / 1e6, "fixed",
+                   f"{pages:g} pages connected all month")  # fmt: skip
+    errors, _counts, windows = alert_records(ctx)
+    # The pusher sends each invocation's changes as one message per page; at most one per alert, and
+    # a window's counts of every action arrive together.
+    messages = (errors + windows) * pages
+    if messages:
+        basis = f"{messages:,.0f} messages: each error alert and each window's counts, to {pages:g} pages"
+        yield ctx.term(stage, "apigateway.websocket_messages", messages / 1e6, "traffic", basis)
+
+
+DASHBOARD_DISTRIBUTION = "site-distribution"  # the live tier's; the edge's distribution is priced above
+# One standard-logging (v2) JSON line per request, about this long with the default fields.
+ACCESS_LOG_LINE_BYTES = 700
+
+
+def dashboard_distribution(ctx: Context, resource: RegisteredResource) -> Iterator[Term]:
+    loads = _page_loads(ctx)
+    requests = loads * PAGE_FILES_PER_LOAD
+    yield ctx.term(resource, "cloudfront.https_requests", requests / 1e4, "fixed",
+                   f"{requests:,.0f} requests: {PAGE_FILES_PER_LOAD} files per page load")  # fmt: skip
+    data_gb = loads * ctx.assumptions["live_page_kb"] * KB / GB
+    yield ctx.term(resource, "cloudfront.data_out_gb", data_gb, "fixed", f"{loads:,.0f} page loads")
+
+
+@rule("aws:cloudwatch/logDelivery:LogDelivery")
+def log_delivery(ctx: Context, delivery: RegisteredResource) -> Iterator[Term]:
+    """The dashboard's access logs: one line per request CloudFront serves for the page."""
+    requests = _page_loads(ctx) * PAGE_FILES_PER_LOAD
+    data_gb = requests * ACCESS_LOG_LINE_BYTES / GB
+    yield ctx.term(delivery, "logs.vended_s3_gb", data_gb, "fixed",
+                   f"{requests:,.0f} access log lines of about {ACCESS_LOG_LINE_BYTES} bytes")  # fmt: skip
+
+
+@rule("aws:cognito/userPool:UserPool")
+def user_pool(ctx: Context, pool: RegisteredResource) -> Iterator[Term]:
+    users = len(ctx.program.of_type("aws:cognito/user:User"))
+    if not users:
+        return
+    plus = pool.inputs.get("userPoolTier") == "PLUS"
+    price = "cognito.plus_mau" if plus else "cognito.essentials_mau"
+    plan = "Plus" if plus else "Essentials"
+    yield ctx.term(pool, price, users, "fixed", f"{users} invited staff signing in each month ({plan} plan)")
 
 
 # --- QuickSight ----------------------------------------------------------------------------------------------

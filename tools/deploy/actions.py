@@ -99,6 +99,7 @@ ce = _service("ce")
 cloudfront = _service("cloudfront")
 cloudwatch = _service("cloudwatch")
 dms = _service("dms")
+cognito_idp = _service("cognito-idp")
 dynamodb = _service("dynamodb")
 ec2 = _service("ec2")
 es = _service("es")
@@ -160,6 +161,20 @@ API_KEYS = (
     "arn:{partition}:apigateway:{region}::/tags/*",
 )
 APIGATEWAY_ACCOUNT = ("arn:{partition}:apigateway:{region}::/account",)
+# HTTP and WebSocket APIs (API Gateway v2) live under /apis, named by generated ids.
+HTTP_APIS = (
+    "arn:{partition}:apigateway:{region}::/apis",
+    "arn:{partition}:apigateway:{region}::/apis/*",
+    "arn:{partition}:apigateway:{region}::/tags/*",
+)
+# CloudFront is global: no region in its ARNs; distributions and policies are named by generated ids.
+ORIGIN_ACCESS_CONTROLS = (_arn("cloudfront", "origin-access-control/*", region=False),)
+LOG_DELIVERY_SOURCES = (_us_east_1("logs", "delivery-source:{prefix}-*"),)
+LOG_DELIVERY_DESTINATIONS = (_us_east_1("logs", "delivery-destination:{prefix}-*"),)
+LOG_DELIVERIES = (_us_east_1("logs", "delivery:*"),)  # named by generated ids
+USER_POOLS = (_arn("cognito-idp", "userpool/*"),)  # named by generated ids
+LAYERS = (_arn("lambda", "layer:{prefix}-*"),)
+LAYER_VERSIONS = (_arn("lambda", "layer:{prefix}-*:*"),)
 ATHENA_WORKGROUPS = (_arn("athena", "workgroup/{prefix}-*"),)
 ALARMS = (_arn("cloudwatch", "alarm:{prefix}-*"), _us_east_1("cloudwatch", "alarm:{prefix}-*"))
 # Budgets and Cost Explorer are global: their ARNs carry no region. Anomaly monitors and subscriptions are
@@ -210,7 +225,7 @@ STREAM_CONSUMERS = (*STREAMS, _arn("kinesis", "stream/{prefix}-*/consumer/*"))
 DELIVERY_STREAMS = (_arn("firehose", "deliverystream/{prefix}-*"),)
 FLINK_APPLICATIONS = (_arn("kinesisanalytics", "application/{prefix}-*"),)
 KMS_KEYS = (_arn("kms", "key/*"), _us_east_1("kms", "key/*"))  # keys are named by generated ids
-KMS_ALIASES = (_arn("kms", "alias/{prefix}"), *KMS_KEYS)
+KMS_ALIASES = (_arn("kms", "alias/{prefix}"), _arn("kms", "alias/{prefix}-*"), *KMS_KEYS)
 FUNCTIONS = (_arn("lambda", "function:{prefix}-*"),)
 SEARCH_COLLECTIONS = (_arn("aoss", "collection/*"),)  # collections are named by generated ids
 SEARCH_DOMAINS = (_arn("es", "domain/{prefix}-*"),)
@@ -231,7 +246,10 @@ FLINK_CODE_OBJECTS = ("arn:{partition}:s3:::{prefix}-flink-artifacts-*/*",)
 FORCE_DESTROYED_BUCKETS = (
     "arn:{partition}:s3:::{prefix}-athena-results-*",
     "arn:{partition}:s3:::{prefix}-flink-artifacts-*",
+    "arn:{partition}:s3:::{prefix}-live-site-*",
 )
+# The dashboard page's files, written at every deployment (components/live/site.py).
+SITE_OBJECTS = ("arn:{partition}:s3:::{prefix}-live-site-*/*",)
 FORCE_DESTROYED_OBJECTS = tuple(f"{bucket}/*" for bucket in FORCE_DESTROYED_BUCKETS)
 SCHEDULE_GROUPS = (_arn("scheduler", "schedule-group/{prefix}-*"),)
 SCHEDULES = (_arn("scheduler", "schedule/{prefix}-*/*"),)
@@ -287,6 +305,25 @@ def _rest_api_child() -> TypeActions:
             delete=apigateway("DELETE"),
         )
     )
+
+
+def _http_api_part() -> TypeActions:
+    """API Gateway v2 authorises by HTTP verb on the resource path; routes, integrations and stages live under /apis."""
+    return TypeActions(
+        Grant(
+            HTTP_APIS,
+            create=apigateway("POST", "GET", "PATCH", "PUT"),
+            read=apigateway("GET"),
+            update=apigateway("PATCH", "PUT", "POST", "DELETE"),
+            delete=apigateway("DELETE"),
+        )
+    )
+
+
+def _user_pool_part(create: tuple[str, ...], read: tuple[str, ...], update: tuple[str, ...],
+                    delete: tuple[str, ...]) -> TypeActions:  # fmt: skip
+    """A part of a user pool (client, domain, group, user...): every Cognito action on it authorises on the pool."""
+    return TypeActions(Grant(USER_POOLS, create=create, read=read, update=update, delete=delete))
 
 
 def _bucket_setting(put: str, get: str, delete: str | None = None) -> TypeActions:
@@ -387,6 +424,69 @@ TYPES: dict[str, TypeActions] = {
     "aws:apigateway/usagePlanKey:UsagePlanKey": TypeActions(
         Grant(USAGE_PLANS, create=apigateway("POST", "GET"), read=apigateway("GET"), delete=apigateway("DELETE")),
     ),
+    # --- API Gateway v2 (HTTP and WebSocket APIs: the live tier) -------------------------------------------
+    "aws:apigatewayv2/api:Api": _http_api_part(),
+    "aws:apigatewayv2/route:Route": _http_api_part(),
+    "aws:apigatewayv2/integration:Integration": _http_api_part(),
+    "aws:apigatewayv2/authorizer:Authorizer": _http_api_part(),
+    "aws:apigatewayv2/stage:Stage": _http_api_part(),
+    # --- Cognito user pools (the live dashboard's sign-in) ---------------------------------------------------
+    "aws:cognito/userPool:UserPool": TypeActions(
+        Grant((ANY,), create=cognito_idp("CreateUserPool")),
+        Grant(
+            USER_POOLS,
+            create=cognito_idp("DescribeUserPool", "SetUserPoolMfaConfig", "GetUserPoolMfaConfig", "TagResource"),
+            read=cognito_idp("DescribeUserPool", "GetUserPoolMfaConfig", "ListTagsForResource"),
+            update=cognito_idp("UpdateUserPool", "SetUserPoolMfaConfig", "TagResource", "UntagResource"),
+            delete=cognito_idp("DeleteUserPool"),
+        ),
+    ),
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_part(
+        create=cognito_idp("CreateUserPoolClient", "DescribeUserPoolClient"),
+        read=cognito_idp("DescribeUserPoolClient"),
+        update=cognito_idp("UpdateUserPoolClient"),
+        delete=cognito_idp("DeleteUserPoolClient"),
+    ),
+    "aws:cognito/userPoolDomain:UserPoolDomain": TypeActions(
+        Grant(
+            USER_POOLS,
+            create=cognito_idp("CreateUserPoolDomain"),
+            update=cognito_idp("UpdateUserPoolDomain"),
+            delete=cognito_idp("DeleteUserPoolDomain"),
+        ),
+        # AWS authorises reading a domain on no resource (the Service Authorization Reference names none).
+        Grant(
+            (ANY,),
+            create=cognito_idp("DescribeUserPoolDomain"),
+            read=cognito_idp("DescribeUserPoolDomain"),
+            delete=cognito_idp("DescribeUserPoolDomain"),
+        ),
+    ),
+    "aws:cognito/resourceServer:ResourceServer": _user_pool_part(
+        create=cognito_idp("CreateResourceServer", "DescribeResourceServer"),
+        read=cognito_idp("DescribeResourceServer"),
+        update=cognito_idp("UpdateResourceServer"),
+        delete=cognito_idp("DeleteResourceServer"),
+    ),
+    "aws:cognito/userGroup:UserGroup": _user_pool_part(
+        create=cognito_idp("CreateGroup", "GetGroup"),
+        read=cognito_idp("GetGroup"),
+        update=cognito_idp("UpdateGroup"),
+        delete=cognito_idp("DeleteGroup"),
+    ),
+    # The staff list's invitations: the deployer creates and updates users, never reads their tokens.
+    "aws:cognito/user:User": _user_pool_part(
+        create=cognito_idp("AdminCreateUser", "AdminGetUser"),
+        read=cognito_idp("AdminGetUser"),
+        update=cognito_idp("AdminUpdateUserAttributes", "AdminEnableUser", "AdminDisableUser"),
+        delete=cognito_idp("AdminDeleteUser"),
+    ),
+    "aws:cognito/userInGroup:UserInGroup": _user_pool_part(
+        create=cognito_idp("AdminAddUserToGroup", "AdminListGroupsForUser"),
+        read=cognito_idp("AdminListGroupsForUser"),
+        update=(),
+        delete=cognito_idp("AdminRemoveUserFromGroup"),
+    ),
     # --- Athena ---------------------------------------------------------------------------------------
     "aws:athena/workgroup:Workgroup": TypeActions(
         Grant(
@@ -482,6 +582,44 @@ TYPES: dict[str, TypeActions] = {
             update=events("PutTargets"),
             delete=events("RemoveTargets"),
         ),
+    ),
+    # CloudFront standard logging (v2) of the live dashboard: CloudWatch Logs deliveries in us-east-1.
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": TypeActions(
+        Grant(
+            LOG_DELIVERY_SOURCES,
+            create=logs("PutDeliverySource", "GetDeliverySource", "TagResource"),
+            read=logs("GetDeliverySource", "ListTagsForResource"),
+            update=logs("PutDeliverySource", "TagResource", "UntagResource"),
+            delete=logs("GetDeliverySource"),
+        ),
+        # The Service Authorization Reference authorises DeleteDeliverySource on delivery destinations.
+        Grant(LOG_DELIVERY_DESTINATIONS, delete=logs("DeleteDeliverySource")),
+        # CloudFront lets CloudWatch Logs deliver a distribution's logs with the caller's permission.
+        Grant(
+            DISTRIBUTIONS,
+            create=cloudfront("AllowVendedLogDeliveryForResource"),
+            update=cloudfront("AllowVendedLogDeliveryForResource"),
+        ),
+    ),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": TypeActions(
+        Grant(
+            LOG_DELIVERY_DESTINATIONS,
+            create=logs("PutDeliveryDestination", "GetDeliveryDestination", "TagResource"),
+            read=logs("GetDeliveryDestination", "ListTagsForResource"),
+            update=logs("PutDeliveryDestination", "TagResource", "UntagResource"),
+            delete=logs("DeleteDeliveryDestination", "GetDeliveryDestination"),
+        ),
+    ),
+    "aws:cloudwatch/logDelivery:LogDelivery": TypeActions(
+        Grant(
+            (*LOG_DELIVERY_SOURCES, *LOG_DELIVERY_DESTINATIONS, *LOG_DELIVERIES),
+            create=logs("CreateDelivery", "GetDelivery", "TagResource"),
+            read=logs("GetDelivery", "ListTagsForResource"),
+            update=logs("UpdateDeliveryConfiguration", "TagResource", "UntagResource"),
+            delete=logs("DeleteDelivery", "GetDelivery"),
+        ),
+        # Creating a delivery to S3 reads the bucket's policy (and would add the statements it lacks).
+        Grant(BUCKETS, create=s3("GetBucketPolicy")),
     ),
     "aws:cloudwatch/logGroup:LogGroup": TypeActions(
         Grant(
@@ -904,7 +1042,9 @@ TYPES: dict[str, TypeActions] = {
             delete=lambda_("DeleteFunction"),
         ),
         # A layer published in another account needs the caller's permission to read that layer version.
-        Grant(POWERTOOLS_LAYERS, create=lambda_("GetLayerVersion"), update=lambda_("GetLayerVersion")),
+        Grant(
+            (*POWERTOOLS_LAYERS, *LAYER_VERSIONS), create=lambda_("GetLayerVersion"), update=lambda_("GetLayerVersion")
+        ),
         passes_role_to=("lambda.amazonaws.com",),
         key_used_via=("lambda",),  # environment variables encrypted with the platform key
     ),
@@ -916,6 +1056,15 @@ TYPES: dict[str, TypeActions] = {
             read=lambda_("GetEventSourceMapping", "ListTags"),
             update=lambda_("UpdateEventSourceMapping", "TagResource", "UntagResource"),
             delete=lambda_("DeleteEventSourceMapping", "GetEventSourceMapping"),
+        ),
+    ),
+    "aws:lambda/layerVersion:LayerVersion": TypeActions(
+        Grant(LAYERS, create=lambda_("PublishLayerVersion")),
+        Grant(
+            LAYER_VERSIONS,
+            create=lambda_("GetLayerVersion"),
+            read=lambda_("GetLayerVersion"),
+            delete=lambda_("DeleteLayerVersion"),
         ),
     ),
     "aws:lambda/permission:Permission": TypeActions(
@@ -1181,7 +1330,7 @@ TYPES: dict[str, TypeActions] = {
     "aws:s3/bucketVersioning:BucketVersioning": _bucket_setting("PutBucketVersioning", "GetBucketVersioning"),
     "aws:s3/bucketObjectv2:BucketObjectv2": TypeActions(
         Grant(
-            FLINK_CODE_OBJECTS,
+            (*FLINK_CODE_OBJECTS, *SITE_OBJECTS),
             create=s3("PutObject", "PutObjectTagging", "GetObject"),
             read=s3("GetObject", "GetObjectTagging"),
             update=s3("PutObject", "PutObjectTagging", "DeleteObjectTagging"),
@@ -1232,13 +1381,28 @@ TYPES: dict[str, TypeActions] = {
         Grant(
             DISTRIBUTIONS,
             create=cloudfront("TagResource", "GetDistribution"),
-            read=cloudfront("GetDistribution", "ListTagsForResource"),
-            update=cloudfront("UpdateDistribution", "GetDistribution", "TagResource", "UntagResource"),
+            read=cloudfront("GetDistribution", "GetDistributionConfig", "ListTagsForResource"),
+            update=cloudfront(
+                "UpdateDistribution", "GetDistribution", "GetDistributionConfig", "TagResource", "UntagResource"
+            ),
             # A distribution is disabled (an update) and deployed before it can be deleted.
             delete=cloudfront("UpdateDistribution", "GetDistribution", "DeleteDistribution"),
         ),
         # Associating the web ACL: CloudFront reads it with the caller's permissions.
         Grant(WEB_ACLS, create=wafv2("GetWebACL"), update=wafv2("GetWebACL")),
+        # The live dashboard's distribution names its origin access control and response headers policy.
+        Grant(ORIGIN_ACCESS_CONTROLS, create=cloudfront("GetOriginAccessControl")),
+        Grant(RESPONSE_HEADERS_POLICIES, create=cloudfront("GetResponseHeadersPolicy")),
+    ),
+    "aws:cloudfront/originAccessControl:OriginAccessControl": TypeActions(
+        Grant((ANY,), create=cloudfront("CreateOriginAccessControl")),
+        Grant(
+            ORIGIN_ACCESS_CONTROLS,
+            create=cloudfront("GetOriginAccessControl"),
+            read=cloudfront("GetOriginAccessControl"),
+            update=cloudfront("UpdateOriginAccessControl"),
+            delete=cloudfront("DeleteOriginAccessControl", "GetOriginAccessControl"),
+        ),
     ),
     "aws:cloudfront/function:Function": TypeActions(
         Grant((ANY,), create=cloudfront("CreateFunction")),
@@ -1278,7 +1442,7 @@ TYPES: dict[str, TypeActions] = {
             create=cloudfront("GetResponseHeadersPolicy"),
             read=cloudfront("GetResponseHeadersPolicy"),
             update=cloudfront("UpdateResponseHeadersPolicy"),
-            delete=cloudfront("DeleteResponseHeadersPolicy"),
+            delete=cloudfront("DeleteResponseHeadersPolicy", "GetResponseHeadersPolicy"),
         ),
     ),
     "aws:route53/record:Record": TypeActions(

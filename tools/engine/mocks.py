@@ -368,6 +368,43 @@ def _domain_state(ctx: _Ctx) -> dict[str, Any]:
     }
 
 
+def _alnum(*parts: str, length: int, alphabet: str = "abcdefghijklmnopqrstuvwxyz0123456789") -> str:
+    digest = hashlib.sha256("/".join(parts).encode()).digest()
+    return "".join(alphabet[byte % len(alphabet)] for byte in digest[:length])
+
+
+def _http_api_state(ctx: _Ctx) -> dict[str, Any]:
+    api_id = _alnum(ctx.urn, length=10)
+    scheme = "wss" if ctx.inputs.get("protocolType") == "WEBSOCKET" else "https"
+    return {
+        "id": api_id,
+        "apiEndpoint": f"{scheme}://{api_id}.execute-api.{ctx.region}.amazonaws.com",
+        "executionArn": ctx.arn("execute-api", api_id),
+        "arn": f"arn:{PARTITION}:apigateway:{ctx.region}::/apis/{api_id}",
+    }
+
+
+def _http_api_stage_state(ctx: _Ctx) -> dict[str, Any]:
+    api_id = str(ctx.inputs.get("apiId", "api"))
+    stage = str(ctx.inputs.get("name", ctx.name))
+    path = "" if stage == "$default" else stage
+    return {
+        "arn": f"arn:{PARTITION}:apigateway:{ctx.region}::/apis/{api_id}/stages/{stage}",
+        "invokeUrl": f"https://{api_id}.execute-api.{ctx.region}.amazonaws.com/{path}",
+        "executionArn": ctx.arn("execute-api", f"{api_id}/{stage}"),
+    }
+
+
+def _user_pool_state(ctx: _Ctx) -> dict[str, Any]:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    pool_id = f"{ctx.region}_{_alnum(ctx.urn, length=9, alphabet=letters)}"
+    return {
+        "id": pool_id,
+        "arn": ctx.arn("cognito-idp", f"userpool/{pool_id}"),
+        "endpoint": f"cognito-idp.{ctx.region}.amazonaws.com/{pool_id}",
+    }
+
+
 def _distribution_state(ctx: _Ctx) -> dict[str, Any]:
     distribution_id = "E" + _short_hash(ctx.urn, length=13).upper()
     return {
@@ -378,6 +415,12 @@ def _distribution_state(ctx: _Ctx) -> dict[str, Any]:
         "etag": _short_hash(ctx.urn, "etag", length=14).upper(),
         "status": "Deployed",
     }
+
+
+def _layer_state(ctx: _Ctx) -> dict[str, Any]:
+    layer = str(ctx.inputs.get("layerName", ctx.name))
+    layer_arn = ctx.arn("lambda", f"layer:{layer}")
+    return {"arn": f"{layer_arn}:1", "layerArn": layer_arn, "version": "1"}
 
 
 def _cloudfront_named(kind: str) -> Callable[[_Ctx], dict[str, Any]]:
@@ -433,6 +476,11 @@ def _record_state(ctx: _Ctx) -> dict[str, Any]:
     return {"id": f"{zone}_{name}_{kind}", "fqdn": name.rstrip(".")}
 
 
+def _response_headers_policy_state(ctx: _Ctx) -> dict[str, Any]:
+    state = _uuid_id(ctx)
+    return {**state, "arn": ctx.arn("cloudfront", f"response-headers-policy/{state['id']}", region=False)}
+
+
 def _quicksight_group_state(ctx: _Ctx) -> dict[str, Any]:
     namespace = str(ctx.inputs.get("namespace") or "default")
     group = str(ctx.inputs.get("groupName") or ctx.name)
@@ -461,11 +509,36 @@ def _quicksight_refresh_schedule_state(ctx: _Ctx) -> dict[str, Any]:
 
 
 _STATE_BUILDERS: dict[str, Callable[[_Ctx], dict[str, Any]]] = {
+    "aws:apigatewayv2/api:Api": _http_api_state,
+    "aws:apigatewayv2/stage:Stage": _http_api_stage_state,
+    "aws:apigatewayv2/authorizer:Authorizer": lambda ctx: {"id": _alnum(ctx.urn, length=6)},
+    "aws:apigatewayv2/integration:Integration": lambda ctx: {"id": _alnum(ctx.urn, length=7)},
+    "aws:apigatewayv2/route:Route": lambda ctx: {"id": _alnum(ctx.urn, length=7)},
+    "aws:cognito/userPool:UserPool": _user_pool_state,
+    "aws:cognito/userPoolClient:UserPoolClient": lambda ctx: {"id": _alnum(ctx.urn, length=26)},
+    "aws:cognito/user:User": lambda ctx: {"sub": _uuid(ctx.urn), "status": "FORCE_CHANGE_PASSWORD"},
     "aws:cloudfront/distribution:Distribution": _distribution_state,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": lambda ctx: {
+        "id": "E" + _alnum(ctx.urn, length=13, alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+        "etag": _short_hash(ctx.urn, "etag", length=14).upper(),
+    },
     "aws:cloudfront/function:Function": _cloudfront_named("function"),
     "aws:cloudfront/realtimeLogConfig:RealtimeLogConfig": _cloudfront_named("realtime-log-config"),
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": _uuid_id,
-    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _uuid_id,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _response_headers_policy_state,
+    "aws:lambda/layerVersion:LayerVersion": _layer_state,
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": lambda ctx: {
+        "arn": ctx.arn("logs", f"delivery-source:{ctx.inputs.get('name', ctx.name)}"),
+        "service": "cloudfront",
+    },
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": lambda ctx: {
+        "arn": ctx.arn("logs", f"delivery-destination:{ctx.inputs.get('name', ctx.name)}"),
+        "deliveryDestinationType": "S3",
+    },
+    "aws:cloudwatch/logDelivery:LogDelivery": lambda ctx: {
+        "id": _alnum(ctx.urn, length=16),
+        "arn": ctx.arn("logs", f"delivery:{_alnum(ctx.urn, length=16)}"),
+    },
     "aws:wafv2/webAcl:WebAcl": _web_acl_state,
     "aws:acm/certificate:Certificate": _certificate_state,
     "aws:acm/certificateValidation:CertificateValidation": lambda ctx: {"id": str(ctx.inputs.get("certificateArn"))},
@@ -554,6 +627,9 @@ _NAME_PROPERTIES: dict[str, str] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
     "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
     "aws:apigateway/stage:Stage": "stageName",
+    "aws:lambda/layerVersion:LayerVersion": "layerName",
+    "aws:cognito/userPoolDomain:UserPoolDomain": "domain",
+    "aws:cognito/user:User": "username",
     "aws:kinesisanalyticsv2/application:Application": "name",
     "aws:opensearch/domain:Domain": "domainName",
     "aws:quicksight/group:Group": "groupName",
@@ -911,19 +987,21 @@ OFFLINE_RUN_NAME = "uba_offline_program"
 
 
 def _run_main(main: Path) -> None:
-    """Run the entry point; then call its `main()` with the Flink application's file list, unverified.
+    """Run the entry point; then call its `main()` with the Flink application's file list and the JWT layer's
+    directory, neither verified nor built.
 
     The real engine runs `__main__.py` as `__main__`, whose `main()` takes the application from the
     streaming package's build step (which refuses a missing connector JAR). This engine never opens
     an asset, so it hands `main()` the same file list without that check. A program without a `main`
     (the policy probe) does all its work at import.
     """
+    from layers.build import JWT_LAYER_DIR
     from streaming.package import application_files
 
     namespace = runpy.run_path(str(main), run_name=OFFLINE_RUN_NAME)
     entry = namespace.get("main")
     if callable(entry):
-        entry(flink_application=application_files(DEFAULT_CONNECTOR_JAR))
+        entry(flink_application=application_files(DEFAULT_CONNECTOR_JAR), jwt_layer=JWT_LAYER_DIR)
 
 
 def run_isolated(

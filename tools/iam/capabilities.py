@@ -65,7 +65,7 @@ class Landmarks:
 
     @property
     def table_index_arn(self) -> str | None:
-        table = find(self.snapshot, "aws:dynamodb/table:Table")
+        table = find(self.snapshot, "aws:dynamodb/table:Table", "realtime-results")
         indexes = [] if table is None else table.inputs.get("globalSecondaryIndexes") or []
         return f"{table.state['arn']}/index/{indexes[0]['name']}" if table is not None and indexes else None
 
@@ -365,6 +365,66 @@ def _search(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
               t.search_admin_function_arn)  # fmt: skip
 
 
+def _live(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
+    t = stack.targets
+    yield cap(
+        "live.api-code",
+        "ship new code to the realtime API Lambda",
+        "lambda:UpdateFunctionCode",
+        t.live_api_function_arn,
+    )
+    yield cap(
+        "live.push-stop", "throttle the pusher to zero", "lambda:PutFunctionConcurrency", t.live_push_function_arn
+    )
+    yield cap("live.push-logs", "read the pusher's logs", "logs:FilterLogEvents", stack.log_group_arn("live-push-logs"))
+    yield cap("live.pool-read", "read the user pool's configuration", "cognito-idp:DescribeUserPool", t.user_pool_arn)
+    yield cap(
+        "live.pool-mfa-off", "switch the user pool's MFA off", "cognito-idp:SetUserPoolMfaConfig", t.user_pool_arn
+    )
+    yield cap("live.invite", "invite someone to the dashboard by hand", "cognito-idp:AdminCreateUser", t.user_pool_arn)
+    yield cap(
+        "live.sign-out-viewer", "sign a viewer out everywhere", "cognito-idp:AdminUserGlobalSignOut", t.user_pool_arn
+    )
+    yield cap("live.lock-viewer", "lock a viewer out", "cognito-idp:AdminDisableUser", t.user_pool_arn)
+    yield cap("live.page-ship", "ship a new dashboard page", "s3:PutObject", _object(t.site_bucket_arn, "app.js"))
+    yield cap(
+        "live.page-read",
+        "download the page's files from the bucket",
+        "s3:GetObject",
+        _object(t.site_bucket_arn, "config.json"),
+    )
+    yield cap(
+        "live.csp-change",
+        "change the dashboard's distribution (its headers)",
+        "cloudfront:UpdateDistribution",
+        t.site_distribution_arn,
+    )
+    yield cap(
+        "live.headers-change",
+        "change the page's Content-Security-Policy",
+        "cloudfront:UpdateResponseHeadersPolicy",
+        t.site_headers_policy_arn,
+    )
+    yield cap("live.site-key-decrypt", "decrypt directly with the site key", "kms:Decrypt", t.site_key_arn)
+    yield cap("live.connections-read", "see who is connected", "dynamodb:Scan", t.live_connections_table_arn)
+    yield cap(
+        "live.push-dlq", "read changes the pusher dead-lettered", "sqs:ReceiveMessage", t.live_dead_letter_queue_arn
+    )
+    push = t.live_push_api_id
+    connection = (
+        None
+        if push is None
+        else (f"arn:aws:execute-api:{t.region}:{t.account_id}:{push}/live/DELETE/@connections/abc123=")
+    )
+    yield cap("live.disconnect-page", "disconnect an open page", "execute-api:ManageConnections", connection)
+    yield cap(
+        "live.push-as-pusher",
+        "post a message to an open page",
+        "execute-api:ManageConnections",
+        None if connection is None else connection.replace("/DELETE/", "/POST/"),
+    )
+
+
 def _bi(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
     """The QuickSight dashboard: business users open it (as themselves); nobody but admin changes or shares it."""
     t = stack.targets
@@ -395,7 +455,7 @@ def _cost(stack: Landmarks, cap: Factory) -> Iterator[Capability | None]:
 
 def _own(stack: Landmarks) -> Iterator[Capability | None]:
     cap = _factory()
-    for tier in (_core, _ingest, _edge, _streaming, _lake, _cdc, _warehouse_capabilities, _bi, _cost, _search):
+    for tier in (_core, _ingest, _edge, _streaming, _lake, _cdc, _warehouse_capabilities, _bi, _cost, _search, _live):
         yield from tier(stack, cap)
 
 
@@ -435,6 +495,7 @@ def _cross(other: Landmarks) -> Iterator[Capability | None]:
     action, resource = other.warehouse_credentials
     yield cap("warehouse.connect", "get warehouse credentials", action, resource)
     yield cap("search.read", "search the log index", "aoss:APIAccessAll", t.search_collection_arn)
+    yield cap("live.pool-read", "read the user pool's configuration", "cognito-idp:DescribeUserPool", t.user_pool_arn)
     yield cap("bi.open", "open the BI dashboard", "quicksight:DescribeDashboard", t.bi_dashboard_arn)
     yield cap("budget.view", "view the budget", "budgets:ViewBudget", t.budget_arn)
 

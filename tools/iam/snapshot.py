@@ -172,7 +172,7 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         api_stage=None if stage is None else str(stage.inputs["stageName"]),
         api_key_id=None if api_key is None else str(api_key.state["id"]),
         alerts_stream_arn=arn_of(snapshot, "aws:kinesis/stream:Stream", "alerts-stream"),
-        results_table_arn=arn_of(snapshot, "aws:dynamodb/table:Table"),
+        results_table_arn=arn_of(snapshot, "aws:dynamodb/table:Table", "realtime-results"),
         business_topic_arn=arn_of(snapshot, "aws:sns/topic:Topic", "business-alerts-topic"),
         dead_letter_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "alert-sink-dlq"),
         sink_function_arn=None if sink is None else str(sink.state["arn"]),
@@ -197,11 +197,36 @@ def targets_from_snapshot(snapshot: Snapshot) -> AccessTargets[str]:
         edge_failed_batches_queue_arn=arn_of(snapshot, "aws:sqs/queue:Queue", "edge-logs-failed-batches"),
         edge_distribution_arn=arn_of(snapshot, "aws:cloudfront/distribution:Distribution", "edge-distribution"),
         **_warehouse(snapshot),
+        **_live(snapshot),
         **_bi(snapshot),
         budget_arn=arn_of(snapshot, "aws:budgets/budget:Budget"),
         alarm_arns=tuple(str(a.state["arn"]) for a in of_type(snapshot, "aws:cloudwatch/metricAlarm:MetricAlarm")),
         log_group_arns=tuple(str(g.state["arn"]) for g in of_type(snapshot, "aws:cloudwatch/logGroup:LogGroup")),
     )
+
+
+def _live(snapshot: Snapshot) -> dict[str, str | None]:
+    """The live tier's resources, by the logical names `components/live` gives them."""
+    function = "aws:lambda/function:Function"
+    http_api = find(snapshot, "aws:apigatewayv2/api:Api", "realtime-api")
+    push_api = find(snapshot, "aws:apigatewayv2/api:Api", "push-api")
+    return {
+        "live_api_id": None if http_api is None else str(http_api.state["id"]),
+        "live_push_api_id": None if push_api is None else str(push_api.state["id"]),
+        "live_api_function_arn": arn_of(snapshot, function, "live-api-function"),
+        "live_authorizer_function_arn": arn_of(snapshot, function, "live-authorizer-function"),
+        "live_connections_function_arn": arn_of(snapshot, function, "live-connections-function"),
+        "live_push_function_arn": arn_of(snapshot, function, "live-push-function"),
+        "live_connections_table_arn": arn_of(snapshot, "aws:dynamodb/table:Table", "live-connections-table"),
+        "live_dead_letter_queue_arn": arn_of(snapshot, "aws:sqs/queue:Queue", "live-push-dlq"),
+        "user_pool_arn": arn_of(snapshot, "aws:cognito/userPool:UserPool", "user-pool"),
+        "site_bucket_arn": arn_of(snapshot, "aws:s3/bucket:Bucket", "live-site-bucket"),
+        "site_distribution_arn": arn_of(snapshot, "aws:cloudfront/distribution:Distribution", "site-distribution"),
+        "site_headers_policy_arn": arn_of(
+            snapshot, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "site-headers"
+        ),
+        "site_key_arn": arn_of(snapshot, "aws:kms/key:Key", "site-key"),
+    }
 
 
 def _access_log_destination(stage: RegisteredResource | None) -> str | None:

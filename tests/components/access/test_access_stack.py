@@ -76,13 +76,14 @@ def test_four_groups_per_stack_named_from_the_prefix_under_the_platform_path(sta
 def test_policies_attach_by_concern_and_developers_build_only_where_the_stack_says() -> None:
     expected_common = {
         "uba-{s}-admin": {ADMINISTRATOR_ACCESS_ARN, "uba-{s}-require-mfa"},
-        "uba-{s}-op": {"uba-{s}-observe", "uba-{s}-observe-logs", "uba-{s}-op-data", "uba-{s}-op-operate",
-                       "uba-{s}-op-guardrails", "uba-{s}-require-mfa"},
+        "uba-{s}-op": {"uba-{s}-observe", "uba-{s}-observe-logs", "uba-{s}-observe-alarms", "uba-{s}-observe-web",
+                       "uba-{s}-op-data", "uba-{s}-op-operate", "uba-{s}-op-guardrails", "uba-{s}-op-guardrails-web",
+                       "uba-{s}-require-mfa"},
         "uba-{s}-bizuser": {"uba-{s}-bizuser", "uba-{s}-require-mfa"},
     }  # fmt: skip
     for stack, dev_policies in (
-        ("dev", {"observe", "observe-logs", "dev-build", "require-mfa"}),
-        ("prod", {"observe", "observe-logs", "require-mfa"}),
+        ("dev", {"observe", "observe-logs", "observe-alarms", "observe-web", "dev-build", "require-mfa"}),
+        ("prod", {"observe", "observe-logs", "observe-alarms", "observe-web", "require-mfa"}),
     ):
         expected = {g.format(s=stack): {p.format(s=stack) for p in ps} for g, ps in expected_common.items()}
         expected[f"uba-{stack}-dev"] = {f"uba-{stack}-{p}" for p in dev_policies}
@@ -94,6 +95,7 @@ def test_policies_attach_by_concern_and_developers_build_only_where_the_stack_sa
             # the search tier lets op and dev search the log index (bizUser only when the stack says so)
             for group in ("op", "dev"):
                 expected[f"uba-{stack}-{group}"] |= {f"uba-{stack}-search"}
+            expected[f"uba-{stack}-op"] |= {f"uba-{stack}-op-guardrails-search"}
         if run_stack(stack).of_type("aws-native:quicksight:Dashboard"):  # the BI tier: bizUser opens its dashboard
             expected[f"uba-{stack}-bizuser"] |= {f"uba-{stack}-bizuser-bi"}
         assert attached(run_stack(stack)) == expected
@@ -255,6 +257,7 @@ def _stack_markers(run: StackRun) -> list[str]:
     """Strings only this stack's resources carry: its prefix, and the ids AWS generates for them."""
     markers = [f"uba-{run.stack}-", f"uba_{run.stack}_"]
     markers += [r.state["id"] for r in run.of_type(type_token(aws.apigateway.RestApi))]
+    markers += [r.state["id"] for r in run.of_type(type_token(aws.apigatewayv2.Api))]  # the live tier's APIs
     markers += [r.state["keyId"] for r in run.of_type(type_token(aws.kms.Key))]
     markers += [r.state["arn"] for r in run.custom() if "arn" in r.state and r.type.startswith("aws:")]
     return markers
@@ -299,7 +302,7 @@ def test_policies_exist_only_for_concerns_whose_resources_exist() -> None:
     granted = {a for s in specs.values() for st in s.statements if st["Effect"] == "Allow" for a in st["Action"]}
     assert {a.split(":")[0] for a in granted} == {"logs", "cloudwatch", "kms", "sns", "iam"}
     guardrails = {st["Sid"] for st in specs["op-guardrails"].statements}
-    assert guardrails == {"DenyIdentityAndPolicyManagement", "DenyDisablingOrDeletingThePlatformKey"}
+    assert guardrails == {"DenyIdentityAndPolicyManagement", "DenyDisablingOrDeletingTheKeys"}
 
 
 def test_ingest_off_removes_every_ingest_grant_from_the_program() -> None:
@@ -309,6 +312,7 @@ def test_ingest_off_removes_every_ingest_grant_from_the_program() -> None:
         "uba:streaming": {**load_stack_config("dev")["uba:streaming"], "enabled": False},
         "uba:lake": {**load_stack_config("dev")["uba:lake"], "enabled": False},
         "uba:warehouse": {**load_stack_config("dev")["uba:warehouse"], "enabled": False},
+        "uba:live": {"enabled": False},
     }
     run = run_stack("dev", overrides=overrides)
     assert "policy-dev-build" not in {p.name for p in run.of_type(POLICY)}  # nothing to build without ingest
@@ -319,8 +323,9 @@ def test_ingest_off_removes_every_ingest_grant_from_the_program() -> None:
 
 def test_streaming_off_removes_every_streaming_grant_and_nothing_else() -> None:
     streaming = {**load_stack_config("dev")["uba:streaming"], "enabled": False}
-    run = run_stack("dev", overrides={"uba:streaming": streaming})
-    full = run_stack("dev")
+    live_off = {"uba:live": {"enabled": False}}  # the live tier reads streaming's table: off with it
+    run = run_stack("dev", overrides={"uba:streaming": streaming, **live_off})
+    full = run_stack("dev", overrides=live_off)
     text = json.dumps([run.policy(p) for p in run.of_type(POLICY)])
     # The edge tier keeps its own queues (sqs:), so the sink's queue is looked for by name.
     for absent in ("kinesisanalytics:", "dynamodb:", "alert-sink-dlq", "alerts", "anomaly-detection", "alert-sink"):

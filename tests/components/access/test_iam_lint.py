@@ -108,6 +108,20 @@ def _access_logging_keys_on_stage_patch(document: Document) -> bool:
     )  # fmt: skip
 
 
+def _stream_actions_on_a_table_stream(document: Document) -> bool:
+    """Only the stream-read actions, only on an ARN of the form `...:table/<name>/stream/<label>`."""
+    stream_actions = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+    for statement in document.get("Statement", []):
+        actions = statement.get("Action")
+        actions = {actions} if isinstance(actions, str) else set(actions or [])
+        if actions & stream_actions:
+            resources = statement.get("Resource")
+            resources = [resources] if isinstance(resources, str) else list(resources or [])
+            if not (actions <= stream_actions and all(re.search(r":table/[^/]+/stream/.+$", r) for r in resources)):
+                return False
+    return True
+
+
 # (issue, text in the finding's detail) -> (why it is deliberate, a check that it is that case and no other)
 IGNORED: dict[tuple[str, str], tuple[str, Callable[[Document], bool]]] = {
     ("MISMATCHED_TYPE", "ArnLike requires a value of type Arn"): (
@@ -138,6 +152,11 @@ IGNORED: dict[tuple[str, str], tuple[str, Callable[[Document], bool]]] = {
         "actions AWS documents for a function in a VPC (AWSLambdaVPCAccessExecutionRole) and for Firehose "
         "delivering into one, and nothing else, are granted on '*'.",
         _vpc_network_interfaces_only,
+    ),
+    ("RESOURCE_MISMATCH", "'required_format': 'arn:*:dynamodb:*:*:table/*/stream/*'"): (
+        "a DynamoDB stream's ARN ends in its label, a timestamp with colons (`.../stream/2026-01-01T00:00:00.000`); "
+        "parliament splits ARNs at every colon, so a real stream ARN never fits its own format there.",
+        _stream_actions_on_a_table_stream,
     ),
     ("RESOURCE_STAR", ""): (
         'in a resource policy (here the KMS key policy) `Resource: "*"` means the resource the policy is '

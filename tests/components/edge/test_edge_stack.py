@@ -125,7 +125,8 @@ def test_prod_serves_its_domain_with_tls_1_2_from_a_us_east_1_certificate_behind
         "minimumProtocolVersion": "TLSv1.2_2021",
     }
     records = {r.name: r.inputs for r in run.of_type(type_token(aws.route53.Record))}
-    assert records["edge-alias-a"]["aliases"][0]["name"] == run.one(DISTRIBUTION).state["domainName"]
+    edge_domain = run.one(DISTRIBUTION, "edge-distribution").state["domainName"]
+    assert records["edge-alias-a"]["aliases"][0]["name"] == edge_domain
     assert records["edge-certificate-validation"]["zoneId"] == "Z0EXAMPLE1234567890AB"
     acl = run.one(type_token(aws.wafv2.WebAcl))
     assert on(acl, east) and acl.inputs["scope"] == "CLOUDFRONT"
@@ -143,8 +144,9 @@ def test_dev_uses_the_cloudfront_name_without_waf() -> None:
     inputs = distribution("dev")
     assert inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
     assert "webAclId" not in inputs and not run.of_type(type_token(aws.wafv2.WebAcl))
-    assert run.outputs["edge_beacon_url"] == f"https://{run.one(DISTRIBUTION).state['domainName']}/collect"
-    cors = run.one(type_token(aws.cloudfront.ResponseHeadersPolicy)).inputs["corsConfig"]
+    edge_domain = run.one(DISTRIBUTION, "edge-distribution").state["domainName"]
+    assert run.outputs["edge_beacon_url"] == f"https://{edge_domain}/collect"
+    cors = run.one(type_token(aws.cloudfront.ResponseHeadersPolicy), "edge-events-cors").inputs["corsConfig"]
     assert cors["accessControlAllowOrigins"]["items"] == ["http://localhost:8080"]
     assert cors["accessControlExposeHeaders"]["items"] == ["Retry-After"]
     assert '"allowedOrigins":["http://localhost:8080"]' in run.one(
@@ -179,5 +181,7 @@ def test_alarms_on_cloudfront_metrics_live_in_us_east_1_and_reach_the_ops_emails
 def test_switched_off_the_tier_creates_nothing() -> None:
     edge = {**load_stack_config("dev")["uba:edge"], "enabled": False}
     run = run_stack("dev", overrides={"uba:edge": edge})
-    assert not [r for r in run.resources if r.type.startswith("aws:cloudfront") or "edge" in r.name]
+    # The live tier's dashboard has a distribution of its own; nothing of the edge's is left.
+    outside_live = [r for r in run.resources if "uba:live:Live" not in r.urn]
+    assert not [r for r in outside_live if r.type.startswith("aws:cloudfront") or "edge" in r.name]
     assert not [key for key in run.outputs if key.startswith("edge_")]

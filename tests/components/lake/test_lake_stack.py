@@ -23,7 +23,7 @@ from settings import LakeSettings, SettingsError, load_settings
 from sql.athena import load_query, query_names, render_for_athena
 from sql.lake import event_partition
 from tests.support.harness import ProgramError, Resource, StackRun, run_stack
-from tests.support.tokens import LAKE, PLATFORM, STREAMING, type_token
+from tests.support.tokens import LAKE, LIVE, PLATFORM, STREAMING, type_token
 from tools.engine.mocks import ACCOUNT_ID, load_stack_config, run_isolated
 from tools.local import REGION
 
@@ -596,11 +596,12 @@ def test_outputs_name_the_lake_bucket_workgroup_and_database() -> None:
     assert run.outputs["glue_database_name"] == "uba_dev_lake"
     lake = run.one(LAKE)
     assert lake.parent == run.one(PLATFORM).urn
-    # Every lake resource lives under the Lake component (the streaming tier keeps its own code bucket).
+    # Every lake resource lives under the Lake component (the streaming tier keeps its own code bucket, the
+    # live tier the dashboard's page and its access logs).
     inside = {r.urn for r in run.children(lake, recursive=True)}
-    streaming = {r.urn for r in run.children(run.one(STREAMING), recursive=True)}
+    others = {r.urn for tier in (STREAMING, LIVE) for r in run.children(run.one(tier), recursive=True)}
     for lake_type in (FIREHOSE, TABLE, WORKGROUP, BUCKET):
-        assert {r.urn for r in run.of_type(lake_type)} - streaming <= inside
+        assert {r.urn for r in run.of_type(lake_type)} - others <= inside
 
 
 def _switched_off(lake: bool, warehouse: bool) -> dict[str, Any]:

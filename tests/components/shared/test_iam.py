@@ -93,6 +93,17 @@ RESOURCE_POLICY_CONDITIONS: dict[str, tuple[frozenset[str], str]] = {
         "policy pins aws:SourceAccount and aws:SourceArn arn:aws:budgets::<account>:*; the key statement keeps "
         "aws:SourceAccount alone, as CloudWatch's does",
     ),
+    "cloudfront.amazonaws.com": (
+        frozenset({"AWS:SourceArn"}),
+        "CloudFront Developer Guide, 'Restrict access to an Amazon S3 origin': the bucket policy and, for SSE-KMS "
+        "objects, the key policy let cloudfront.amazonaws.com in only with AWS:SourceArn naming the distribution",
+    ),
+    "delivery.logs.amazonaws.com": (
+        frozenset({"aws:SourceAccount", "aws:SourceArn", "s3:x-amz-acl"}),
+        "CloudWatch Logs User Guide, 'Logs sent to Amazon S3' and 'Amazon S3 bucket server-side encryption': the "
+        "bucket policy and the key policy let log delivery in only for the account's delivery sources, and the "
+        "bucket's PutObject statement asks for the bucket-owner-full-control ACL",
+    ),
     "costalerts.amazonaws.com": (
         frozenset({"aws:SourceAccount"}),
         "AWS Cost Management User Guide, 'Creating an Amazon SNS topic for anomaly notifications': "

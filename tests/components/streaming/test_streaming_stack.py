@@ -33,7 +33,7 @@ from tools.engine.mocks import ACCOUNT_ID, PROJECT_DIR
 from tools.local import REGION
 
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"  # where AWS publishes the Powertools layers
-STREAMING_OFF = {"uba:streaming": {"enabled": False}}
+STREAMING_OFF = {"uba:streaming": {"enabled": False}, "uba:live": {"enabled": False}}  # live reads streaming's table
 
 
 def arn(service: str, resource: str) -> str:

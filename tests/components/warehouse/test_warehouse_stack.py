@@ -42,6 +42,9 @@ ALLOWED_PASSWORD_KEYS = {
     "adminPasswordSecretKmsKeyId",
     "manageMasterPassword",
     "masterPasswordSecretKmsKeyId",
+    # The live tier's user pool: the rules its users' passwords follow, never a password.
+    "passwordPolicy",
+    "temporaryPasswordValidityDays",
 }
 
 
@@ -377,7 +380,7 @@ def test_cluster_refresh_signs_in_with_iam_to_this_database_only(cluster: StackR
 def test_network_has_no_way_to_the_internet(overrides: dict[str, Any] | None) -> None:
     run = warehouse_stack("dev", overrides)
     types = {r.type for r in run.resources}
-    for forbidden in ("internetGateway", "natGateway", "eip", "egressOnlyInternetGateway", "route:Route"):
+    for forbidden in ("internetGateway", "natGateway", "eip", "egressOnlyInternetGateway", "ec2/route:Route"):
         assert not any(forbidden in t for t in types), forbidden
     routes = run.one(type_token(aws.ec2.RouteTable))
     assert not routes.inputs.get("routes")

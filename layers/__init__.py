@@ -1,0 +1,1 @@
+"""Lambda layers the program builds from pinned requirements (see build.py)."""
