@@ -45,7 +45,8 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy
 
+# Two worker processes, whole test files per worker (module-level synth caches stay in one process).
 unit:
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 test: lint typecheck unit

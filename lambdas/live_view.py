@@ -3,8 +3,9 @@
 The realtime table holds one item per alert (`lambdas/alerts.py` documents the keys and
 writes them) plus the sink's bookkeeping (`notifyClaim`, `sequenceNumber`, `snsMessageId`,
 ...). A view keeps the alert's own fields, as the alert contract names them, and `storedAt`
-(when the sink first stored it), and nothing else. `tests/lambdas/test_live_view.py` proves
-that the views and the alert contract name the same fields.
+(when the sink first stored it), and nothing else; the labels the CDC tier's enrichment adds
+(`ErrorAlert.ENRICHMENT_FIELDS`) and its per-business-line counts are not on the page yet.
+`tests/lambdas/test_live_push.py` proves that the views and the alert contract name the same fields.
 
 `item_key` and `page_size` are the shared vocabulary of the API and the pusher.
 """

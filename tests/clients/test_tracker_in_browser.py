@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import StaticSite
+from tests.support.web_build import web_build_lock
 from tools.local.edge import EDGE_LOCATION, LocalEdge, local_edge
 
 WEB = Path(__file__).resolve().parents[2] / "clients" / "web"
@@ -27,10 +28,11 @@ PAGE = Path(__file__).with_name("pages") / "tracker.html"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    subprocess.run(["node", "scripts/build.mjs", "--bundles"], cwd=WEB, check=True, capture_output=True)
     with StaticSite(tmp_path_factory.mktemp("site")) as served:
+        with web_build_lock():
+            subprocess.run(["node", "scripts/build.mjs", "--bundles"], cwd=WEB, check=True, capture_output=True)
+            served.add(WEB / "dist" / "uba-tracker.min.js")
         served.add(PAGE)
-        served.add(WEB / "dist" / "uba-tracker.min.js")
         yield served
 
 

@@ -284,4 +284,6 @@ def test_the_views_name_the_alert_contracts_fields_and_storedat() -> None:
 
     for view, alert in ((live_view.ErrorView, ErrorAlert), (live_view.WarnBurstView, WarnBurstAlert),
                         (live_view.CountsView, CountsAlert)):  # fmt: skip
-        assert set(view.model_fields) == set(alert.model_fields) | {"storedAt"}, view.__name__
+        # The enrichment's labels (the CDC tier) are not on the page yet: the views leave them out.
+        shown = set(alert.model_fields) - set(ErrorAlert.ENRICHMENT_FIELDS)
+        assert set(view.model_fields) == shown | {"storedAt"}, view.__name__

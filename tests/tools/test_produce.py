@@ -160,6 +160,7 @@ def _closed_port() -> int:
         ("https://uba-ingest.invalid/prod/events", "the host name does not resolve"),
         (f"http://127.0.0.1:{_closed_port()}/prod/events", "Connection refused"),
     ],
+    ids=["unresolvable-host", "closed-port"],  # the port differs per process: test ids must not (pytest-xdist)
 )
 def test_an_unreachable_endpoint_says_why_and_stops_after_the_first_batch(
     endpoint: str, reason: str, capsys: pytest.CaptureFixture[str]
