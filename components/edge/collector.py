@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.shared.context import StackContext, child
-from components.shared.functions import PythonFunction, PythonFunctionArgs
+from components.shared.functions import PythonFunction, PythonFunctionArgs, StreamReading, stream_mapping
 from components.shared.iam import deny_insecure_transport, kms_via, policy_json
 from lambdas.edge_logs import REQUIRED_FIELDS
 from settings.edge import EdgeLogFunctionSettings
@@ -88,23 +88,14 @@ def build_collector(parent: pulumi.Resource, args: CollectorArgs) -> Collector:
         ),
         opts=child(parent),
     )
-    mapping = aws.lambda_.EventSourceMapping(
-        f"{SERVICE_NAME}-mapping",
-        event_source_arn=args.logs_stream.arn,
-        function_name=function.arn,
-        starting_position="TRIM_HORIZON",  # a new mapping must not skip beacons already on the stream
-        batch_size=settings.batch_size,
-        maximum_batching_window_in_seconds=settings.batching_window_seconds,
-        function_response_types=["ReportBatchItemFailures"],
-        bisect_batch_on_function_error=True,
-        maximum_retry_attempts=settings.maximum_retry_attempts,
-        maximum_record_age_in_seconds=settings.maximum_record_age_seconds,
-        destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
-            on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(destination_arn=failed.arn)
-        ),
-        # Lambda checks the role's stream and queue grants when the mapping is created.
-        opts=child(parent, depends_on=[function.role_policy]),
-    )
+    # A new mapping must not skip beacons already on the stream.
+    reading = StreamReading(
+        source_arn=args.logs_stream.arn, on_failure_arn=failed.arn, starting_position="TRIM_HORIZON",
+        batch_size=settings.batch_size, maximum_retry_attempts=settings.maximum_retry_attempts,
+        maximum_record_age_seconds=settings.maximum_record_age_seconds,
+        batching_window_seconds=settings.batching_window_seconds,
+    )  # fmt: skip
+    mapping = stream_mapping(f"{SERVICE_NAME}-mapping", parent, function, reading)
     return Collector(function, invalid, invalid_name, failed, failed_name, mapping)
 
 

@@ -24,7 +24,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.shared.context import StackContext, child, stateful
-from components.shared.functions import ARCHITECTURE, RUNTIME, PythonFunction, PythonFunctionArgs
+from components.shared.functions import (
+    ARCHITECTURE,
+    RUNTIME,
+    PythonFunction,
+    PythonFunctionArgs,
+    StreamReading,
+    stream_mapping,
+)
 from components.shared.iam import deny_insecure_transport, kms_via, policy_json
 from components.shared.logs import log_group
 from lambdas.live_authorizer import TOKEN_PARAMETER
@@ -167,25 +174,15 @@ def build_push(
         ),
         opts=child(parent),
     )
-    mapping = aws.lambda_.EventSourceMapping(
-        "live-push-mapping",
-        event_source_arn=args.table_stream_arn,
-        function_name=pusher.arn,
-        starting_position="LATEST",  # pages want what happens from now on; the API serves what came before
-        batch_size=settings.batch_size,
-        maximum_batching_window_in_seconds=0,  # push at once: a page waits for every second of batching
-        bisect_batch_on_function_error=True,
-        maximum_retry_attempts=settings.maximum_retry_attempts,
-        maximum_record_age_in_seconds=settings.maximum_record_age_seconds,
-        destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
-            on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(destination_arn=queue.arn)
-        ),
-        filter_criteria=aws.lambda_.EventSourceMappingFilterCriteriaArgs(
-            filters=[aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=STREAM_FILTER)]
-        ),
-        # Lambda checks the role's stream and queue grants when the mapping is created.
-        opts=child(parent, depends_on=[pusher.role_policy]),
-    )
+    # From LATEST: pages want what happens from now on, and the API serves what came before. No batching
+    # window: a page would wait for every second of it.
+    reading = StreamReading(
+        source_arn=args.table_stream_arn, on_failure_arn=queue.arn, starting_position="LATEST",
+        batch_size=settings.batch_size, maximum_retry_attempts=settings.maximum_retry_attempts,
+        maximum_record_age_seconds=settings.maximum_record_age_seconds, batching_window_seconds=0,
+        reports_item_failures=False, filter_pattern=STREAM_FILTER,
+    )  # fmt: skip
+    mapping = stream_mapping("live-push-mapping", parent, pusher, reading)
     return Push(
         api=api, stage=stage, url=websocket_url(api), connections_table=table,
         authorizer_function=authorizer_function, connections_function=connections_function, pusher=pusher,

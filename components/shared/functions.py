@@ -154,3 +154,52 @@ class PythonFunction(pulumi.ComponentResource):
         )
         self.function_name, self.arn, self.invoke_arn = self.function.name, self.function.arn, self.function.invoke_arn
         self.register_outputs({"arn": self.arn, "name": self.function_name})
+
+
+@dataclass(frozen=True)
+class StreamReading:
+    """How a function reads a Kinesis or DynamoDB stream: in batches, splitting a failing batch on retry,
+    and sending what still fails after the retries (or grows too old) to a queue, never dropping it."""
+
+    source_arn: pulumi.Input[str]
+    on_failure_arn: pulumi.Input[str]
+    starting_position: str
+    batch_size: int
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+    batching_window_seconds: int | None = None  # Lambda's default when None
+    reports_item_failures: bool = True  # the handler answers with the records that failed (partial batches)
+    filter_pattern: str | None = None  # only records matching this event filter invoke the function
+
+
+def stream_mapping(
+    name: str, parent: pulumi.Resource, function: PythonFunction, reading: StreamReading
+) -> aws.lambda_.EventSourceMapping:
+    """The event source mapping that feeds `function` from a stream as `reading` says."""
+    filters = (
+        None
+        if reading.filter_pattern is None
+        else aws.lambda_.EventSourceMappingFilterCriteriaArgs(
+            filters=[aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=reading.filter_pattern)]
+        )
+    )
+    return aws.lambda_.EventSourceMapping(
+        name,
+        event_source_arn=reading.source_arn,
+        function_name=function.arn,
+        starting_position=reading.starting_position,
+        batch_size=reading.batch_size,
+        maximum_batching_window_in_seconds=reading.batching_window_seconds,
+        function_response_types=["ReportBatchItemFailures"] if reading.reports_item_failures else None,
+        bisect_batch_on_function_error=True,
+        maximum_retry_attempts=reading.maximum_retry_attempts,
+        maximum_record_age_in_seconds=reading.maximum_record_age_seconds,
+        destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
+            on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
+                destination_arn=reading.on_failure_arn
+            )
+        ),
+        filter_criteria=filters,
+        # Lambda checks the role's stream and queue grants when the mapping is created.
+        opts=child(parent, depends_on=[function.role_policy]),
+    )
